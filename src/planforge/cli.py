@@ -1,0 +1,240 @@
+"""The command line: parse options, call one function, print, map errors to exit codes.
+
+Heavy modules are imported inside the commands that need them, so ``planforge --help`` and
+``planforge validate`` never load Jinja or the PDF stack.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from .errors import PlanforgeError
+
+if TYPE_CHECKING:
+    from .errors import Finding
+    from .workspace import Workspace
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Context:
+    """What every command shares: the workspace option and the debug switch."""
+
+    def __init__(self) -> None:
+        self.workspace_dir: Path | None = None
+        self.debug = False
+
+    def workspace(self) -> Workspace:
+        from .workspace import find_workspace
+
+        return find_workspace(self.workspace_dir)
+
+
+def _common(func: F) -> F:
+    """``--workspace`` and ``--debug`` on every command, so they can follow the command name."""
+
+    def set_workspace(ctx: click.Context, _: click.Parameter, value: Path | None) -> None:
+        if value is not None:
+            ctx.ensure_object(Context).workspace_dir = value
+
+    def set_debug(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+        if value:
+            ctx.ensure_object(Context).debug = True
+
+    func = click.option(
+        "--workspace",
+        type=click.Path(file_okay=False, path_type=Path),
+        expose_value=False,
+        callback=set_workspace,
+        help="Workspace folder (default: the nearest folder upwards with planforge.yaml).",
+    )(func)
+    func = click.option(
+        "--debug",
+        is_flag=True,
+        expose_value=False,
+        callback=set_debug,
+        help="Show a traceback for unexpected errors.",
+    )(func)
+    return func
+
+
+def _handle_errors(func: F) -> F:
+    """Catch once, at the edge: known errors become a message and an exit code; anything else is
+    a bug, shown in one line unless --debug asks for the traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context().ensure_object(Context)
+        try:
+            return func(*args, **kwargs)
+        except PlanforgeError as exc:
+            if ctx.debug:
+                traceback.print_exc()
+            click.echo(str(exc), err=True)
+            sys.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:
+            if ctx.debug:
+                raise
+            click.echo(
+                f"planforge: internal error: {type(exc).__name__}: {exc}\n"
+                "This is a bug. Run the same command with --debug for the traceback and report "
+                "it.",
+                err=True,
+            )
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def command(group: click.Group, name: str, **kwargs: Any) -> Callable[[F], F]:
+    """A subcommand with the common options and the error handler."""
+
+    def decorate(func: F) -> F:
+        return group.command(name, **kwargs)(_common(_handle_errors(func)))  # type: ignore[return-value]
+
+    return decorate
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="planforge")
+@_common
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """planforge turns project plans kept as YAML in git into a kickoff charter, a weekly sales
+    brief and a retrospective, as Markdown and PDF.
+
+    \b
+    Start with:
+      planforge new acme-crm --customer "Acme Manufacturing"
+      planforge validate
+      planforge build
+    """
+    ctx.ensure_object(Context)
+
+
+def _as_of_option(func: F) -> F:
+    return click.option(
+        "--as-of",
+        "as_of",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        help="Check as of this date (default: today in the workspace time zone).",
+    )(func)
+
+
+def _github_escape(text: str, *, property_value: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if property_value:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def _print_findings(findings: list[Finding], fmt: str, checked: int) -> None:
+    if fmt == "json":
+        click.echo(json.dumps([f.__dict__ for f in findings], ensure_ascii=False, indent=2))
+        return
+    for f in findings:
+        if fmt == "github":
+            where = f"file={_github_escape(f.file, property_value=True)}"
+            if f.line is not None:
+                where += f",line={f.line}"
+                if f.column is not None:
+                    where += f",col={f.column}"
+            subject = f"{f.path}: " if f.path else ""
+            click.echo(f"::{f.severity} {where},title=planforge::"
+                       f"{_github_escape(subject + f.message)}")
+        else:
+            click.echo(f.format())
+    errors = sum(f.severity == "error" for f in findings)
+    warnings = len(findings) - errors
+    if fmt == "text":
+        if findings:
+            click.echo(f"{errors} error{'s' * (errors != 1)}, "
+                       f"{warnings} warning{'s' * (warnings != 1)} in {checked} "
+                       f"file{'s' * (checked != 1)}", err=True)
+        else:
+            click.echo(f"{checked} file{'s' * (checked != 1)} checked: no problems", err=True)
+
+
+@command(cli, "validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "github", "json"]), default="text",
+              show_default=True, help="github: annotations on the lines of a pull request.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@_as_of_option
+@click.pass_obj
+def validate_command(obj: Context, paths: tuple[Path, ...], fmt: str, strict: bool,
+                     as_of: Any) -> None:
+    """Check project files, project folders or the whole workspace.
+
+    Reports every problem at once, one line each (file:line:col), and exits 1 if
+    any is an error (or, with --strict, a warning).
+
+    \b
+    Examples:
+      planforge validate
+      planforge validate projects/acme-crm
+      planforge validate projects/acme-crm/updates/2026-W47.yaml --format github
+    """
+    from .validate import validate_paths
+
+    ws = obj.workspace()
+    day: date = as_of.date() if as_of else ws.today()
+    findings, checked = validate_paths(ws, list(paths), day)
+    _print_findings(findings, fmt, checked)
+    failing = {"error", "warning"} if strict else {"error"}
+    if any(f.severity in failing for f in findings):
+        sys.exit(1)
+
+
+@command(cli, "schema")
+@click.argument("name", type=click.Choice(["project", "update", "retrospective", "workspace"]),
+                default="project")
+def schema_command(name: str) -> None:
+    """Print a JSON Schema, for editors and other tools.
+
+    \b
+    Example:
+      planforge schema update > update.schema.json
+    """
+    from .schema import schema_text
+
+    click.echo(schema_text(name), nl=False)
+
+
+@command(cli, "new")
+@click.argument("project_id")
+@click.option("--customer", default=None, help="The customer (account) name.")
+@click.option("--locale", type=click.Choice(["en", "zh-CN"]), default=None,
+              help="Language of the project's documents (default: the workspace's).")
+@click.pass_obj
+def new_command(obj: Context, project_id: str, customer: str | None, locale: str | None) -> None:
+    """Create a project folder from a commented example that validates as written.
+
+    \b
+    Example:
+      planforge new acme-crm --customer "Acme Manufacturing" --locale en
+    """
+    from .scaffold import create_project
+
+    ws = obj.workspace()
+    for path in create_project(ws, project_id, customer=customer, locale=locale):
+        click.echo(f"wrote {path}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(obj=Context())

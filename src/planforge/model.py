@@ -1,0 +1,492 @@
+"""Frozen dataclasses built from validated data: the one place that knows the YAML key names.
+
+Builders assume their input passed the schema; they convert ISO date strings to ``date`` and
+fill the defaults the specification gives, so nothing downstream re-derives a default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+Data = dict[str, Any]
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value is not None else None
+
+
+def _strings(value: list[str] | None) -> tuple[str, ...]:
+    return tuple(value or ())
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    name: str
+    role: str
+    team: str
+    email: str | None
+    brief: bool  # receives the weekly sales brief by email
+
+
+@dataclass(frozen=True)
+class Raci:
+    area: str
+    responsible: str
+    accountable: str
+    consulted: tuple[str, ...]
+    informed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Communication:
+    coordinator: str | None
+    channels: tuple[str, ...]
+    norms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Goal:
+    id: str
+    title: str
+    metric: str
+    baseline: float | None
+    target: float
+    unit: str | None
+    due: date
+    owner: str
+    why: str | None
+
+
+@dataclass(frozen=True)
+class Milestone:
+    id: str
+    name: str
+    due: date  # the baseline agreed at kickoff
+    forecast: date | None  # as written; None means "as due"
+    done: date | None
+    customer_facing: bool
+    owner: str | None
+    depends_on: tuple[str, ...]
+    reason: str | None
+
+    @property
+    def expected(self) -> date:
+        """Today's expected date: the forecast, or the baseline when there is none."""
+        return self.forecast or self.due
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    name: str
+    owner: str
+    start: date | None
+    end: date
+    progress: int | None
+    done: date | None
+    depends_on: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Phase:
+    id: str
+    name: str
+    start: date
+    end: date
+    owner: str | None
+    milestones: tuple[Milestone, ...]
+    tasks: tuple[Task, ...]
+
+
+@dataclass(frozen=True)
+class Risk:
+    id: str
+    title: str
+    category: str
+    likelihood: int
+    impact: int
+    owner: str
+    mitigation: str
+    contingency: str | None
+    trigger: str | None
+    status: str  # open | mitigated | occurred | closed
+    raised: date | None
+    customer_message: str | None
+
+    @property
+    def score(self) -> int:
+        return self.likelihood * self.impact
+
+
+@dataclass(frozen=True)
+class Meeting:
+    id: str
+    name: str
+    cadence: str  # daily | weekly | biweekly | monthly
+    day: str | int | None  # weekday name, day of month, or "first monday" … "last friday"
+    time: str  # "HH:MM"
+    duration: int  # minutes
+    timezone: str | None  # None: the workspace's
+    attendees: tuple[str, ...]
+    channel: str | None
+    purpose: str | None
+    agenda: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Budget:
+    currency: str
+    planned: float
+    spent: float | None
+
+
+@dataclass(frozen=True)
+class SalesAsk:
+    ask: str
+    owner: str | None
+    due: date | None
+
+
+@dataclass(frozen=True)
+class Feedback:
+    feedback: str
+    source: str | None  # the YAML key is ``from``
+    response: str | None
+
+
+@dataclass(frozen=True)
+class Update:
+    week: str  # "YYYY-Www"
+    health: str  # green | amber | red
+    summary: str
+    done: tuple[str, ...]
+    next: tuple[str, ...]
+    blockers: tuple[str, ...]
+    actuals: dict[str, float]
+    sales_asks: tuple[SalesAsk, ...]
+    customer_feedback: tuple[Feedback, ...]
+    talking_points: tuple[str, ...]
+    decisions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Action:
+    action: str
+    owner: str
+    due: date | None
+
+
+@dataclass(frozen=True)
+class Retrospective:
+    held: date | None
+    facilitator: str | None
+    went_well: tuple[str, ...]
+    to_improve: tuple[str, ...]
+    lessons: tuple[str, ...]
+    actions: tuple[Action, ...]
+
+
+@dataclass(frozen=True)
+class Project:
+    id: str  # the folder name
+    name: str
+    customer: str
+    summary: str | None
+    locale: str | None  # None: the workspace's
+    status: str
+    start: date
+    end: date
+    scope_in: tuple[str, ...]
+    scope_out: tuple[str, ...]
+    acceptance: tuple[str, ...]
+    budget: Budget | None
+    people: dict[str, Person]
+    responsibilities: tuple[Raci, ...]
+    communication: Communication | None
+    goals: tuple[Goal, ...]
+    phases: tuple[Phase, ...]
+    risks: tuple[Risk, ...]
+    meetings: tuple[Meeting, ...]
+    updates: tuple[Update, ...] = ()  # sorted by week
+    retrospective: Retrospective | None = None
+
+    @property
+    def milestones(self) -> tuple[Milestone, ...]:
+        return tuple(m for p in self.phases for m in p.milestones)
+
+    @property
+    def tasks(self) -> tuple[Task, ...]:
+        return tuple(t for p in self.phases for t in p.tasks)
+
+    def update_for(self, week: str) -> Update | None:
+        """The update of that ISO week, if there is one."""
+        return next((u for u in self.updates if u.week == week), None)
+
+    def latest_update(self, week: str) -> Update | None:
+        """The newest update of that week or earlier."""
+        earlier = [u for u in self.updates if u.week <= week]
+        return earlier[-1] if earlier else None
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    red_slip_days: int = 14
+    budget_ahead_points: float = 15
+    goal_behind_points: float = 10
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int | None
+    security: str  # starttls | ssl | none
+    username: str | None
+    timeout: float
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    smtp: SmtpSettings | None = None
+    sender: str | None = None  # the YAML key is ``from``
+    reply_to: str | None = None
+    subject: str = "{project} — weekly brief {week}"
+    lists: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    ledger: str = ".planforge/sent.jsonl"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """``planforge.yaml``, with every default filled in."""
+
+    organization: str | None = None
+    locale: str = "en"
+    timezone: str = "UTC"
+    projects_dir: str = "projects"
+    output_dir: str = "output"
+    templates_dir: str = "templates"
+    logo: str | None = None
+    accent: str = "#1f4e79"
+    health: HealthSettings = field(default_factory=HealthSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
+
+
+def build_person(pid: str, d: Data) -> Person:
+    team = d["team"]
+    return Person(pid, d["name"], d["role"], team, d.get("email"), d.get("brief", team == "sales"))
+
+
+def build_milestone(d: Data) -> Milestone:
+    return Milestone(
+        id=d["id"],
+        name=d["name"],
+        due=date.fromisoformat(d["due"]),
+        forecast=_date(d.get("forecast")),
+        done=_date(d.get("done")),
+        customer_facing=d.get("customer_facing", False),
+        owner=d.get("owner"),
+        depends_on=_strings(d.get("depends_on")),
+        reason=d.get("reason"),
+    )
+
+
+def build_task(d: Data) -> Task:
+    return Task(
+        id=d["id"],
+        name=d["name"],
+        owner=d["owner"],
+        start=_date(d.get("start")),
+        end=date.fromisoformat(d["end"]),
+        progress=int(d["progress"]) if "progress" in d else None,
+        done=_date(d.get("done")),
+        depends_on=_strings(d.get("depends_on")),
+    )
+
+
+def build_phase(d: Data) -> Phase:
+    return Phase(
+        id=d["id"],
+        name=d["name"],
+        start=date.fromisoformat(d["start"]),
+        end=date.fromisoformat(d["end"]),
+        owner=d.get("owner"),
+        milestones=tuple(build_milestone(m) for m in d.get("milestones") or ()),
+        tasks=tuple(build_task(t) for t in d.get("tasks") or ()),
+    )
+
+
+def build_goal(d: Data) -> Goal:
+    return Goal(
+        id=d["id"],
+        title=d["title"],
+        metric=d["metric"],
+        baseline=d.get("baseline"),
+        target=d["target"],
+        unit=d.get("unit"),
+        due=date.fromisoformat(d["due"]),
+        owner=d["owner"],
+        why=d.get("why"),
+    )
+
+
+def build_risk(d: Data) -> Risk:
+    return Risk(
+        id=d["id"],
+        title=d["title"],
+        category=d["category"],
+        likelihood=int(d["likelihood"]),  # the schema admits 3.0 as an integer
+        impact=int(d["impact"]),
+        owner=d["owner"],
+        mitigation=d["mitigation"],
+        contingency=d.get("contingency"),
+        trigger=d.get("trigger"),
+        status=d.get("status", "open"),
+        raised=_date(d.get("raised")),
+        customer_message=d.get("customer_message"),
+    )
+
+
+def build_meeting(d: Data) -> Meeting:
+    return Meeting(
+        id=d["id"],
+        name=d["name"],
+        cadence=d["cadence"],
+        day=d.get("day"),
+        time=d["time"],
+        duration=int(d.get("duration", 30)),
+        timezone=d.get("timezone"),
+        attendees=_strings(d.get("attendees")),
+        channel=d.get("channel"),
+        purpose=d.get("purpose"),
+        agenda=_strings(d.get("agenda")),
+    )
+
+
+def build_update(d: Data) -> Update:
+    return Update(
+        week=d["week"],
+        health=d["health"],
+        summary=d["summary"],
+        done=_strings(d.get("done")),
+        next=_strings(d.get("next")),
+        blockers=_strings(d.get("blockers")),
+        actuals={k: float(v) for k, v in (d.get("actuals") or {}).items()},
+        sales_asks=tuple(
+            SalesAsk(a["ask"], a.get("owner"), _date(a.get("due")))
+            for a in d.get("sales_asks") or ()
+        ),
+        customer_feedback=tuple(
+            Feedback(f["feedback"], f.get("from"), f.get("response"))
+            for f in d.get("customer_feedback") or ()
+        ),
+        talking_points=_strings(d.get("talking_points")),
+        decisions=_strings(d.get("decisions")),
+    )
+
+
+def build_retrospective(d: Data) -> Retrospective:
+    return Retrospective(
+        held=_date(d.get("held")),
+        facilitator=d.get("facilitator"),
+        went_well=_strings(d.get("went_well")),
+        to_improve=_strings(d.get("to_improve")),
+        lessons=_strings(d.get("lessons")),
+        actions=tuple(
+            Action(a["action"], a["owner"], _date(a.get("due"))) for a in d.get("actions") or ()
+        ),
+    )
+
+
+def build_project(
+    project_id: str,
+    d: Data,
+    updates: list[Data] | None = None,
+    retrospective: Data | None = None,
+) -> Project:
+    """The whole project from its validated ``project.yaml``, updates and retrospective."""
+    scope = d.get("scope") or {}
+    budget = d.get("budget")
+    comm = d.get("communication")
+    built_updates = sorted((build_update(u) for u in updates or ()), key=lambda u: u.week)
+    return Project(
+        id=project_id,
+        name=d["name"],
+        customer=d["customer"],
+        summary=d.get("summary"),
+        locale=d.get("locale"),
+        status=d.get("status", "active"),
+        start=date.fromisoformat(d["start"]),
+        end=date.fromisoformat(d["end"]),
+        scope_in=_strings(scope.get("in")),
+        scope_out=_strings(scope.get("out")),
+        acceptance=_strings(d.get("acceptance")),
+        budget=(
+            Budget(budget["currency"], budget["planned"], budget.get("spent")) if budget else None
+        ),
+        people={pid: build_person(pid, p) for pid, p in d["people"].items()},
+        responsibilities=tuple(
+            Raci(
+                r["area"],
+                r["responsible"],
+                r["accountable"],
+                _strings(r.get("consulted")),
+                _strings(r.get("informed")),
+            )
+            for r in d.get("responsibilities") or ()
+        ),
+        communication=(
+            Communication(
+                comm.get("coordinator"), _strings(comm.get("channels")), _strings(comm.get("norms"))
+            )
+            if comm
+            else None
+        ),
+        goals=tuple(build_goal(g) for g in d["goals"]),
+        phases=tuple(build_phase(p) for p in d["phases"]),
+        risks=tuple(build_risk(r) for r in d.get("risks") or ()),
+        meetings=tuple(build_meeting(m) for m in d.get("meetings") or ()),
+        updates=tuple(built_updates),
+        retrospective=build_retrospective(retrospective) if retrospective else None,
+    )
+
+
+def build_settings(d: Data | None) -> Settings:
+    """``planforge.yaml`` (validated) with defaults; an absent file gives all defaults."""
+    d = d or {}
+    paths = d.get("paths") or {}
+    brand = d.get("brand") or {}
+    health = d.get("health") or {}
+    email = d.get("email") or {}
+    smtp = email.get("smtp")
+    defaults = Settings()
+    return Settings(
+        organization=d.get("organization"),
+        locale=d.get("locale", defaults.locale),
+        timezone=d.get("timezone", defaults.timezone),
+        projects_dir=paths.get("projects", defaults.projects_dir),
+        output_dir=paths.get("output", defaults.output_dir),
+        templates_dir=paths.get("templates", defaults.templates_dir),
+        logo=brand.get("logo"),
+        accent=brand.get("accent", defaults.accent),
+        health=HealthSettings(**health),
+        email=EmailSettings(
+            smtp=(
+                SmtpSettings(
+                    host=smtp["host"],
+                    port=smtp.get("port"),
+                    security=smtp.get("security", "starttls"),
+                    username=smtp.get("username"),
+                    timeout=float(smtp.get("timeout", 30)),
+                )
+                if smtp
+                else None
+            ),
+            sender=email.get("from"),
+            reply_to=email.get("reply_to"),
+            subject=email.get("subject", EmailSettings.subject),
+            lists={k: tuple(v) for k, v in (email.get("lists") or {}).items()},
+            ledger=email.get("ledger", EmailSettings.ledger),
+        ),
+    )

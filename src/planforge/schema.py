@@ -1,0 +1,145 @@
+"""The JSON Schemas shipped with planforge, and schema errors turned into sentences."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from .errors import Finding
+from .yamlio import Document, PathPart
+
+SCHEMA_NAMES = ("project", "update", "retrospective", "workspace")
+
+_TYPE_WORDS = {
+    "string": "text",
+    "number": "a number",
+    "integer": "a whole number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping of keys to values",
+    "null": "nothing",
+}
+
+_PATTERN_HINTS = {
+    "^[A-Za-z0-9][A-Za-z0-9_.-]*$": (
+        "ids start with a letter or digit, then letters, digits, '_', '.' or '-'"
+    ),
+    "^[0-9]{4}-W[0-9]{2}$": "expected an ISO week such as 2026-W47",
+    "^([01][0-9]|2[0-3]):[0-5][0-9]$": 'expected a time "HH:MM" such as "09:30", in quotes',
+}
+
+
+def schema_text(name: str) -> str:
+    """The schema as shipped, for ``planforge schema`` and for editors."""
+    return (resources.files("planforge.schemas") / f"{name}.schema.json").read_text("utf-8")
+
+
+@cache
+def validator(name: str) -> Draft202012Validator:
+    """Compiled once per process: compiling costs more than checking a file."""
+    schema = json.loads(schema_text(name))
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "nothing"
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 40 else repr(value[:37] + "...")
+    if isinstance(value, int | float):
+        return str(value)
+    return _TYPE_WORDS.get(
+        {list: "array", dict: "object"}.get(type(value), ""), type(value).__name__
+    )
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _findings(doc: Document, error: ValidationError) -> list[Finding]:
+    path: list[PathPart] = list(error.absolute_path)
+    kind, value, instance = error.validator, error.validator_value, error.instance
+    if kind == "additionalProperties" and isinstance(instance, dict):
+        allowed = sorted(error.schema.get("properties", {}))
+        out = []
+        for key in instance:
+            if key in allowed:
+                continue
+            hint = _suggest(str(key), allowed) or (
+                f"; expected one of: {', '.join(allowed)}" if allowed else ""
+            )
+            out.append(doc.finding([*path, key], f"unknown key{hint}", at_key=True))
+        return out
+    if kind == "required" and isinstance(instance, dict):
+        return [
+            doc.finding(path, f"missing required key '{key}'")
+            for key in value
+            if key not in instance
+        ]
+    if kind == "anyOf" and path and path[-1] == "day":
+        message = (
+            f"{_describe(instance)} is not a meeting day: use a weekday (monday … sunday), a day "
+            'of the month 1–28, or a form such as "first monday" or "last friday"'
+        )
+        return [doc.finding(path, message)]
+    if kind in ("anyOf", "oneOf") and error.context:
+        return _findings(doc, best_match(error.context))
+    return [doc.finding(path, _sentence(error))]
+
+
+def _sentence(error: ValidationError) -> str:
+    kind, value, instance = error.validator, error.validator_value, error.instance
+    got = _describe(instance)
+    if kind == "type":
+        wanted = value if isinstance(value, list) else [value]
+        words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
+        hint = ""
+        if "boolean" in wanted and isinstance(instance, str):
+            hint = " (write true or false: yes, no, on and off are text)"
+        if "string" in wanted and isinstance(instance, int | float) and not isinstance(
+            instance, bool
+        ):
+            hint = " (put it in quotes)"
+        return f"expected {words}, got {got}{hint}"
+    if kind == "enum":
+        choices = [str(c) for c in value]
+        return f"{got} is not one of: {', '.join(choices)}{_suggest(str(instance), choices)}"
+    if kind == "const":
+        return f"expected {_describe(value)}, got {got}"
+    if kind == "format":
+        if value == "date":
+            return f"{got} is not a real date written as YYYY-MM-DD"
+        if value == "email":
+            return f"{got} is not an email address"
+        return f"{got} is not a valid {value}"
+    if kind == "pattern":
+        return f"{got}: {_PATTERN_HINTS.get(value, f'does not match {value}')}"
+    if kind in ("minimum", "exclusiveMinimum"):
+        return f"{got} is too small: the least allowed is {value}"
+    if kind in ("maximum", "exclusiveMaximum"):
+        return f"{got} is too large: the most allowed is {value}"
+    if kind == "minItems":
+        return f"needs at least {value} item{'s' if value != 1 else ''}"
+    if kind == "minLength":
+        return "must not be empty"
+    if kind == "uniqueItems":
+        return "has the same item twice"
+    return error.message
+
+
+def check_document(doc: Document, name: str) -> list[Finding]:
+    """Every schema error of one loaded document, as findings at their lines."""
+    found: list[Finding] = []
+    for error in validator(name).iter_errors(doc.data):
+        found.extend(_findings(doc, error))
+    return found

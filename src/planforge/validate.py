@@ -1,0 +1,434 @@
+"""Validation in three layers (YAML, schema, meaning) and loading a project into the model.
+
+Every layer returns findings as data; nothing here prints or raises for bad input.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from .errors import Finding, InvalidFilesError
+from .model import Project, build_project
+from .schema import check_document
+from .workspace import (
+    CONFIG_FILE,
+    PROJECT_FILE,
+    PROJECT_ID,
+    RETRO_FILE,
+    UPDATES_DIR,
+    Workspace,
+    check_timezone,
+    display_path,
+    load_settings,
+)
+from .yamlio import Document, PathPart, format_path, load_bytes
+
+WEEK_FILE = re.compile(r"(\d{4})-W(\d{2})\.yaml")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def weeks_in_year(year: int) -> int:
+    """52 or 53: the ISO week of 28 December is always the year's last."""
+    return date(year, 12, 28).isocalendar().week
+
+
+def parse_week(week: str) -> tuple[int, int] | None:
+    """``"2026-W47"`` → ``(2026, 47)``; None unless that ISO week exists."""
+    match = re.fullmatch(r"(\d{4})-W(\d{2})", week)
+    if not match:
+        return None
+    year, number = int(match[1]), int(match[2])
+    if not 1 <= year <= 9998 or not 1 <= number <= weeks_in_year(year):
+        return None
+    return year, number
+
+
+def week_of(day: date) -> str:
+    """The ISO week holding ``day``, as ``YYYY-Www``."""
+    iso = day.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
+
+
+def last_full_week(as_of: date) -> str:
+    """The newest ISO week that has ended (its Sunday is on or before ``as_of``)."""
+    return week_of(as_of - timedelta(days=as_of.isoweekday()))
+
+
+@dataclass
+class ProjectFiles:
+    """The loaded documents of one project folder (None where a file failed to parse)."""
+
+    project_id: str
+    folder: Path
+    project: Document | None = None
+    updates: list[Document] = field(default_factory=list)
+    retrospective: Document | None = None
+    findings: list[Finding] = field(default_factory=list)
+    read: int = 0  # files read
+
+
+def _load(path: Path, kind: str, files: ProjectFiles) -> Document | None:
+    files.read += 1
+    doc, findings = load_bytes(path.read_bytes(), display_path(path))
+    files.findings.extend(findings)
+    if doc is None:
+        return None
+    schema_findings = check_document(doc, kind)
+    files.findings.extend(schema_findings)
+    return None if findings or schema_findings else doc
+
+
+def read_project(folder: Path) -> ProjectFiles:
+    """Parse and schema-check every file of a project folder."""
+    files = ProjectFiles(folder.name, folder)
+    files.project = _load(folder / PROJECT_FILE, "project", files)
+    updates = folder / UPDATES_DIR
+    if updates.is_dir():
+        for path in sorted(updates.iterdir()):
+            if path.suffix not in (".yaml", ".yml") or not path.is_file():
+                continue
+            if not WEEK_FILE.fullmatch(path.name):
+                files.findings.append(
+                    Finding(
+                        display_path(path), None, None, "", "error",
+                        "update files are named after their ISO week, such as 2026-W47.yaml",
+                    )
+                )
+                continue
+            doc = _load(path, "update", files)
+            if doc is not None:
+                files.updates.append(doc)
+    retro = folder / RETRO_FILE
+    if retro.is_file():
+        files.retrospective = _load(retro, "retrospective", files)
+    return files
+
+
+class _Checker:
+    """The meaning layer for one project: references, ids, dates, cycles, weeks."""
+
+    def __init__(self, files: ProjectFiles, as_of: date) -> None:
+        self.files = files
+        self.as_of = as_of
+        self.out: list[Finding] = []
+
+    def error(self, doc: Document, path: list[PathPart], message: str) -> None:
+        self.out.append(doc.finding(path, message))
+
+    def warn(self, doc: Document, path: list[PathPart], message: str) -> None:
+        self.out.append(doc.finding(path, message, "warning"))
+
+    def person(self, doc: Document, path: list[PathPart], ref: Any, people: dict[str, Any]) -> None:
+        if ref is None or ref in people:
+            return
+        close = difflib.get_close_matches(str(ref), list(people), n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else "add them to people or fix the key"
+        self.error(doc, path, f"'{ref}' is not in people; {hint}")
+
+    def run(self) -> list[Finding]:
+        files = self.files
+        if not PROJECT_ID.fullmatch(files.project_id):
+            self.out.append(
+                Finding(
+                    display_path(files.folder), None, None, "", "error",
+                    f"'{files.project_id}' is not a valid project id (the folder name): use "
+                    "lowercase letters, digits and hyphens, starting with a letter or digit, at "
+                    "most 63 characters",
+                )
+            )
+        if files.project is None:
+            return self.out
+        self.check_project(files.project)
+        data = files.project.data
+        for doc in files.updates:
+            self.check_update(doc, data)
+        if files.retrospective is not None:
+            retro = files.retrospective.data
+            people = data["people"]
+            self.person(files.retrospective, ["facilitator"], retro.get("facilitator"), people)
+            for i, action in enumerate(retro.get("actions") or ()):
+                self.person(files.retrospective, ["actions", i, "owner"], action["owner"], people)
+        self.check_last_update(files.project)
+        return self.out
+
+    def check_project(self, doc: Document) -> None:
+        d = doc.data
+        people = d["people"]
+        for i, row in enumerate(d.get("responsibilities") or ()):
+            for role in ("responsible", "accountable"):
+                self.person(doc, ["responsibilities", i, role], row[role], people)
+            for role in ("consulted", "informed"):
+                for j, ref in enumerate(row.get(role) or ()):
+                    self.person(doc, ["responsibilities", i, role, j], ref, people)
+        comm = d.get("communication") or {}
+        self.person(doc, ["communication", "coordinator"], comm.get("coordinator"), people)
+
+        start, end = date.fromisoformat(d["start"]), date.fromisoformat(d["end"])
+        if end < start:
+            self.error(doc, ["end"], f"the project ends ({end}) before it starts ({start})")
+
+        seen: dict[str, str] = {}
+        dated: dict[str, tuple[list[PathPart], date, list[str]]] = {}
+
+        def unique(path: list[PathPart], ident: str) -> None:
+            if ident in seen:
+                self.error(
+                    doc, [*path, "id"], f"id '{ident}' is already used at {seen[ident]}; "
+                    "ids must be unique within a project",
+                )
+            else:
+                seen[ident] = format_path(path)
+
+        for i, goal in enumerate(d["goals"]):
+            unique(["goals", i], goal["id"])
+            self.person(doc, ["goals", i, "owner"], goal["owner"], people)
+            if "baseline" not in goal:
+                self.warn(
+                    doc, ["goals", i], "no baseline: progress cannot be measured from a starting "
+                    "value; add baseline (the value at the start)",
+                )
+            elif goal["baseline"] == goal["target"]:
+                self.error(doc, ["goals", i, "target"], "the target equals the baseline")
+        for i, phase in enumerate(d["phases"]):
+            here: list[PathPart] = ["phases", i]
+            unique(here, phase["id"])
+            self.person(doc, [*here, "owner"], phase.get("owner"), people)
+            p_start, p_end = date.fromisoformat(phase["start"]), date.fromisoformat(phase["end"])
+            if p_end < p_start:
+                self.error(doc, [*here, "end"], f"the phase ends ({p_end}) before it starts "
+                           f"({p_start})")
+            if p_start < start or p_end > end:
+                self.error(
+                    doc, [*here, "start" if p_start < start else "end"],
+                    f"the phase ({p_start} to {p_end}) lies outside the project ({start} to "
+                    f"{end})",
+                )
+            for j, ms in enumerate(phase.get("milestones") or ()):
+                mp: list[PathPart] = [*here, "milestones", j]
+                unique(mp, ms["id"])
+                self.person(doc, [*mp, "owner"], ms.get("owner"), people)
+                due = date.fromisoformat(ms["due"])
+                dated[ms["id"]] = (mp, due, list(ms.get("depends_on") or ()))
+                self.check_done(doc, mp, ms.get("done"))
+                forecast = ms.get("forecast")
+                if forecast and date.fromisoformat(forecast) > due and not ms.get("reason"):
+                    self.warn(doc, [*mp, "forecast"], "the forecast is later than due but no "
+                              "reason says why: add reason, in words sales can repeat")
+                if not ms.get("done") and due < self.as_of and not forecast:
+                    self.warn(doc, [*mp, "due"], f"overdue since {due} with no forecast: add "
+                              "forecast (the date now expected) and reason")
+            for j, task in enumerate(phase.get("tasks") or ()):
+                tp: list[PathPart] = [*here, "tasks", j]
+                unique(tp, task["id"])
+                self.person(doc, [*tp, "owner"], task["owner"], people)
+                t_end = date.fromisoformat(task["end"])
+                if task.get("start") and date.fromisoformat(task["start"]) > t_end:
+                    self.error(doc, [*tp, "end"], f"the task ends ({t_end}) before it starts "
+                               f"({task['start']})")
+                dated[task["id"]] = (tp, t_end, list(task.get("depends_on") or ()))
+                self.check_done(doc, tp, task.get("done"))
+        for i, risk in enumerate(d.get("risks") or ()):
+            unique(["risks", i], risk["id"])
+            self.person(doc, ["risks", i, "owner"], risk["owner"], people)
+            self.check_done(doc, ["risks", i], risk.get("raised"), key="raised")
+            score = risk["likelihood"] * risk["impact"]
+            if risk.get("status", "open") == "open" and score >= 15 and not risk.get("contingency"):
+                self.warn(doc, ["risks", i], f"open risk of score {score} has no contingency: "
+                          "add what you will do if it happens")
+        for i, meeting in enumerate(d.get("meetings") or ()):
+            unique(["meetings", i], meeting["id"])
+            for j, ref in enumerate(meeting["attendees"]):
+                self.person(doc, ["meetings", i, "attendees", j], ref, people)
+            self.check_meeting(doc, ["meetings", i], meeting)
+        self.check_dependencies(doc, dated)
+
+    def check_done(self, doc: Document, path: list[PathPart], value: str | None,
+                   key: str = "done") -> None:
+        if value and date.fromisoformat(value) > self.as_of:
+            self.error(doc, [*path, key], f"{value} is in the future (today is {self.as_of})")
+
+    def check_meeting(self, doc: Document, path: list[PathPart], m: dict[str, Any]) -> None:
+        cadence, day = m["cadence"], m.get("day")
+        if cadence == "daily" and day is not None:
+            self.error(doc, [*path, "day"], "daily meetings take no day (they skip weekends)")
+        elif cadence in ("weekly", "biweekly") and day not in WEEKDAYS:
+            self.error(doc, [*path, "day"] if day is not None else path,
+                       f"{cadence} meetings need a day: a weekday such as thursday")
+        elif cadence == "monthly" and (day is None or day in WEEKDAYS):
+            self.error(doc, [*path, "day"] if day is not None else path,
+                       'monthly meetings need a day of the month (1–28) or a form such as '
+                       '"first monday"')
+        if m.get("timezone"):
+            problem = check_timezone(doc, [*path, "timezone"], m["timezone"])
+            if problem:
+                self.out.append(problem)
+
+    def check_dependencies(
+        self, doc: Document, dated: dict[str, tuple[list[PathPart], date, list[str]]]
+    ) -> None:
+        for ident, (path, when, deps) in dated.items():
+            for k, dep in enumerate(deps):
+                if dep == ident:
+                    self.error(doc, [*path, "depends_on", k], "an item cannot depend on itself")
+                elif dep not in dated:
+                    close = difflib.get_close_matches(dep, list(dated), n=1, cutoff=0.6)
+                    hint = f"; did you mean '{close[0]}'?" if close else ""
+                    self.error(doc, [*path, "depends_on", k],
+                               f"'{dep}' is not a milestone or task of this project{hint}")
+                elif "milestones" in path and when < dated[dep][1]:
+                    self.error(doc, [*path, "due"],
+                               f"due {when}, before '{dep}' ({dated[dep][1]}) which it depends on")
+        for cycle in _cycles({i: [d for d in v[2] if d in dated and d != i]
+                              for i, v in dated.items()}):
+            path = dated[cycle[0]][0]
+            self.error(doc, [*path, "depends_on"],
+                       f"depends_on forms a cycle: {' → '.join([*cycle, cycle[0]])}")
+
+    def check_update(self, doc: Document, project: dict[str, Any]) -> None:
+        data = doc.data
+        week = data["week"]
+        expected = Path(doc.file).stem
+        if parse_week(week) is None:
+            self.error(doc, ["week"], f"{week} is not a real ISO week (weeks run from W01 to "
+                       "W52, or W53 in long years)")
+        if week != expected:
+            self.error(doc, ["week"], f"week {week} does not match the file name {expected}.yaml")
+        goals = {g["id"] for g in project["goals"]}
+        for goal_id in data.get("actuals") or {}:
+            if goal_id not in goals:
+                close = difflib.get_close_matches(str(goal_id), sorted(goals), n=1, cutoff=0.6)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                self.out.append(doc.finding(["actuals", goal_id], f"'{goal_id}' is not a goal "
+                                            f"of this project{hint}", at_key=True))
+        for i, ask in enumerate(data.get("sales_asks") or ()):
+            self.person(doc, ["sales_asks", i, "owner"], ask.get("owner"), project["people"])
+
+    def check_last_update(self, doc: Document) -> None:
+        d = doc.data
+        if d.get("status", "active") != "active":
+            return
+        week = last_full_week(self.as_of)
+        monday = date.fromisocalendar(*map(int, week.replace("-W", " ").split()), 1)
+        if monday < date.fromisoformat(d["start"]) or monday > date.fromisoformat(d["end"]):
+            return
+        if not any(u.data["week"] == week for u in self.files.updates):
+            self.warn(doc, [], f"no weekly update for {week}, the last full week: add "
+                      f"updates/{week}.yaml")
+
+
+def _cycles(graph: dict[str, list[str]]) -> Iterator[list[str]]:
+    """Each dependency cycle once, as the ids along it (iterative depth-first search)."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: finished
+    for root in sorted(graph):
+        if root in state:
+            continue
+        path: list[str] = []
+        stack: list[tuple[str, Iterator[str]]] = [(root, iter(graph[root]))]
+        state[root] = 1
+        path.append(root)
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                path.pop()
+                state[node] = 2
+            elif state.get(child) == 1:
+                yield path[path.index(child):]
+            elif child not in state:
+                state[child] = 1
+                path.append(child)
+                stack.append((child, iter(graph[child])))
+
+
+def check_project_files(files: ProjectFiles, as_of: date) -> list[Finding]:
+    """All findings of one project: parse and schema findings, then the meaning layer."""
+    return sorted([*files.findings, *_Checker(files, as_of).run()])
+
+
+def load_project(ws: Workspace, project_id: str, as_of: date) -> tuple[Project, list[Finding]]:
+    """The project as a model and its warnings; InvalidFilesError with every finding if any is
+    an error."""
+    files = read_project(ws.project_dir(project_id))
+    findings = check_project_files(files, as_of)
+    if any(f.severity == "error" for f in findings) or files.project is None:
+        raise InvalidFilesError(findings)
+    project = build_project(
+        project_id,
+        files.project.data,
+        [u.data for u in files.updates],
+        files.retrospective.data if files.retrospective else None,
+    )
+    return project, [f for f in findings if f.severity == "warning"]
+
+
+def _owner_folder(path: Path, ws: Workspace) -> Path | None:
+    """The project folder a file or folder belongs to, if any."""
+    for candidate in (path, *path.parents):
+        if (candidate / PROJECT_FILE).is_file():
+            return candidate
+        if candidate == ws.root:
+            break
+    return None
+
+
+def validate_paths(
+    ws: Workspace, paths: Iterable[Path], as_of: date
+) -> tuple[list[Finding], int]:
+    """Findings for the named files and folders (the whole workspace if none), and how many files
+    were read: the files given are checked within their project, and only their findings are
+    reported."""
+    targets = [p.resolve() for p in paths] or [ws.root]
+    folders: dict[Path, set[str] | None] = {}  # project folder → files to report (None: all)
+    findings: list[Finding] = []
+    read = 0
+    for target in targets:
+        if not target.exists():
+            findings.append(Finding(display_path(target), None, None, "", "error",
+                                    "no such file or folder"))
+            continue
+        if target.is_file() and target.name == CONFIG_FILE:
+            read += 1
+            try:
+                load_settings(target)
+            except InvalidFilesError as exc:
+                findings.extend(exc.findings)
+            continue
+        owner = _owner_folder(target, ws)
+        if owner is not None:
+            if target.is_file():
+                wanted = folders.setdefault(owner, set())
+                if wanted is not None:
+                    wanted.add(display_path(target))
+            else:
+                folders[owner] = None
+            continue
+        if target.is_dir():
+            found = sorted(p.parent for p in target.rglob(PROJECT_FILE))
+            if not found and target != ws.root:
+                findings.append(Finding(display_path(target), None, None, "", "error",
+                                        f"no {PROJECT_FILE} in this folder or below"))
+            for folder in found:
+                folders[folder] = None
+            if target == ws.root and ws.config_path is not None:
+                read += 1
+                try:
+                    load_settings(ws.config_path)
+                except InvalidFilesError as exc:
+                    findings.extend(exc.findings)
+            continue
+        findings.append(Finding(display_path(target), None, None, "", "error",
+                                f"not part of a project: no {PROJECT_FILE} beside or above it"))
+    for folder, wanted in sorted(folders.items()):
+        files = read_project(folder)
+        read += files.read if wanted is None else len(wanted)
+        for finding in check_project_files(files, as_of):
+            if wanted is None or finding.file in wanted:
+                findings.append(finding)
+    return sorted(set(findings)), read

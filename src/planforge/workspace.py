@@ -1,0 +1,136 @@
+"""Finding the workspace, reading ``planforge.yaml``, and the paths inside it."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from .errors import Finding, InvalidFilesError, WorkspaceError
+from .model import Settings, build_settings
+from .schema import check_document
+from .yamlio import Document, load_bytes
+
+CONFIG_FILE = "planforge.yaml"
+PROJECT_FILE = "project.yaml"
+RETRO_FILE = "retrospective.yaml"
+UPDATES_DIR = "updates"
+PROJECT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+
+
+def display_path(path: Path) -> str:
+    """How a file is named in messages: relative to the current directory when inside it, so
+    that editors and CI annotations can open it; absolute otherwise."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path.resolve())
+
+
+@cache
+def _timezone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def check_timezone(doc: Document, path: list[str | int], name: str) -> Finding | None:
+    """A finding if ``name`` is not an IANA time zone this machine knows."""
+    try:
+        ZoneInfo(name)
+        return None
+    except (ZoneInfoNotFoundError, ValueError):
+        import difflib
+
+        close = difflib.get_close_matches(name, sorted(_timezone_names()), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else " (an IANA name such as Europe/Berlin)"
+        return doc.finding(path, f"unknown time zone '{name}'{hint}")
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A folder holding ``planforge.yaml`` (optional) and ``projects/``."""
+
+    root: Path
+    settings: Settings
+    config_path: Path | None = None
+
+    @property
+    def projects_dir(self) -> Path:
+        return self.root / self.settings.projects_dir
+
+    @property
+    def output_dir(self) -> Path:
+        return self.root / self.settings.output_dir
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / self.settings.templates_dir
+
+    def project_ids(self) -> list[str]:
+        """Every project folder, sorted: a folder holding ``project.yaml``."""
+        if not self.projects_dir.is_dir():
+            return []
+        return sorted(
+            entry.name
+            for entry in self.projects_dir.iterdir()
+            if entry.is_dir() and (entry / PROJECT_FILE).is_file()
+        )
+
+    def project_dir(self, project_id: str) -> Path:
+        """The folder of a project; the id is checked so it cannot escape the workspace."""
+        if not PROJECT_ID.fullmatch(project_id):
+            raise WorkspaceError(
+                f"'{project_id}' is not a project id: lowercase letters, digits and hyphens, "
+                "starting with a letter or digit, at most 63 characters"
+            )
+        folder = self.projects_dir / project_id
+        if not (folder / PROJECT_FILE).is_file():
+            known = ", ".join(self.project_ids()) or "none"
+            raise WorkspaceError(
+                f"no project '{project_id}' in {display_path(self.projects_dir)} (projects: {known})"
+            )
+        return folder
+
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.timezone)
+
+    def today(self) -> date:
+        """Today in the workspace's time zone, the default as-of date of every document."""
+        return datetime.now(self.timezone()).date()
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and check ``planforge.yaml``; every problem is reported at once."""
+    doc, findings = load_bytes(path.read_bytes(), display_path(path))
+    if doc is not None and not findings:
+        findings = check_document(doc, "workspace")
+        if not findings and isinstance(doc.data, dict):
+            tz = doc.data.get("timezone")
+            problem = check_timezone(doc, ["timezone"], tz) if tz else None
+            findings = [problem] if problem else []
+    if findings:
+        raise InvalidFilesError(findings)
+    assert doc is not None
+    return build_settings(doc.data if isinstance(doc.data, dict) else None)
+
+
+def find_workspace(explicit: Path | None = None, start: Path | None = None) -> Workspace:
+    """``--workspace`` if given; else the nearest folder upwards holding ``planforge.yaml``, as git
+    finds ``.git``; else the current folder with default settings."""
+    if explicit is not None:
+        root = explicit.resolve()
+        if not root.is_dir():
+            raise WorkspaceError(f"workspace folder {explicit} does not exist")
+        config = root / CONFIG_FILE
+        if config.is_file():
+            return Workspace(root, load_settings(config), config)
+        return Workspace(root, Settings())
+    here = (start or Path(os.getcwd())).resolve()
+    for folder in (here, *here.parents):
+        config = folder / CONFIG_FILE
+        if config.is_file():
+            return Workspace(folder, load_settings(config), config)
+    return Workspace(here, Settings())

@@ -1,0 +1,55 @@
+"""Shared fixtures: the pinned date, the example workspace, and the CLI runner."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from planforge.cli import Context, cli
+
+REPO = Path(__file__).resolve().parents[1]
+#: Every test that depends on "today" pins it here: the Friday of ISO week 2026-W47.
+AS_OF = date(2026, 11, 20)
+WEEK = "2026-W47"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden", action="store_true", help="Rewrite golden files from current output."
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture
+def examples(tmp_path: Path) -> Path:
+    """A private copy of the bundled example workspace (planforge.yaml and projects/)."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    shutil.copy(REPO / "planforge.yaml", root / "planforge.yaml")
+    shutil.copytree(REPO / "projects", root / "projects")
+    return root
+
+
+RunCli = Callable[..., Result]
+
+
+@pytest.fixture
+def run_cli(monkeypatch: pytest.MonkeyPatch) -> RunCli:
+    """Run ``planforge ARGS`` in-process from ``cwd`` (default: the current directory)."""
+
+    def run(*args: str, cwd: Path | None = None, input: str | None = None) -> Result:
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        return CliRunner().invoke(cli, list(args), obj=Context(), input=input,
+                                  catch_exceptions=False)
+
+    return run
