@@ -7,8 +7,10 @@ Templates lay out these dataclasses; they never compute.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from planforge.model import (
     Budget,
@@ -184,33 +186,363 @@ class ProjectFacts:
     timezone: str
 
 
+_HEALTH_RANK = {"red": 0, "amber": 1, "green": 2}
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3}
+# Floats from YAML (0.65 − 0.5 = 0.15000000000000002) must not tip a value that sits exactly on
+# a threshold over it: comparisons round to this many decimals first.
+_PRECISION = 6
+
+
 def risk_level(score: int) -> str:
     """The level of a risk score: low 1–4, medium 5–9, high 10–16, critical 20–25."""
-    raise NotImplementedError
+    # 17–19 are not products of two numbers 1..5; the bounds are ≥ so any int has a level.
+    if score >= 20:
+        return "critical"
+    if score >= 10:
+        return "high"
+    if score >= 5:
+        return "medium"
+    return "low"
 
 
 def time_elapsed(start: date, end: date, as_of: date) -> float:
     """Share of the calendar time from start to end that has passed by as_of, clamped to 0..1."""
-    raise NotImplementedError
+    span = (end - start).days
+    if span <= 0:
+        return 1.0 if as_of >= end else 0.0
+    return min(1.0, max(0.0, (as_of - start).days / span))
 
 
 def iso_week(day: date) -> str:
     """The ISO week of a date, written ``YYYY-Www``."""
-    raise NotImplementedError
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+# --- milestones and phases ---------------------------------------------------------------------
+
+
+def _done(done: date | None, as_of: date) -> bool:
+    # A done date after as_of is not done yet as of that date: a brief rendered for a past week
+    # shows the plan as it stood then.
+    return done is not None and done <= as_of
+
+
+def _milestone_facts(m: Milestone, phase_id: str, as_of: date) -> MilestoneFacts:
+    expected = m.expected
+    if m.done is not None and _done(m.done, as_of):
+        late = (m.done - m.due).days
+        state, days = ("done-late", late) if late > 0 else ("done-on-time", 0)
+        return MilestoneFacts(
+            milestone=m, phase_id=phase_id, state=state, days=days, stale=False,
+            expected=expected, actual=m.done, customer_facing=m.customer_facing,
+            days_until=None, variance_days=late,
+        )
+    if m.due < as_of:
+        state, days = "overdue", (as_of - m.due).days
+    elif expected > m.due:
+        state, days = "slipping", (expected - m.due).days
+    else:
+        state, days = "on-track", 0
+    return MilestoneFacts(
+        milestone=m, phase_id=phase_id, state=state, days=days,
+        stale=m.forecast is not None and m.forecast < as_of,
+        expected=expected, actual=expected, customer_facing=m.customer_facing,
+        days_until=(expected - as_of).days, variance_days=(expected - m.due).days,
+    )
+
+
+def _task_weighted_progress(phases: tuple[Phase, ...], as_of: date) -> float | None:
+    """Duration-weighted task progress over the phases, or None when they hold no task."""
+    total = 0
+    weighted = 0.0
+    for phase in phases:
+        for task in phase.tasks:
+            # Inclusive days, so that a one-day task (start == end) still weighs something.
+            weight = max(1, (task.end - (task.start or phase.start)).days + 1)
+            pct = 100 if _done(task.done, as_of) else (task.progress or 0)
+            total += weight
+            weighted += weight * pct / 100
+    return weighted / total if total else None
+
+
+def _progress(phases: tuple[Phase, ...], as_of: date) -> float:
+    by_tasks = _task_weighted_progress(phases, as_of)
+    if by_tasks is not None:
+        return by_tasks
+    milestones = [m for p in phases for m in p.milestones]
+    if not milestones:
+        return 0.0
+    return sum(_done(m.done, as_of) for m in milestones) / len(milestones)
+
+
+def _phase_facts(phase: Phase, as_of: date) -> PhaseFacts:
+    progress = _progress((phase,), as_of)
+    dones = [t.done for t in phase.tasks] + [m.done for m in phase.milestones]
+    # A phase with nothing to tick off is done once its dates are past.
+    finished = all(_done(d, as_of) for d in dones) if dones else phase.end < as_of
+    if finished:
+        state = "done"
+    elif as_of >= phase.start or progress > 0:
+        state = "active"
+    else:
+        state = "not-started"
+    return PhaseFacts(
+        phase=phase,
+        progress=progress,
+        elapsed=time_elapsed(phase.start, phase.end, as_of),
+        milestones=tuple(_milestone_facts(m, phase.id, as_of) for m in phase.milestones),
+        state=state,
+    )
+
+
+# --- goals, risks, budget ----------------------------------------------------------------------
+
+
+def _goal_facts(goal: Goal, project: Project, as_of: date, health: HealthSettings) -> GoalFacts:
+    week = iso_week(as_of)
+    history = tuple(
+        (u.week, u.actuals[goal.id])
+        for u in project.updates
+        if u.week <= week and goal.id in u.actuals
+    )
+    actual_week, actual = history[-1] if history else (None, None)
+    progress: float | None = None
+    # target == baseline gives no direction to measure progress along: left unmeasured.
+    if actual is not None and goal.baseline is not None and goal.target != goal.baseline:
+        progress = (actual - goal.baseline) / (goal.target - goal.baseline)
+    expected = time_elapsed(project.start, goal.due, as_of)
+    if progress is None:
+        state = "not-measured"
+    elif round(progress, _PRECISION) >= 1:
+        state = "achieved"
+    elif as_of > goal.due:
+        state = "missed"
+    elif round((expected - progress) * 100, _PRECISION) > health.goal_behind_points:
+        state = "behind"
+    else:
+        state = "on-track"
+    return GoalFacts(
+        goal=goal, actual=actual, actual_week=actual_week, progress=progress,
+        expected=expected, state=state, history=history,
+    )
+
+
+def _risk_facts(risk: Risk) -> RiskFacts:
+    return RiskFacts(risk=risk, score=risk.score, level=risk_level(risk.score))
+
+
+def _by_score(risks: list[RiskFacts]) -> tuple[RiskFacts, ...]:
+    return tuple(sorted(risks, key=lambda r: (-r.score, r.risk.id)))
+
+
+def _heatmap(risks: tuple[RiskFacts, ...]) -> HeatMap:
+    cells: list[list[list[str]]] = [[[] for _ in range(5)] for _ in range(5)]
+    for r in risks:
+        if r.risk.status == "open":
+            cells[r.risk.likelihood - 1][r.risk.impact - 1].append(r.risk.id)
+    return HeatMap(cells=tuple(tuple(tuple(sorted(c)) for c in row) for row in cells))
+
+
+def _budget_facts(project: Project, as_of: date, health: HealthSettings) -> BudgetFacts | None:
+    budget = project.budget
+    if budget is None:
+        return None
+    elapsed = time_elapsed(project.start, project.end, as_of)
+    spent_share = (
+        budget.spent / budget.planned if budget.spent is not None and budget.planned > 0 else None
+    )
+    ahead = None if spent_share is None else round((spent_share - elapsed) * 100, _PRECISION)
+    return BudgetFacts(
+        budget=budget, spent_share=spent_share, elapsed=elapsed, ahead_points=ahead,
+        over=ahead is not None and ahead > health.budget_ahead_points,
+    )
+
+
+# --- health ------------------------------------------------------------------------------------
+
+
+def _health(
+    milestones: tuple[MilestoneFacts, ...],
+    goals: tuple[GoalFacts, ...],
+    risks: tuple[RiskFacts, ...],
+    budget: BudgetFacts | None,
+    reported: str | None,
+    health: HealthSettings,
+) -> HealthFacts:
+    red: list[Reason] = []
+    amber: list[Reason] = []
+    for mf in milestones:
+        if mf.state not in ("overdue", "slipping"):
+            continue
+        # How late the milestone will be at best: days past due, or the forecast's slip when that
+        # is larger (a milestone overdue by 3 days whose forecast is 20 days out slips 20).
+        late = max(mf.days, mf.variance_days)
+        mid = mf.milestone.id
+        if mf.customer_facing and late > health.red_slip_days:
+            red.append(Reason("red", f"customer-milestone-{mf.state}", mid, days=late))
+        else:
+            amber.append(Reason("amber", f"milestone-{mf.state}", mid, days=late))
+    for rf in risks:
+        if rf.level != "critical":
+            continue
+        if rf.risk.status == "occurred":
+            red.append(Reason("red", "critical-risk-occurred", rf.risk.id))
+        elif rf.risk.status == "open":
+            amber.append(Reason("amber", "critical-risk-open", rf.risk.id))
+    for gf in goals:
+        if gf.state == "behind" and gf.progress is not None:
+            behind = round((gf.expected - gf.progress) * 100, _PRECISION)
+            amber.append(Reason("amber", "goal-behind", gf.goal.id, points=behind))
+    if budget is not None and budget.over:
+        amber.append(Reason("amber", "budget-ahead", None, points=budget.ahead_points))
+    level = "red" if red else "amber" if amber else "green"
+    watermelon = reported is not None and _HEALTH_RANK[reported] > _HEALTH_RANK[level]
+    return HealthFacts(
+        level=level, reasons=(*red, *amber), reported=reported, watermelon=watermelon
+    )
+
+
+def _all_milestone_facts(project: Project, as_of: date) -> tuple[MilestoneFacts, ...]:
+    facts = [_milestone_facts(m, p.id, as_of) for p in project.phases for m in p.milestones]
+    # sorted() is stable: ties keep the order of the plan.
+    return tuple(sorted(facts, key=lambda f: (f.actual, f.milestone.due)))
 
 
 def compute_health(project: Project, as_of: date, health: HealthSettings) -> HealthFacts:
     """Computed health (SPEC §5) as of a date, with reasons and the reported health."""
-    raise NotImplementedError
+    latest = project.latest_update(iso_week(as_of))
+    return _health(
+        _all_milestone_facts(project, as_of),
+        tuple(_goal_facts(g, project, as_of, health) for g in project.goals),
+        tuple(_risk_facts(r) for r in project.risks),
+        _budget_facts(project, as_of, health),
+        latest.health if latest else None,
+        health,
+    )
+
+
+# --- meetings ----------------------------------------------------------------------------------
+
+
+def _weekday(name: str | int | None) -> int:
+    return _WEEKDAYS.index(str(name).strip().lower())
+
+
+def _nth_weekday(year: int, month: int, spec: str) -> date:
+    ordinal, name = spec.strip().lower().split()
+    weekday = _WEEKDAYS.index(name)
+    if ordinal == "last":
+        last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+        return last - timedelta(days=(last.weekday() - weekday) % 7)
+    first = date(year, month, 1)
+    return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * _ORDINALS[ordinal])
+
+
+def _meeting_days(meeting: Meeting, start: date, project_start: date) -> Iterator[date]:
+    """Every day the meeting takes place, on or after ``start``, in order."""
+    cadence = meeting.cadence
+    if cadence == "daily":
+        day = start
+        while True:
+            if day.weekday() < 5:
+                yield day
+            day += timedelta(days=1)
+    if cadence in ("weekly", "biweekly"):
+        weekday = _weekday(meeting.day)
+        step = 7 if cadence == "weekly" else 14
+        # Biweekly meetings count their fortnights from the first such weekday of the project.
+        anchor = start if cadence == "weekly" else project_start
+        first = anchor + timedelta(days=(weekday - anchor.weekday()) % 7)
+        if first < start:
+            first += timedelta(days=-(-(start - first).days // step) * step)
+        day = first
+        while True:
+            yield day
+            day += timedelta(days=step)
+    if cadence == "monthly":
+        year, month = start.year, start.month
+        while True:
+            if isinstance(meeting.day, int) or str(meeting.day).strip().isdigit():
+                day = date(year, month, int(str(meeting.day)))
+            else:
+                day = _nth_weekday(year, month, str(meeting.day))
+            if day >= start:
+                yield day
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    raise ValueError(f"unknown meeting cadence {cadence!r}")
+
+
+def _occurrence(meeting: Meeting, day: date, tz: ZoneInfo) -> MeetingOccurrence:
+    hour, minute = (int(x) for x in meeting.time.split(":"))
+    # Built as a wall-clock time in the meeting's zone, so it stays at 09:00 across a DST change;
+    # the round trip through UTC moves a time inside a spring-forward gap to a real instant.
+    start = datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz)
+    start = start.astimezone(UTC).astimezone(tz)
+    # Duration is elapsed time, so it is added in UTC: wall-clock arithmetic would be an hour off
+    # for a meeting that spans the DST change.
+    end = (start.astimezone(UTC) + timedelta(minutes=meeting.duration)).astimezone(tz)
+    return MeetingOccurrence(meeting=meeting, start=start, end=end)
 
 
 def next_meetings(
     project: Project, as_of: date, default_tz: str, count: int = 1
 ) -> list[MeetingOccurrence]:
-    """The next ``count`` occurrences of each meeting from the day after as_of, by start."""
-    raise NotImplementedError
+    """The next ``count`` occurrences of each meeting from the day after as_of, by start.
+
+    "After the as-of date" means from the next calendar day, in the meeting's own time zone: a
+    brief written on Friday lists what comes next, not what happened that morning. Meetings do
+    not take place before the project starts, nor at all once it is done or cancelled.
+    """
+    if project.status in ("done", "cancelled"):
+        return []
+    first_day = max(as_of + timedelta(days=1), project.start)
+    found: list[MeetingOccurrence] = []
+    for meeting in project.meetings:
+        tz = ZoneInfo(meeting.timezone or default_tz)
+        days = _meeting_days(meeting, first_day, project.start)
+        found.extend(_occurrence(meeting, next(days), tz) for _ in range(count))
+    return sorted(found, key=lambda o: (o.start, o.meeting.id))
+
+
+# --- everything --------------------------------------------------------------------------------
 
 
 def compute_facts(project: Project, as_of: date, settings: Settings) -> ProjectFacts:
     """Every fact of SPEC §5 about a project as of a date."""
-    raise NotImplementedError
+    health = settings.health
+    week = iso_week(as_of)
+    latest = project.latest_update(week)
+    milestones = _all_milestone_facts(project, as_of)
+    open_ms = [m for m in milestones if m.days_until is not None]
+    goals = tuple(_goal_facts(g, project, as_of, health) for g in project.goals)
+    risks = _by_score([_risk_facts(r) for r in project.risks])
+    budget = _budget_facts(project, as_of, health)
+    return ProjectFacts(
+        project=project,
+        as_of=as_of,
+        week=week,
+        update=project.update_for(week),
+        latest_update=latest,
+        progress=_progress(project.phases, as_of),
+        elapsed=time_elapsed(project.start, project.end, as_of),
+        phases=tuple(_phase_facts(p, as_of) for p in project.phases),
+        milestones=milestones,
+        customer_milestones_next_4_weeks=tuple(
+            m for m in open_ms
+            if m.customer_facing and m.days_until is not None and 0 <= m.days_until <= 28
+        ),
+        slipped=tuple(m for m in open_ms if m.state in ("slipping", "overdue")),
+        goals=goals,
+        risks=risks,
+        top_risks=tuple(r for r in risks if r.risk.status == "open"),
+        occurred_risks=tuple(r for r in risks if r.risk.status == "occurred"),
+        heatmap=_heatmap(risks),
+        budget=budget,
+        health=_health(milestones, goals, risks, budget, latest.health if latest else None, health),
+        next_meetings=tuple(next_meetings(project, as_of, settings.timezone)),
+        health_history=tuple((u.week, u.health) for u in project.updates if u.week <= week),
+        locale=project.locale or settings.locale,
+        timezone=settings.timezone,
+    )
