@@ -81,10 +81,12 @@ def _findings(doc: Document, error: ValidationError) -> list[Finding]:
             out.append(doc.finding([*path, key], f"unknown key{hint}", at_key=True))
         return out
     if kind == "required" and isinstance(instance, dict):
+        # A misspelt key is reported once, as unknown with its suggestion, not again as missing.
+        unknown = [str(k) for k in instance if k not in error.schema.get("properties", {})]
         return [
             doc.finding(path, f"missing required key '{key}'")
             for key in value
-            if key not in instance
+            if key not in instance and not difflib.get_close_matches(key, unknown, n=1, cutoff=0.6)
         ]
     if kind == "anyOf" and path and path[-1] == "day":
         message = (

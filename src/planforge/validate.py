@@ -282,8 +282,13 @@ class _Checker:
                     self.error(doc, [*path, "depends_on", k],
                                f"'{dep}' is not a milestone or task of this project{hint}")
                 elif "milestones" in path and when < dated[dep][1]:
-                    self.error(doc, [*path, "due"],
-                               f"due {when}, before '{dep}' ({dated[dep][1]}) which it depends on")
+                    dep_path, dep_when, _ = dated[dep]
+                    if "milestones" in dep_path:
+                        self.error(doc, [*path, "due"], f"due {when}, before milestone '{dep}' "
+                                   f"(due {dep_when}) which it depends on")
+                    else:
+                        self.warn(doc, [*path, "due"], f"due {when}, before task '{dep}' ends "
+                                  f"({dep_when}), which it depends on")
         for cycle in _cycles({i: [d for d in v[2] if d in dated and d != i]
                               for i, v in dated.items()}):
             path = dated[cycle[0]][0]
@@ -410,7 +415,10 @@ def validate_paths(
                 folders[owner] = None
             continue
         if target.is_dir():
-            found = sorted(p.parent for p in target.rglob(PROJECT_FILE))
+            if target == ws.root:
+                found = [ws.projects_dir / pid for pid in ws.project_ids()]
+            else:
+                found = sorted(p.parent for p in target.rglob(PROJECT_FILE))
             if not found and target != ws.root:
                 findings.append(Finding(display_path(target), None, None, "", "error",
                                         f"no {PROJECT_FILE} in this folder or below"))
@@ -428,7 +436,11 @@ def validate_paths(
     for folder, wanted in sorted(folders.items()):
         files = read_project(folder)
         read += files.read if wanted is None else len(wanted)
+        # A file is checked against its project.yaml; if that fails, its errors are reported
+        # too, since the file named could not be checked without it.
+        plan_broken = files.project is None
+        plan_file = display_path(folder / PROJECT_FILE)
         for finding in check_project_files(files, as_of):
-            if wanted is None or finding.file in wanted:
+            if wanted is None or finding.file in wanted or (plan_broken and finding.file == plan_file):
                 findings.append(finding)
     return sorted(set(findings)), read
