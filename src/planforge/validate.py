@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Finding, InvalidFilesError
-from .model import Project, build_project
+from .facts import compute_health, iso_week
+from .model import HealthSettings, Project, build_project
 from .schema import check_document
 from .workspace import (
     CONFIG_FILE,
@@ -49,10 +50,7 @@ def parse_week(week: str) -> tuple[int, int] | None:
     return year, number
 
 
-def week_of(day: date) -> str:
-    """The ISO week holding ``day``, as ``YYYY-Www``."""
-    iso = day.isocalendar()
-    return f"{iso.year}-W{iso.week:02d}"
+week_of = iso_week  # the ISO week holding a day, as ``YYYY-Www``
 
 
 def last_full_week(as_of: date) -> str:
@@ -352,25 +350,60 @@ def _cycles(graph: dict[str, list[str]]) -> Iterator[list[str]]:
                 stack.append((child, iter(graph[child])))
 
 
-def check_project_files(files: ProjectFiles, as_of: date) -> list[Finding]:
-    """All findings of one project: parse and schema findings, then the meaning layer."""
-    return sorted([*files.findings, *_Checker(files, as_of).run()])
+def _build(files: ProjectFiles) -> Project:
+    assert files.project is not None
+    return build_project(
+        files.project_id,
+        files.project.data,
+        [u.data for u in files.updates],
+        files.retrospective.data if files.retrospective else None,
+    )
+
+
+def _reason_text(code: str, subject: str | None, days: int | None) -> str:
+    text = code.replace("-", " ")
+    if subject:
+        text += f" '{subject}'"
+    return text + (f" (+{days} days)" if days else "")
+
+
+def _health_findings(files: ProjectFiles, as_of: date, health: HealthSettings) -> list[Finding]:
+    """A warning where the team's reported health differs from the computed one (SPEC §5)."""
+    facts = compute_health(_build(files), as_of, health)
+    week = iso_week(as_of)
+    reported = [u for u in files.updates if u.data["week"] <= week]
+    if facts.reported is None or facts.reported == facts.level or not reported:
+        return []
+    doc = max(reported, key=lambda u: str(u.data["week"]))
+    reasons = "; ".join(_reason_text(r.code, r.subject_id, r.days) for r in facts.reasons)
+    if facts.watermelon:
+        message = (f"reported {facts.reported} but computed {facts.level}: "
+                   f"{reasons or 'no reason found'}")
+    else:
+        message = f"reported {facts.reported} but computed {facts.level}"
+        message += f": {reasons}" if reasons else " (nothing computed is off track)"
+    return [doc.finding(["health"], message, "warning")]
+
+
+def check_project_files(
+    files: ProjectFiles, as_of: date, health: HealthSettings | None = None
+) -> list[Finding]:
+    """All findings of one project: parse and schema findings, the meaning layer, and (when the
+    project is otherwise valid) whether the reported health agrees with the computed one."""
+    findings = [*files.findings, *_Checker(files, as_of).run()]
+    if files.project is not None and not any(f.severity == "error" for f in findings):
+        findings.extend(_health_findings(files, as_of, health or HealthSettings()))
+    return sorted(findings)
 
 
 def load_project(ws: Workspace, project_id: str, as_of: date) -> tuple[Project, list[Finding]]:
     """The project as a model and its warnings; InvalidFilesError with every finding if any is
     an error."""
     files = read_project(ws.project_dir(project_id))
-    findings = check_project_files(files, as_of)
+    findings = check_project_files(files, as_of, ws.settings.health)
     if any(f.severity == "error" for f in findings) or files.project is None:
         raise InvalidFilesError(findings)
-    project = build_project(
-        project_id,
-        files.project.data,
-        [u.data for u in files.updates],
-        files.retrospective.data if files.retrospective else None,
-    )
-    return project, [f for f in findings if f.severity == "warning"]
+    return _build(files), [f for f in findings if f.severity == "warning"]
 
 
 def _owner_folder(path: Path, ws: Workspace) -> Path | None:
@@ -440,7 +473,7 @@ def validate_paths(
         # too, since the file named could not be checked without it.
         plan_broken = files.project is None
         plan_file = display_path(folder / PROJECT_FILE)
-        for finding in check_project_files(files, as_of):
+        for finding in check_project_files(files, as_of, ws.settings.health):
             if wanted is None or finding.file in wanted or (plan_broken and finding.file == plan_file):
                 findings.append(finding)
     return sorted(set(findings)), read
