@@ -1,0 +1,43 @@
+"""The wheel carries schemas/ and templates/, so planforge works outside this repository."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO
+
+
+@pytest.mark.slow
+def test_wheel_works_outside_the_repository(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir",
+                    str(dist), str(REPO)], check=True, capture_output=True)
+    wheel = next(dist.glob("planforge-*.whl"))
+    env_dir = tmp_path / "venv"
+    # The dependencies are those of this environment; what is tested is planforge's own files.
+    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--quiet",
+                    str(wheel)], check=True, capture_output=True)
+    planforge = env_dir / "bin" / "planforge"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    schema = subprocess.run([str(planforge), "schema", "project"], cwd=elsewhere, check=True,
+                            capture_output=True, text=True)
+    assert json.loads(schema.stdout)["title"]
+
+    subprocess.run([str(planforge), "new", "demo"], cwd=elsewhere, check=True,
+                   capture_output=True)
+    checked = subprocess.run([str(planforge), "validate", "--strict"], cwd=elsewhere,
+                             capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    where = subprocess.run([str(python), "-c", "import planforge; print(planforge.__file__)"],
+                           cwd=elsewhere, check=True, capture_output=True, text=True).stdout
+    assert str(env_dir) in where
