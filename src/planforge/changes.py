@@ -1,0 +1,351 @@
+"""What a change does to a plan: the Change records of ``planforge diff`` and "since last week".
+
+Pure: two models in, records out. No git, no files, no clock.
+
+Conventions of the record, per kind (``old``/``new`` are None where the kind has no side):
+
+- ``milestone-moved``: today's expected date (forecast, else due), ``days`` the signed shift,
+  ``note`` the milestone's reason. Not emitted for a milestone done on the new side, nor when only
+  ``due`` changed and neither side has a forecast (that is a re-baseline, reported once).
+- ``milestone-rebaselined``: ``due`` before and after, ``days`` the shift, ``note`` the reason.
+- ``milestone-done``: ``old`` the baseline (due), ``new`` the done date, ``days`` done − due.
+- ``goal-retargeted``: one record per field. Target: ``old``/``new`` are text with the unit
+  ("45 minutes"), ``days`` None. Due: dates, ``days`` the shift.
+- ``risk-added`` / ``risk-removed``: the score on the side that has the risk; ``risk-rescored``:
+  both scores; ``risk-closed``: both statuses. ``customer_facing`` for a risk means it carries a
+  ``customer_message``, which is also its ``note``.
+- ``person-added`` / ``person-removed`` / ``role-changed``: the role; customer-facing for people
+  of the customer's team.
+- ``phase-added`` / ``phase-removed`` / ``phase-moved``: the span as text ("2026-09-01 –
+  2026-10-30"), ``days`` the shift of the end (of the start when the end stays).
+- ``update-added``: ``subject_id`` the week, ``new`` the reported health, ``note`` the summary.
+- ``project-added`` / ``project-removed``: ``subject_id`` the project id, the customer as value;
+  ``note`` says "renamed from/to ..." when a folder was renamed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from .model import Milestone, Phase, Project
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change to one thing in one project; rendered by ``diff`` and the weekly brief."""
+
+    kind: str
+    project_id: str
+    subject_id: str
+    subject: str
+    old: date | int | float | str | None
+    new: date | int | float | str | None
+    days: int | None
+    customer_facing: bool
+    note: str | None
+
+
+#: Report order inside a project: (group, rank within the group). Customer-facing moves get
+#: group 0 at sort time; everything else keeps plan order within its rank.
+_ORDER = {
+    "milestone-moved": (1, 0),
+    "milestone-done": (2, 0),
+    "milestone-rebaselined": (3, 0),
+    "goal-retargeted": (4, 0),
+    "risk-added": (5, 0),
+    "risk-closed": (5, 1),
+    "risk-rescored": (5, 2),
+    "risk-removed": (5, 3),
+    "person-added": (6, 0),
+    "role-changed": (6, 1),
+    "person-removed": (6, 2),
+    "phase-added": (7, 0),
+    "phase-moved": (7, 1),
+    "phase-removed": (7, 2),
+    "update-added": (8, 0),
+    "project-removed": (9, 0),
+    "project-added": (9, 1),
+}
+KINDS = tuple(_ORDER)
+CLOSED_STATUSES = ("closed", "mitigated")
+
+
+def _sort_key(indexed: tuple[int, Change]) -> tuple[int, int, int]:
+    position, change = indexed
+    group, rank = _ORDER[change.kind]
+    if change.kind == "milestone-moved" and change.customer_facing:
+        group = 0
+    return group, rank, position
+
+
+def _days(old: date, new: date) -> int:
+    return (new - old).days
+
+
+def _number(value: float) -> str:
+    """30.0 → "30": YAML authors write whole numbers, and the text should read as they wrote."""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _amount(value: float, unit: str | None) -> str:
+    if not unit:
+        return _number(value)
+    # "30 minutes" but "30%" and "12万元": a space only before a word in Latin letters.
+    space = " " if unit[0].isascii() and unit[0].isalpha() else ""
+    return f"{_number(value)}{space}{unit}"
+
+
+def _span(phase: Phase) -> str:
+    return f"{phase.start.isoformat()} – {phase.end.isoformat()}"
+
+
+def _milestone_change(kind: str, pid: str, m: Milestone, old: date, new: date) -> Change:
+    return Change(kind, pid, m.id, m.name, old, new, _days(old, new), m.customer_facing, m.reason)
+
+
+def _milestones(pid: str, old: Project, new: Project) -> Iterator[Change]:
+    before = {m.id: m for m in old.milestones}
+    for m in new.milestones:
+        was = before.get(m.id)
+        if was is None:
+            continue
+        if m.done is None:
+            # Without a forecast on either side the expected date is the due date, and its move
+            # is the re-baseline below: reporting it twice would double the count.
+            explicit = was.forecast is not None or m.forecast is not None
+            if explicit and was.expected != m.expected:
+                yield _milestone_change("milestone-moved", pid, m, was.expected, m.expected)
+        elif was.done is None:
+            yield _milestone_change("milestone-done", pid, m, m.due, m.done)
+        if was.due != m.due:
+            yield _milestone_change("milestone-rebaselined", pid, m, was.due, m.due)
+
+
+def _goals(pid: str, old: Project, new: Project) -> Iterator[Change]:
+    before = {g.id: g for g in old.goals}
+    for g in new.goals:
+        was = before.get(g.id)
+        if was is None:
+            continue
+        if was.target != g.target:
+            yield Change(
+                "goal-retargeted", pid, g.id, g.title, _amount(was.target, was.unit),
+                _amount(g.target, g.unit), None, False, None,
+            )
+        if was.due != g.due:
+            yield Change(
+                "goal-retargeted", pid, g.id, g.title, was.due, g.due, _days(was.due, g.due),
+                False, None,
+            )
+
+
+def _risks(pid: str, old: Project, new: Project) -> Iterator[Change]:
+    before = {r.id: r for r in old.risks}
+    after = {r.id: r for r in new.risks}
+    for r in new.risks:
+        cf = r.customer_message is not None
+        was = before.get(r.id)
+        if was is None:
+            yield Change("risk-added", pid, r.id, r.title, None, r.score, None, cf,
+                         r.customer_message)
+            continue
+        if r.status in CLOSED_STATUSES and was.status not in CLOSED_STATUSES:
+            yield Change("risk-closed", pid, r.id, r.title, was.status, r.status, None, cf,
+                         r.customer_message)
+        if was.score != r.score:
+            yield Change("risk-rescored", pid, r.id, r.title, was.score, r.score, None, cf,
+                         r.customer_message)
+    for r in old.risks:
+        if r.id not in after:
+            yield Change("risk-removed", pid, r.id, r.title, r.score, None, None,
+                         r.customer_message is not None, r.customer_message)
+
+
+def _people(pid: str, old: Project, new: Project) -> Iterator[Change]:
+    for key, p in new.people.items():
+        was = old.people.get(key)
+        customer = p.team == "customer"
+        if was is None:
+            yield Change("person-added", pid, key, p.name, None, p.role, None, customer, None)
+        elif was.role != p.role:
+            yield Change("role-changed", pid, key, p.name, was.role, p.role, None, customer, None)
+    for key, p in old.people.items():
+        if key not in new.people:
+            yield Change("person-removed", pid, key, p.name, p.role, None, None,
+                         p.team == "customer", None)
+
+
+def _phases(pid: str, old: Project, new: Project) -> Iterator[Change]:
+    before = {p.id: p for p in old.phases}
+    after = {p.id for p in new.phases}
+    for p in new.phases:
+        was = before.get(p.id)
+        if was is None:
+            yield Change("phase-added", pid, p.id, p.name, None, _span(p), None, False, None)
+        elif (was.start, was.end) != (p.start, p.end):
+            days = _days(was.end, p.end) if was.end != p.end else _days(was.start, p.start)
+            yield Change("phase-moved", pid, p.id, p.name, _span(was), _span(p), days, False, None)
+    for p in old.phases:
+        if p.id not in after:
+            yield Change("phase-removed", pid, p.id, p.name, _span(p), None, None, False, None)
+
+
+def _updates(pid: str, old: Project, new: Project) -> Iterator[Change]:
+    weeks = {u.week for u in old.updates}
+    for u in new.updates:
+        if u.week not in weeks:
+            yield Change("update-added", pid, u.week, u.week, None, u.health, None, False,
+                         u.summary)
+
+
+def diff_projects(old: Project | None, new: Project | None) -> list[Change]:
+    """Every change from ``old`` to ``new`` (None: the project does not exist on that side)."""
+    if old is None and new is None:
+        return []
+    if old is None:
+        assert new is not None
+        return [Change("project-added", new.id, new.id, new.name, None, new.customer, None,
+                       False, None)]
+    if new is None:
+        return [Change("project-removed", old.id, old.id, old.name, old.customer, None, None,
+                       False, None)]
+    found: list[Change] = []
+    for part in (_milestones, _goals, _risks, _people, _phases, _updates):
+        found.extend(part(new.id, old, new))
+    return [c for _, c in sorted(enumerate(found), key=_sort_key)]
+
+
+@dataclass(frozen=True)
+class ProjectDiff:
+    """The changes of one project, or why they cannot be shown."""
+
+    project_id: str
+    name: str
+    changes: tuple[Change, ...]
+    renamed_from: str | None = None
+    errors_old: int | None = None  # error count when the old side is invalid
+    errors_new: int | None = None  # error count when the new side is invalid
+
+
+@dataclass(frozen=True)
+class PlanDiff:
+    """The changes of every project, in project-id order, and a one-line summary."""
+
+    projects: tuple[ProjectDiff, ...]
+    headline: str
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        return tuple(c for p in self.projects for c in p.changes)
+
+
+def _renames(
+    old: Mapping[str, Project | None], new: Mapping[str, Project | None]
+) -> dict[str, str]:
+    """New id → old id for a folder renamed: a project gone and one new with the same name and
+    customer, and no other candidate on either side (a guess that could be wrong is not made)."""
+    gone = [p for k, p in old.items() if k not in new and p is not None]
+    came = [p for k, p in new.items() if k not in old and p is not None]
+    sig_gone = Counter((p.name, p.customer) for p in gone)
+    sig_came = Counter((p.name, p.customer) for p in came)
+    by_sig = {(p.name, p.customer): p.id for p in gone}
+    return {
+        p.id: by_sig[(p.name, p.customer)]
+        for p in came
+        if sig_gone[(p.name, p.customer)] == 1 and sig_came[(p.name, p.customer)] == 1
+    }
+
+
+def diff_plans(
+    old: Mapping[str, Project | None],
+    new: Mapping[str, Project | None],
+    *,
+    errors_old: Mapping[str, int] | None = None,
+    errors_new: Mapping[str, int] | None = None,
+) -> PlanDiff:
+    """Compare two plans keyed by project id. A key that is absent means no such project on that
+    side; a value of None means the project is there but invalid (``errors_*`` give the counts).
+    Only projects with a change or an invalid side are listed."""
+    errors_old = errors_old or {}
+    errors_new = errors_new or {}
+    renames = _renames(old, new)
+    renamed_away = set(renames.values())
+    projects: list[ProjectDiff] = []
+    for pid in sorted(set(old) | set(new)):
+        if pid in renamed_away:
+            continue
+        source = renames.get(pid, pid)
+        before, after = old.get(source), new.get(pid)
+        bad_old = errors_old.get(source, 1) if source in old and before is None else None
+        bad_new = errors_new.get(pid, 1) if pid in new and after is None else None
+        either = after or before
+        name = either.name if either is not None else pid
+        if bad_old is not None or bad_new is not None:
+            projects.append(ProjectDiff(pid, name, (), None, bad_old, bad_new))
+            continue
+        if source != pid:
+            assert before is not None and after is not None
+            changes = [
+                *diff_projects(before, after),
+                Change("project-removed", source, source, before.name, before.customer, None,
+                       None, False, f"renamed to {pid}"),
+                Change("project-added", pid, pid, after.name, None, after.customer, None, False,
+                       f"renamed from {source}"),
+            ]
+            projects.append(ProjectDiff(pid, name, tuple(changes), source))
+            continue
+        found = diff_projects(before, after)
+        if found:
+            projects.append(ProjectDiff(pid, name, tuple(found)))
+    return PlanDiff(tuple(projects), headline(projects))
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
+def _count(changes: Iterable[Change], kind: str) -> int:
+    return sum(c.kind == kind for c in changes)
+
+
+def headline(projects: Iterable[ProjectDiff]) -> str:
+    """One line for the top of a pull-request comment, most consequential first."""
+    projects = list(projects)
+    changes = [c for p in projects for c in p.changes]
+    moved = [c for c in changes if c.kind == "milestone-moved"]
+    cf_later = sum(c.customer_facing and (c.days or 0) > 0 for c in moved)
+    cf_earlier = sum(c.customer_facing and (c.days or 0) < 0 for c in moved)
+    internal = sum(not c.customer_facing for c in moved)
+    goals = len({(c.project_id, c.subject_id) for c in changes if c.kind == "goal-retargeted"})
+    renamed = sum(p.renamed_from is not None for p in projects)
+    parts = [
+        _plural(cf_later, "customer-facing date moves later", "customer-facing dates move later"),
+        _plural(cf_earlier, "customer-facing date moves earlier",
+                "customer-facing dates move earlier"),
+        _plural(_count(changes, "milestone-rebaselined"), "re-baseline"),
+        _plural(internal, "internal date moves", "internal dates move"),
+        _plural(_count(changes, "milestone-done"), "milestone done", "milestones done"),
+        _plural(goals, "goal re-targeted", "goals re-targeted"),
+        _plural(_count(changes, "risk-added"), "risk added", "risks added"),
+        _plural(_count(changes, "risk-closed"), "risk closed", "risks closed"),
+        _plural(_count(changes, "risk-rescored"), "risk re-scored", "risks re-scored"),
+        _plural(_count(changes, "risk-removed"), "risk removed", "risks removed"),
+        _plural(_count(changes, "person-added"), "person added", "people added"),
+        _plural(_count(changes, "person-removed"), "person removed", "people removed"),
+        _plural(_count(changes, "role-changed"), "role changed", "roles changed"),
+        _plural(sum(c.kind.startswith("phase-") for c in changes), "phase change"),
+        _plural(_count(changes, "update-added"), "weekly update"),
+        _plural(renamed, "project renamed", "projects renamed"),
+        _plural(_count(changes, "project-added") - renamed, "project added", "projects added"),
+        _plural(_count(changes, "project-removed") - renamed, "project removed",
+                "projects removed"),
+        _plural(sum(p.errors_new is not None for p in projects), "project invalid after the change",
+                "projects invalid after the change"),
+        _plural(sum(p.errors_old is not None for p in projects),
+                "project invalid before the change", "projects invalid before the change"),
+    ]
+    shown = [p for p in parts if not p.startswith("0 ")]
+    return ", ".join(shown) if shown else "no change to dates, goals, risks, people or phases"
