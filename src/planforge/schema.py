@@ -40,10 +40,28 @@ def schema_text(name: str) -> str:
     return (resources.files("planforge.schemas") / f"{name}.schema.json").read_text("utf-8")
 
 
+def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
+    """Replace local ``#/$defs/x`` references by their content (the schemas are not recursive):
+    resolving a reference on every value is a third of the cost of validating a workspace."""
+    if isinstance(node, list):
+        return [_inline_refs(item, defs) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _inline_refs(v, defs) for k, v in node.items() if k != "$defs"}
+    ref = out.pop("$ref", None)
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        target = _inline_refs(defs[ref.removeprefix("#/$defs/")], defs)
+        return {**target, **out}  # the referring side's own keywords (description) win
+    if ref is not None:
+        out["$ref"] = ref
+    return out
+
+
 @cache
 def validator(name: str) -> Draft202012Validator:
     """Compiled once per process: compiling costs more than checking a file."""
     schema = json.loads(schema_text(name))
+    schema = _inline_refs(schema, schema.get("$defs", {}))
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 

@@ -40,6 +40,10 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
         self.duplicates: list[tuple[Node, str]] = []
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        raw = [k.value for k, _ in node.value if isinstance(k, ScalarNode)]
+        if len(raw) == len(node.value) and len(set(raw)) == len(raw):
+            # Distinct plain keys cannot collide: skip constructing each key twice.
+            return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
         seen: set[Any] = set()
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
@@ -141,6 +145,16 @@ def locate(root: Node | None, path: Sequence[PathPart], *, at_key: bool = False)
     return mark.line + 1, mark.column + 1
 
 
+def _check_depth(root: Node) -> str | None:
+    """Refuse nesting deeper than any plan needs (later layers recurse over the data)."""
+    level: list[Node] = [root]
+    for _ in range(MAX_DEPTH):
+        level = [child for node in level for child in _children(node)]
+        if not level:
+            return None
+    return f"values are nested more than {MAX_DEPTH} levels deep"
+
+
 def _check_shape(root: Node) -> str | None:
     """Refuse documents whose expansion or nesting would exhaust time or memory downstream."""
     sizes: dict[int, int] = {}
@@ -211,7 +225,8 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Finding]]:
         root = loader.get_single_node()
         if root is None:
             return Document(file, None, None), []
-        problem = _check_shape(root)
+        # Without an alias ('*') nothing is shared, so only the depth needs a look.
+        problem = _check_shape(root) if "*" in text else _check_depth(root)
         if problem:
             line, col = root.start_mark.line + 1, root.start_mark.column + 1
             return None, [Finding(file, line, col, "", "error", problem)]
