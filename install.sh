@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Sets up planforge on a Debian or Ubuntu machine: the system libraries the PDF stack needs
+# (Pango, HarfBuzz subsetting, a Chinese font), git, then a virtual environment in .venv with
+# planforge installed from this folder. Safe to run again: it installs only what is missing.
+#   ./install.sh          planforge itself
+#   ./install.sh --test   planforge and what its tests need
+set -euo pipefail
+cd "$(dirname "$0")"
+
+extra=""
+[ "${1:-}" = "--test" ] && extra="[test]"
+
+# Debian packages, installed only where missing (dpkg knows; no network when all are there).
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fontconfig git
+          poppler-utils)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+python=${PYTHON:-python3}
+if ! "$python" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
+  echo "planforge needs Python 3.11 or later; set PYTHON=/path/to/python3.11" >&2
+  exit 1
+fi
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e ".$extra"
+echo "planforge installed: $(.venv/bin/planforge --version)"
