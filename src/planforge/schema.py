@@ -74,9 +74,8 @@ def _describe(value: Any) -> str:
         return repr(value) if len(value) <= 40 else repr(value[:37] + "...")
     if isinstance(value, int | float):
         return str(value)
-    return _TYPE_WORDS.get(
-        {list: "array", dict: "object"}.get(type(value), ""), type(value).__name__
-    )
+    kind = "array" if isinstance(value, list) else "object" if isinstance(value, dict) else ""
+    return _TYPE_WORDS.get(kind, type(value).__name__)
 
 
 def _suggest(word: str, choices: list[str]) -> str:
@@ -84,11 +83,19 @@ def _suggest(word: str, choices: list[str]) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
+def _parts(error: ValidationError) -> tuple[str, Any, Any, dict[str, Any]]:
+    """The keyword, its value, the instance and the sub-schema, untyped as jsonschema has them."""
+    schema: Any = error.schema
+    return str(error.validator), error.validator_value, error.instance, (
+        schema if isinstance(schema, dict) else {}
+    )
+
+
 def _findings(doc: Document, error: ValidationError) -> list[Finding]:
     path: list[PathPart] = list(error.absolute_path)
-    kind, value, instance = error.validator, error.validator_value, error.instance
+    kind, value, instance, schema = _parts(error)
     if kind == "additionalProperties" and isinstance(instance, dict):
-        allowed = sorted(error.schema.get("properties", {}))
+        allowed = sorted(schema.get("properties", {}))
         out = []
         for key in instance:
             if key in allowed:
@@ -100,7 +107,7 @@ def _findings(doc: Document, error: ValidationError) -> list[Finding]:
         return out
     if kind == "required" and isinstance(instance, dict):
         # A misspelt key is reported once, as unknown with its suggestion, not again as missing.
-        unknown = [str(k) for k in instance if k not in error.schema.get("properties", {})]
+        unknown = [str(k) for k in instance if k not in schema.get("properties", {})]
         return [
             doc.finding(path, f"missing required key '{key}'")
             for key in value
@@ -118,11 +125,11 @@ def _findings(doc: Document, error: ValidationError) -> list[Finding]:
 
 
 def _sentence(error: ValidationError) -> str:
-    kind, value, instance = error.validator, error.validator_value, error.instance
+    kind, value, instance, _ = _parts(error)
     got = _describe(instance)
     if kind == "type":
         wanted = value if isinstance(value, list) else [value]
-        words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
+        words = " or ".join(_TYPE_WORDS.get(str(w), str(w)) for w in wanted)
         hint = ""
         if "boolean" in wanted and isinstance(instance, str):
             hint = " (write true or false: yes, no, on and off are text)"
@@ -154,7 +161,7 @@ def _sentence(error: ValidationError) -> str:
         return "must not be empty"
     if kind == "uniqueItems":
         return "has the same item twice"
-    return error.message
+    return str(error.message)
 
 
 def check_document(doc: Document, name: str) -> list[Finding]:

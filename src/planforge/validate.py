@@ -324,7 +324,8 @@ class _Checker:
         if d.get("status", "active") != "active":
             return
         week = last_full_week(self.as_of)
-        monday = date.fromisocalendar(*map(int, week.replace("-W", " ").split()), 1)
+        year, number = week.split("-W")
+        monday = date.fromisocalendar(int(year), int(number), 1)
         if monday < date.fromisoformat(d["start"]) or monday > date.fromisoformat(d["end"]):
             return
         if not any(u.data["week"] == week for u in self.files.updates):
@@ -481,6 +482,7 @@ def validate_paths(
         plan_broken = files.project is None
         plan_file = display_path(folder / PROJECT_FILE)
         for finding in check_project_files(files, as_of, ws.settings.health):
-            if wanted is None or finding.file in wanted or (plan_broken and finding.file == plan_file):
+            reported = wanted is None or finding.file in wanted
+            if reported or (plan_broken and finding.file == plan_file):
                 findings.append(finding)
     return sorted(set(findings)), read

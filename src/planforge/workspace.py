@@ -89,9 +89,8 @@ class Workspace:
         folder = self.projects_dir / project_id
         if not (folder / PROJECT_FILE).is_file():
             known = ", ".join(self.project_ids()) or "none"
-            raise WorkspaceError(
-                f"no project '{project_id}' in {display_path(self.projects_dir)} (projects: {known})"
-            )
+            where = display_path(self.projects_dir)
+            raise WorkspaceError(f"no project '{project_id}' in {where} (projects: {known})")
         return folder
 
     def timezone(self) -> ZoneInfo:

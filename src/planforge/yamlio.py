@@ -29,11 +29,11 @@ MAX_DEPTH = 64
 MAX_FILE_BYTES = 4 * 1024 * 1024
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _Loader(_BaseLoader):
     """SafeLoader with YAML 1.2 core scalars: ``yes``/``no``/``on``/``off`` and ``09:30`` stay
     strings, and timestamps are not resolved at all (the schema decides where a date is wanted)."""
 
-    yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+    yaml_implicit_resolvers = {}  # noqa: RUF012 - PyYAML reads it as a class attribute
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -43,7 +43,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
         raw = [k.value for k, _ in node.value if isinstance(k, ScalarNode)]
         if len(raw) == len(node.value) and len(set(raw)) == len(raw):
             # Distinct plain keys cannot collide: skip constructing each key twice.
-            return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+            return super().construct_mapping(node, deep=deep)
         seen: set[Any] = set()
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
@@ -55,7 +55,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
                 seen.add(key)
             except TypeError:  # an unhashable key: the base class reports it with its mark
                 pass
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+        return super().construct_mapping(node, deep=deep)
 
     def construct_yaml_int(self, node: ScalarNode) -> int:
         text = str(self.construct_scalar(node)).replace("_", "")
@@ -132,9 +132,12 @@ def locate(root: Node | None, path: Sequence[PathPart], *, at_key: bool = False)
                 if isinstance(k, ScalarNode) and k.value == str(part):
                     key_node, child = k, v
                     break
-        elif isinstance(node, SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(node.value):
-                key_node, child = None, node.value[part]
+        elif (
+            isinstance(node, SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(node.value)
+        ):
+            key_node, child = None, node.value[part]
         if child is None:
             break
         node = child
@@ -263,7 +266,7 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Finding]]:
 
 
 def load_bytes(raw: bytes, file: str) -> tuple[Document | None, list[Finding]]:
-    """Decode UTF-8 (with or without BOM) and parse; undecodable bytes are a finding, not a crash."""
+    """Decode UTF-8 (with or without BOM) and parse; bad bytes are a finding, not a crash."""
     if len(raw) > MAX_FILE_BYTES:
         size = f"{len(raw) / 1024 / 1024:.1f} MiB"
         return None, [Finding(file, None, None, "", "error", f"file too large ({size})")]
