@@ -135,3 +135,15 @@ class Repo:
         self.git("add", "-A")
         self.git("commit", "-q", "--allow-empty", "-m", message, when=when)
         return self.git("rev-parse", "HEAD")
+
+
+def isolate_git(monkeypatch: Any, tmp_path: Path) -> Path:
+    """Keep planforge's own git calls away from the machine's configuration; the home folder."""
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    for key in list(os.environ):
+        if key.startswith("GIT_"):  # e.g. GIT_DIR when the tests run inside a git hook
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    return home

@@ -1,0 +1,376 @@
+"""Every git call of planforge: revisions, merge bases, the plan at a revision, what changed.
+
+git runs as a subprocess of the real ``git`` executable, always from the top of the repository
+with paths relative to it, so a workspace may be any folder inside a repository.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from pathlib import Path, PurePosixPath
+
+from .changes import Change, PlanDiff, diff_plans, diff_projects
+from .errors import GitError, InvalidFilesError, WorkspaceError
+from .model import Project
+from .validate import load_project, week_of
+from .workspace import CONFIG_FILE, PROJECT_FILE, RETRO_FILE, UPDATES_DIR, Workspace
+
+#: Said wherever missing history may be the cause, because CI clones are shallow by default.
+SHALLOW_HINT = (
+    "this is a shallow clone, which lacks the history needed: run `git fetch --unshallow` (in "
+    "GitHub Actions set `fetch-depth: 0` on actions/checkout; in GitLab CI set `GIT_DEPTH: 0`)"
+)
+DEFAULT_BRANCHES = ("main", "master", "origin/main", "origin/master")
+
+
+@dataclass(frozen=True)
+class Repository:
+    """The git repository holding a workspace."""
+
+    top: Path
+    prefix: str  # the workspace folder relative to ``top``, posix, "" at the top
+    projects: str  # the projects folder relative to ``top``, posix
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a comparison: a commit, or the working tree (``commit`` None)."""
+
+    rev: str | None  # as the user named it, or the default branch; None: the working tree
+    commit: str | None
+    merge_base: bool = False  # the commit is the merge base of ``rev`` and the other side
+
+    @property
+    def short(self) -> str | None:
+        return self.commit[:7] if self.commit else None
+
+
+@dataclass(frozen=True)
+class Review:
+    """What ``planforge diff`` reports: the two sides and the changes between them."""
+
+    base: Side
+    head: Side
+    diff: PlanDiff
+    compared: int  # projects on either side
+    edited: tuple[str, ...]  # projects whose files changed with nothing the diff summarises
+
+
+def _git(
+    repo_dir: Path, *args: str, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    env = {
+        **os.environ,
+        "LC_ALL": "C",  # English messages, so that the few checks on them hold everywhere
+        "GIT_OPTIONAL_LOCKS": "0",  # never take index.lock: people commit while diff runs
+        "GIT_TERMINAL_PROMPT": "0",
+    }
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=repo_dir, input=stdin, capture_output=True, env=env, check=False
+        )
+    except FileNotFoundError:
+        raise GitError(
+            "git is not installed (or not on PATH): install it, e.g. `apt-get install git`"
+        ) from None
+
+
+def _output(repo: Repository, *args: str, stdin: bytes | None = None) -> bytes:
+    done = _git(repo.top, *args, stdin=stdin)
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip() or f"exit code {done.returncode}"
+        raise GitError(f"git {args[0]} failed: {message}")
+    return done.stdout
+
+
+def _relative(path: Path, top: Path) -> str:
+    try:
+        rel = path.resolve().relative_to(top)
+    except ValueError:
+        raise GitError(f"{path} is outside the git repository at {top}") from None
+    return "" if rel == Path() else rel.as_posix()
+
+
+def repository(ws: Workspace) -> Repository:
+    """The repository holding the workspace; GitError if there is none."""
+    done = _git(ws.root, "rev-parse", "--show-toplevel")
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip()
+        if "not a git repository" in message:
+            raise GitError(
+                f"{ws.root} is not inside a git repository: comparing plans needs their git "
+                "history (run planforge in a clone of the repository)"
+            )
+        raise GitError(f"git cannot use {ws.root}: {message}")
+    top = Path(done.stdout.decode().strip()).resolve()
+    return Repository(top, _relative(ws.root, top), _relative(ws.projects_dir, top))
+
+
+def is_shallow(repo: Repository) -> bool:
+    """Whether the clone lacks older history."""
+    return _output(repo, "rev-parse", "--is-shallow-repository").strip() == b"true"
+
+
+def _verify(repo: Repository, rev: str) -> str | None:
+    done = _git(repo.top, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    return done.stdout.decode().strip() if done.returncode == 0 else None
+
+
+def resolve(repo: Repository, rev: str) -> str:
+    """The commit a revision names, as a full hash; GitError naming it if there is none."""
+    if not rev or rev.startswith("-"):  # never let a revision be read as an option
+        raise GitError(f"'{rev}' is not a revision")
+    commit = _verify(repo, rev)
+    if commit is not None:
+        return commit
+    if rev == "HEAD":
+        raise GitError(f"the repository at {repo.top} has no commits yet")
+    message = f"unknown revision '{rev}': no branch, tag or commit of that name"
+    if is_shallow(repo):
+        message += f"; {SHALLOW_HINT}"
+    elif "/" in rev and not rev.startswith("refs/"):
+        remote, _, branch = rev.partition("/")
+        message += f" (if it is a remote branch, fetch it: `git fetch {remote} {branch}`)"
+    raise GitError(message)
+
+
+def default_branch(repo: Repository) -> str:
+    """The branch pull requests go into: ``origin/HEAD``, else main, else master."""
+    done = _git(repo.top, "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD")
+    if done.returncode == 0 and _verify(repo, done.stdout.decode().strip()):
+        return done.stdout.decode().strip()
+    for name in DEFAULT_BRANCHES:
+        if _verify(repo, name):
+            return name
+    message = (
+        "cannot tell the default branch (no origin/HEAD, main or master): name the base, such "
+        "as `planforge diff origin/develop`"
+    )
+    if is_shallow(repo):
+        message += f"; {SHALLOW_HINT}"
+    raise GitError(message)
+
+
+def merge_base(repo: Repository, branch: str, rev: str = "HEAD") -> str:
+    """The newest commit that ``rev`` and ``branch`` share: where a pull request started."""
+    a, b = resolve(repo, branch), resolve(repo, rev)
+    done = _git(repo.top, "merge-base", a, b)
+    if done.returncode == 0:
+        return done.stdout.decode().strip()
+    message = f"{branch} and {rev} share no history"
+    if is_shallow(repo):
+        raise GitError(f"{message}: {SHALLOW_HINT}")
+    raise GitError(f"{message}: name the base revision, such as `planforge diff {branch}`")
+
+
+def commit_before(repo: Repository, moment: datetime) -> str | None:
+    """The newest commit of the current branch made before ``moment`` (None if there is none)."""
+    if _verify(repo, "HEAD") is None:
+        return None
+    # --first-parent: the state of this branch at that time, not a side branch merged later.
+    # git's --before includes its own second, "before" does not: hence the second taken off.
+    cutoff = (moment - timedelta(seconds=1)).isoformat()
+    out = _output(repo, "rev-list", "-1", "--first-parent", f"--before={cutoff}", "HEAD")
+    return out.decode().strip() or None
+
+
+def _changed_paths(repo: Repository, base: str, head: str | None, where: str) -> list[str]:
+    """Files that differ between two commits, or between a commit and the working tree
+    (untracked files included): paths relative to the top of the repository."""
+    spec = where or "."
+    if head is not None:
+        out = _output(repo, "diff", "--name-only", "-z", "--no-renames", base, head, "--", spec)
+        return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
+    out = _output(repo, "diff", "--name-only", "-z", "--no-renames", base, "--", spec)
+    out += _output(repo, "ls-files", "-z", "--others", "--exclude-standard", "--", spec)
+    return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
+
+
+def _project_of(repo: Repository, path: str) -> str | None:
+    rel = PurePosixPath(path)
+    try:
+        rel = rel.relative_to(repo.projects) if repo.projects else rel
+    except ValueError:
+        return None
+    return rel.parts[0] if len(rel.parts) > 1 else None
+
+
+def changed_projects(ws: Workspace, rev: str) -> set[str]:
+    """The projects whose documents may differ from those built at ``rev``: those with a file
+    changed since then (working tree and untracked files included), or every project when a
+    workspace-wide input (planforge.yaml, templates, logo) changed. Projects since deleted are
+    left out: there is nothing to build."""
+    repo = repository(ws)
+    paths = _changed_paths(repo, resolve(repo, rev), None, repo.prefix)
+    current = set(ws.project_ids())
+    shared = [ws.root / CONFIG_FILE, ws.templates_dir]
+    if ws.settings.logo:
+        shared.append(ws.root / ws.settings.logo)
+    shared_rel = [PurePosixPath(_relative(p, repo.top)) for p in shared]
+    for path in map(PurePosixPath, paths):
+        if any(path == s or s in path.parents for s in shared_rel):
+            return current
+    found = {_project_of(repo, p) for p in paths}
+    return {pid for pid in found if pid is not None} & current
+
+
+def _tree(repo: Repository, commit: str) -> dict[str, dict[str, str]]:
+    """Project id → {path inside the project folder: blob hash} at a commit, for the files
+    planforge reads (folders without project.yaml are not projects)."""
+    if not repo.projects:
+        raise GitError("the projects folder cannot be the top of the repository")
+    out = _output(repo, "ls-tree", "-r", "-z", commit, "--", f"{repo.projects}/")
+    found: dict[str, dict[str, str]] = {}
+    for entry in out.decode("utf-8", "surrogateescape").split("\0"):
+        if not entry:
+            continue
+        meta, _, path = entry.partition("\t")
+        mode, kind, blob = meta.split()
+        if kind != "blob" or mode == "120000":  # symlinks would point outside the snapshot
+            continue
+        parts = PurePosixPath(path).relative_to(repo.projects).parts
+        wanted = (
+            len(parts) == 2 and parts[1] in (PROJECT_FILE, RETRO_FILE)
+        ) or (len(parts) == 3 and parts[1] == UPDATES_DIR)
+        if wanted:
+            found.setdefault(parts[0], {})["/".join(parts[1:])] = blob
+    return {pid: files for pid, files in found.items() if PROJECT_FILE in files}
+
+
+def _blobs(repo: Repository, hashes: Iterable[str]) -> dict[str, bytes]:
+    """The contents of many blobs with one ``git cat-file --batch``."""
+    wanted = sorted(set(hashes))
+    if not wanted:
+        return {}
+    out = _output(repo, "cat-file", "--batch", stdin="".join(f"{h}\n" for h in wanted).encode())
+    contents: dict[str, bytes] = {}
+    pos = 0
+    for blob in wanted:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split()
+        if len(header) != 3:
+            raise GitError(f"git cat-file: object {blob} is missing from the repository")
+        size = int(header[2])
+        contents[blob] = out[end + 1 : end + 1 + size]
+        pos = end + 1 + size + 1  # the content is followed by a newline
+    return contents
+
+
+Loaded = tuple[dict[str, Project | None], dict[str, int]]
+
+
+def _load(ws: Workspace, ids: Iterable[str], as_of: date) -> Loaded:
+    """Projects as models; None and an error count for each invalid one."""
+    projects: dict[str, Project | None] = {}
+    errors: dict[str, int] = {}
+    for pid in sorted(ids):
+        try:
+            projects[pid] = load_project(ws, pid, as_of)[0]
+        except InvalidFilesError as exc:
+            projects[pid] = None
+            errors[pid] = max(1, sum(f.severity == "error" for f in exc.findings))
+        except WorkspaceError:  # a folder name that is not a valid project id
+            projects[pid] = None
+            errors[pid] = 1
+    return projects, errors
+
+
+def _load_at(
+    ws: Workspace, repo: Repository, commit: str, ids: Iterable[str], as_of: date,
+    tree: dict[str, dict[str, str]] | None = None,
+) -> Loaded:
+    """Projects as they were at a commit, checked exactly as ``validate`` checks files."""
+    tree = _tree(repo, commit) if tree is None else tree
+    ids = [pid for pid in ids if pid in tree]
+    contents = _blobs(repo, (blob for pid in ids for blob in tree[pid].values()))
+    with tempfile.TemporaryDirectory(prefix="planforge-") as tmp:
+        snapshot = Workspace(Path(tmp), replace(ws.settings, projects_dir="projects"))
+        for pid in ids:
+            for rel, blob in tree[pid].items():
+                target = snapshot.projects_dir / pid / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(contents[blob])
+        return _load(snapshot, ids, as_of)
+
+
+def plan_at(ws: Workspace, rev: str | None, as_of: date) -> Loaded:
+    """Every project at a revision (None: the working tree), with error counts of invalid ones."""
+    if rev is None:
+        return _load(ws, ws.project_ids(), as_of)
+    repo = repository(ws)
+    commit = resolve(repo, rev)
+    tree = _tree(repo, commit)
+    return _load_at(ws, repo, commit, tree, as_of, tree)
+
+
+def compare(ws: Workspace, base: str | None, head: str | None, as_of: date) -> Review:
+    """The review of a pull request: ``base`` (default: the merge base with the default branch)
+    against ``head`` (default: the working tree). Only projects with changed files are read."""
+    repo = repository(ws)
+    head_commit = resolve(repo, head) if head is not None else None
+    if base is None:
+        branch = default_branch(repo)
+        base_side = Side(branch, merge_base(repo, branch, head or "HEAD"), merge_base=True)
+    else:
+        base_side = Side(base, resolve(repo, base))
+    assert base_side.commit is not None
+    head_side = Side(head, head_commit)
+
+    base_tree = _tree(repo, base_side.commit)
+    head_tree = _tree(repo, head_commit) if head_commit is not None else None
+    head_ids = set(head_tree) if head_tree is not None else set(ws.project_ids())
+    paths = _changed_paths(repo, base_side.commit, head_commit, repo.projects)
+    changed = {pid for pid in map(lambda p: _project_of(repo, p), paths) if pid is not None}
+
+    old, errors_old = _load_at(ws, repo, base_side.commit, changed, as_of, base_tree)
+    if head_commit is None:
+        new, errors_new = _load(ws, changed & head_ids, as_of)
+    else:
+        new, errors_new = _load_at(ws, repo, head_commit, changed, as_of, head_tree)
+    diff = diff_plans(old, new, errors_old=errors_old, errors_new=errors_new)
+    shown = {p.project_id for p in diff.projects} | {
+        p.renamed_from for p in diff.projects if p.renamed_from
+    }
+    edited = tuple(sorted((changed & (set(base_tree) | head_ids)) - shown))
+    return Review(base_side, head_side, diff, len(set(base_tree) | head_ids), edited)
+
+
+def _week_start(day: date, ws: Workspace) -> datetime:
+    """Monday 00:00 of the ISO week holding ``day``, in the workspace time zone."""
+    return datetime.combine(day - timedelta(days=day.weekday()), time(), ws.timezone())
+
+
+def changes_since_last_week(ws: Workspace, project: Project, as_of: date) -> list[Change] | None:
+    """What changed in the project's plan between the end of the previous ISO week and ``as_of``
+    (the working tree, given as ``project``, when ``as_of`` is in the current week; else the
+    last commit of that week). None when there is no git history to tell: not a repository, or
+    no commit that old, or the plan then was invalid. Weekly updates are left out: the brief
+    shows the update itself."""
+    try:
+        repo = repository(ws)
+    except GitError as exc:
+        if "not inside a git repository" in str(exc) or "not installed" in str(exc):
+            return None
+        raise
+    start = _week_start(as_of, ws)
+    old_commit = commit_before(repo, start)
+    if old_commit is None:
+        return None
+    before = _load_at(ws, repo, old_commit, [project.id], as_of)[0]
+    if project.id in before and before[project.id] is None:
+        return None
+    if week_of(as_of) >= week_of(ws.today()):
+        after: Project | None = project
+    else:
+        new_commit = commit_before(repo, start + timedelta(days=7))
+        assert new_commit is not None  # a commit before the week's start is also before its end
+        after = _load_at(ws, repo, new_commit, [project.id], as_of)[0].get(project.id)
+        if after is None:
+            return None
+    changes = diff_projects(before.get(project.id), after)
+    return [c for c in changes if c.kind != "update-added"]
