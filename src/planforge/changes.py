@@ -311,6 +311,19 @@ def _count(changes: Iterable[Change], kind: str) -> int:
     return sum(c.kind == kind for c in changes)
 
 
+def _group(
+    changes: list[Change], phrases: dict[str, tuple[str, str]], one: str, many: str | None = None
+) -> str:
+    """One kind present: its own phrase ("2 risks added"); several: one count ("3 risk
+    changes"), so that the headline stays one glance long."""
+    counts = {kind: _count(changes, kind) for kind in phrases}
+    present = {kind: n for kind, n in counts.items() if n}
+    if len(present) == 1:
+        [(kind, n)] = present.items()
+        return _plural(n, *phrases[kind])
+    return _plural(sum(present.values()), one, many)
+
+
 def headline(projects: Iterable[ProjectDiff]) -> str:
     """One line for the top of a pull-request comment, most consequential first."""
     projects = list(projects)
@@ -321,6 +334,17 @@ def headline(projects: Iterable[ProjectDiff]) -> str:
     internal = sum(not c.customer_facing for c in moved)
     goals = len({(c.project_id, c.subject_id) for c in changes if c.kind == "goal-retargeted"})
     renamed = sum(p.renamed_from is not None for p in projects)
+    risks = {
+        "risk-added": ("risk added", "risks added"),
+        "risk-closed": ("risk closed", "risks closed"),
+        "risk-rescored": ("risk re-scored", "risks re-scored"),
+        "risk-removed": ("risk removed", "risks removed"),
+    }
+    people = {
+        "person-added": ("person added", "people added"),
+        "person-removed": ("person removed", "people removed"),
+        "role-changed": ("role changed", "roles changed"),
+    }
     parts = [
         _plural(cf_later, "customer-facing date moves later", "customer-facing dates move later"),
         _plural(cf_earlier, "customer-facing date moves earlier",
@@ -329,13 +353,8 @@ def headline(projects: Iterable[ProjectDiff]) -> str:
         _plural(internal, "internal date moves", "internal dates move"),
         _plural(_count(changes, "milestone-done"), "milestone done", "milestones done"),
         _plural(goals, "goal re-targeted", "goals re-targeted"),
-        _plural(_count(changes, "risk-added"), "risk added", "risks added"),
-        _plural(_count(changes, "risk-closed"), "risk closed", "risks closed"),
-        _plural(_count(changes, "risk-rescored"), "risk re-scored", "risks re-scored"),
-        _plural(_count(changes, "risk-removed"), "risk removed", "risks removed"),
-        _plural(_count(changes, "person-added"), "person added", "people added"),
-        _plural(_count(changes, "person-removed"), "person removed", "people removed"),
-        _plural(_count(changes, "role-changed"), "role changed", "roles changed"),
+        _group(changes, risks, "risk change"),
+        _group(changes, people, "change to people", "changes to people"),
         _plural(sum(c.kind.startswith("phase-") for c in changes), "phase change"),
         _plural(_count(changes, "update-added"), "weekly update"),
         _plural(renamed, "project renamed", "projects renamed"),

@@ -235,6 +235,36 @@ def new_command(obj: Context, project_id: str, customer: str | None, locale: str
         click.echo(f"wrote {path}")
 
 
+@command(cli, "diff")
+@click.argument("base", required=False)
+@click.argument("head", required=False)
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md",
+              show_default=True, help="md: a pull-request comment; json: for other tools.")
+@click.pass_obj
+def diff_command(obj: Context, base: str | None, head: str | None, fmt: str) -> None:
+    """Show what a change does to the plan: dates, goals, risks and people.
+
+    Compares the projects at BASE (default: the merge base with the default
+    branch, origin/HEAD, main or master) with HEAD (default: the working tree),
+    like `terraform plan` for a project: customer-facing dates moved first, with
+    days and reasons; a re-baseline is called out. A side with invalid files is
+    reported as such. Needs the git history: in CI, fetch it (fetch-depth: 0).
+
+    \b
+    Examples:
+      planforge diff
+      planforge diff origin/main
+      planforge diff v1.0 HEAD --format json
+      planforge diff origin/main >> "$GITHUB_STEP_SUMMARY"
+    """
+    from .diffreport import json_text, markdown
+    from .history import compare
+
+    ws = obj.workspace()
+    review = compare(ws, base, head, ws.today())
+    click.echo(json_text(review) if fmt == "json" else markdown(review), nl=False)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(obj=Context())
