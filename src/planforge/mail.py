@@ -1,0 +1,1119 @@
+"""Email the weekly briefs: compose ``EmailMessage``s with the PDF attached, deliver them over SMTP
+and keep the send ledger, so that every address gets one email per week and no more.
+
+The only module that imports ``smtplib`` and ``email``. Rendering is injected (``RenderPdf``), so
+the SMTP behaviour can be exercised without the PDF stack.
+
+Delivery is *exactly once* as far as a client can make it: a message is recorded in the ledger
+only after the server accepted it, one fsync'd line per message, and a rerun sends only what the
+ledger lacks. The one window left is a connection lost after the message was transmitted but
+before the server's answer arrived: the client cannot know, retries, and the recipient may get a
+second copy. It carries the same deterministic ``Message-ID``, which mail clients use to fold the
+two together; a lost brief would be worse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import re
+import smtplib
+import ssl
+import string
+import sys
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, getaddresses
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from babel.dates import format_date
+
+from .errors import MailError, PlanforgeError
+from .facts import ProjectFacts, compute_facts
+from .model import EmailSettings, Project, Settings, SmtpSettings
+from .validate import load_project
+from .workspace import Workspace
+
+PASSWORD_ENV = "PLANFORGE_SMTP_PASSWORD"
+DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+ATTEMPTS = 3  # per message: the first try and two retries
+BACKOFF_SECONDS = 2.0  # waits 2 s, then 4 s: long enough for a greylisting or a 421 "busy"
+
+#: Renders the PDF one address receives: its project's brief, or a portfolio brief when it
+#: follows several projects.
+RenderPdf = Callable[[str, Sequence[Project]], bytes]
+OutcomeKind = Literal["sent", "skipped", "failed", "written"]
+
+# ---------------------------------------------------------------------------------------------
+# Text that goes into headers and file names
+# ---------------------------------------------------------------------------------------------
+
+# Deliberately narrower than RFC 5321: no spaces, quotes, brackets, commas or control characters,
+# so an address can go into an envelope, a header and a file name without any escaping.
+_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+_FILENAME_UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
+
+
+def one_line(text: str) -> str:
+    """Text safe for a header: every line break and control character becomes a space.
+
+    ``str.split()`` also splits on the Unicode line separators (U+2028, U+0085, ...), which the
+    email package would otherwise count as line breaks too.
+    """
+    visible = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
+    return " ".join(visible.split())
+
+
+def is_address(text: str) -> bool:
+    """Whether ``text`` is a plain email address (``local@domain``) planforge will send to."""
+    return _ADDRESS.fullmatch(text) is not None
+
+
+def address_key(address: str) -> str:
+    """How an address is compared: across projects a person is known by their address."""
+    return address.strip().lower()
+
+
+def _filename_part(text: str) -> str:
+    # Readable, in the customer's own script, and safe on every file system.
+    part = _FILENAME_UNSAFE.sub("-", unicodedata.normalize("NFC", one_line(text)))
+    return re.sub(r"-{2,}", "-", part).strip("-.")[:80]
+
+
+# ---------------------------------------------------------------------------------------------
+# Labels of the email body (the PDF carries the detail)
+# ---------------------------------------------------------------------------------------------
+
+_BABEL_LOCALES = {"en": "en_GB", "zh-CN": "zh_Hans_CN"}
+
+_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "subject": "{project} — weekly brief {week}",
+        "heading": "Weekly brief {week}: {project} ({customer})",
+        "health": "Health: reported {reported}, computed {computed}",
+        "watermelon": "The team reports better health than the plan shows.",
+        "summary": "Summary",
+        "update_of": "update of {week}",
+        "no_update": "No weekly update yet.",
+        "asks": "Asked of you",
+        "no_asks": "Nothing is asked of you this week.",
+        "by": "by {date}",
+        "next_date": "Next customer-facing date: {date}, {milestone}",
+        "no_next_date": "No customer-facing date is coming up.",
+        "attached": "The full brief is attached: {filename}",
+        "portfolio_intro": "Your weekly brief for {n} projects is attached: {filename}",
+        "portfolio_subject": "Your projects — weekly brief {week}",
+        "portfolio_file": "weekly-briefs",
+        "footer": "Sent by planforge{org}.",
+        "green": "green",
+        "amber": "amber",
+        "red": "red",
+        "none": "not reported",
+    },
+    "zh-CN": {
+        "subject": "{project} — 每周简报 {week}",
+        "heading": "每周简报 {week}：{project}（{customer}）",
+        "health": "健康状况：团队报告{reported}，计算结果{computed}",
+        "watermelon": "团队报告的状况好于计划数据所显示的状况。",
+        "summary": "摘要",
+        "update_of": "{week} 的更新",
+        "no_update": "尚无每周更新。",
+        "asks": "需要您协助",
+        "no_asks": "本周没有需要您协助的事项。",
+        "by": "截止 {date}",
+        "next_date": "下一个客户相关日期：{date}，{milestone}",
+        "no_next_date": "近期没有客户相关日期。",
+        "attached": "完整简报见附件：{filename}",
+        "portfolio_intro": "附件是您 {n} 个项目的每周简报：{filename}",
+        "portfolio_subject": "您的项目 — 每周简报 {week}",
+        "portfolio_file": "每周简报",
+        "footer": "由 planforge 发送{org}。",
+        "green": "绿色",
+        "amber": "黄色",
+        "red": "红色",
+        "none": "未报告",
+    },
+}
+
+
+def _labels(locale: str) -> dict[str, str]:
+    return _LABELS.get(locale, _LABELS["en"])
+
+
+def _date(day: date, locale: str) -> str:
+    return format_date(day, "medium", locale=_BABEL_LOCALES.get(locale, "en_GB"))
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One sales ask as the email shows it."""
+
+    ask: str
+    owner: str | None  # the owner's name
+    due: date | None
+
+
+@dataclass(frozen=True)
+class Digest:
+    """What the email body says about one project; the PDF carries the rest."""
+
+    project_id: str
+    name: str
+    customer: str
+    reported: str | None  # green | amber | red, or None without an update
+    computed: str
+    watermelon: bool
+    summary: str | None
+    update_week: str | None
+    asks: tuple[Ask, ...]
+    next_date: date | None  # the next open customer-facing milestone
+    next_milestone: str | None
+
+
+def digest(facts: ProjectFacts) -> Digest:
+    """The body's view of a project's facts."""
+    project = facts.project
+    update = facts.latest_update
+    upcoming = sorted(
+        (m for m in facts.milestones
+         if m.customer_facing and m.days_until is not None and m.days_until >= 0),
+        key=lambda m: (m.expected, m.milestone.id),
+    )
+    asks = tuple(
+        Ask(a.ask, project.people[a.owner].name if a.owner in project.people else a.owner, a.due)
+        for a in (update.sales_asks if update else ())
+    )
+    return Digest(
+        project_id=project.id,
+        name=project.name,
+        customer=project.customer,
+        reported=facts.health.reported,
+        computed=facts.health.level,
+        watermelon=facts.health.watermelon,
+        summary=update.summary if update else None,
+        update_week=update.week if update else None,
+        asks=asks,
+        next_date=upcoming[0].expected if upcoming else None,
+        next_milestone=upcoming[0].milestone.name if upcoming else None,
+    )
+
+
+def _health(level: str | None, labels: dict[str, str]) -> str:
+    return labels.get(level or "none", level or labels["none"])
+
+
+def _project_lines(d: Digest, week: str, locale: str) -> list[str]:
+    lb = _labels(locale)
+    lines = [lb["heading"].format(week=week, project=d.name, customer=d.customer), ""]
+    lines.append(lb["health"].format(reported=_health(d.reported, lb),
+                                     computed=_health(d.computed, lb)))
+    if d.watermelon:
+        lines.append(lb["watermelon"])
+    lines.append("")
+    if d.summary:
+        note = _update_note(d, week, lb)
+        lines += [f"{lb['summary']}{note}:", d.summary.strip(), ""]
+    else:
+        lines += [lb["no_update"], ""]
+    if d.asks:
+        lines.append(f"{lb['asks']}:")
+        for a in d.asks:
+            lines.append(f"- {a.ask}{_ask_suffix(a, lb, locale)}")
+    else:
+        lines.append(lb["no_asks"])
+    lines.append("")
+    if d.next_date and d.next_milestone:
+        lines.append(lb["next_date"].format(date=_date(d.next_date, locale),
+                                            milestone=d.next_milestone))
+    else:
+        lines.append(lb["no_next_date"])
+    return lines
+
+
+def _update_note(d: Digest, week: str, lb: dict[str, str]) -> str:
+    # An older update is still shown, but dated, so nobody mistakes it for this week's.
+    return f" ({lb['update_of'].format(week=d.update_week)})" if d.update_week != week else ""
+
+
+def _ask_suffix(a: Ask, lb: dict[str, str], locale: str) -> str:
+    due = lb["by"].format(date=_date(a.due, locale)) if a.due else None
+    bits = [b for b in (a.owner, due) if b]
+    return f" ({', '.join(bits)})" if bits else ""
+
+
+def _footer(locale: str, organization: str | None) -> str:
+    if not organization:
+        return _labels(locale)["footer"].format(org="")
+    org = f"（{organization}）" if locale == "zh-CN" else f" for {organization}"
+    return _labels(locale)["footer"].format(org=org)
+
+
+def text_body(digests: Sequence[Digest], week: str, locale: str, filename: str,
+              organization: str | None = None) -> str:
+    """The plain-text body."""
+    lb = _labels(locale)
+    lines: list[str] = []
+    if len(digests) > 1:
+        lines += [lb["portfolio_intro"].format(n=len(digests), filename=filename), ""]
+    for d in digests:
+        lines += _project_lines(d, week, locale)
+        lines += ["", ""]
+    if len(digests) == 1:
+        lines += [lb["attached"].format(filename=filename), ""]
+    lines.append("-- ")
+    lines.append(_footer(locale, organization))
+    return "\n".join(lines).strip() + "\n"
+
+
+_HEALTH_COLOURS = {"green": "#2e7d32", "amber": "#b26a00", "red": "#c62828"}
+
+
+def _html_health(level: str | None, lb: dict[str, str]) -> str:
+    colour = _HEALTH_COLOURS.get(level or "", "#555555")
+    return f'<strong style="color:{colour}">{html.escape(_health(level, lb))}</strong>'
+
+
+def html_body(digests: Sequence[Digest], week: str, locale: str, filename: str,
+              organization: str | None = None) -> str:
+    """The HTML body: the same content as the text body; every value escaped."""
+    lb = _labels(locale)
+    e = html.escape
+    parts = [f'<!DOCTYPE html>\n<html lang="{e(locale)}"><head><meta charset="utf-8"></head>'
+             '<body style="font-family:sans-serif;font-size:14px;line-height:1.4;color:#222">']
+    if len(digests) > 1:
+        parts.append(f"<p>{e(lb['portfolio_intro'].format(n=len(digests), filename=filename))}"
+                     "</p>")
+    for d in digests:
+        heading = lb["heading"].format(week=week, project=d.name, customer=d.customer)
+        parts.append(f'<h2 style="font-size:16px">{e(heading)}</h2>')
+        # The label is ours and trusted; the values are escaped inside _html_health.
+        health = e(lb["health"]).format(reported=_html_health(d.reported, lb),
+                                        computed=_html_health(d.computed, lb))
+        parts.append(f"<p>{health}")
+        if d.watermelon:
+            parts.append(f"<br>{e(lb['watermelon'])}")
+        parts.append("</p>")
+        if d.summary:
+            note = _update_note(d, week, lb)
+            parts.append(f"<p><strong>{e(lb['summary'] + note)}:</strong> {e(d.summary.strip())}"
+                         "</p>")
+        else:
+            parts.append(f"<p>{e(lb['no_update'])}</p>")
+        if d.asks:
+            items = "".join(f"<li>{e(a.ask + _ask_suffix(a, lb, locale))}</li>" for a in d.asks)
+            parts.append(f"<p><strong>{e(lb['asks'])}:</strong></p><ul>{items}</ul>")
+        else:
+            parts.append(f"<p>{e(lb['no_asks'])}</p>")
+        if d.next_date and d.next_milestone:
+            text = lb["next_date"].format(date=_date(d.next_date, locale),
+                                          milestone=d.next_milestone)
+            parts.append(f"<p>{e(text)}</p>")
+        else:
+            parts.append(f"<p>{e(lb['no_next_date'])}</p>")
+    if len(digests) == 1:
+        parts.append(f"<p>{e(lb['attached'].format(filename=filename))}</p>")
+    parts.append(f'<p style="color:#777;font-size:12px">{e(_footer(locale, organization))}</p>')
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Planning: who gets what
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One email to one address for one week, ready to compose; the PDF is rendered on demand,
+    so a rerun renders only what it still has to send."""
+
+    week: str
+    address: str  # the envelope recipient, as written in the project (or on --to)
+    name: str | None  # display name in the To header
+    kind: Literal["brief", "portfolio"]
+    project_ids: tuple[str, ...]
+    locale: str
+    subject: str
+    filename: str  # of the attached PDF
+    text: str
+    html: str
+    pdf: Callable[[], bytes] = field(repr=False, compare=False)
+
+    @property
+    def key(self) -> str:
+        return address_key(self.address)
+
+
+@dataclass(frozen=True)
+class MailPlan:
+    """The messages of a week, and notes on recipients that get none (no address, ...)."""
+
+    week: str
+    messages: tuple[OutgoingMessage, ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Member:
+    project: Project
+    person_id: str
+    name: str
+    address: str
+    brief: bool
+
+
+@dataclass
+class _Recipient:
+    address: str
+    name: str | None
+    projects: list[Project] = field(default_factory=list)
+
+
+def subject_for(template: str, project: Project, week: str) -> str:
+    """The subject of a one-project brief from the workspace's ``email.subject`` template."""
+    values = {"project": one_line(project.name), "customer": one_line(project.customer),
+              "week": week}
+    out: list[str] = []
+    try:
+        for literal, name, spec, conversion in string.Formatter().parse(template):
+            out.append(literal)
+            if name is None:
+                continue
+            # Only the three plain names: "{project.__class__}" and the like are not formatting.
+            if name not in values or conversion:
+                raise KeyError(name)
+            out.append(format(values[name], spec or ""))
+    except (KeyError, ValueError) as exc:
+        raise MailError(
+            f"email.subject in planforge.yaml: cannot use {exc}; the placeholders are "
+            "{project}, {customer} and {week} (write {{ and }} for literal braces)"
+        ) from None
+    return one_line("".join(out))
+
+
+def _default_render(ws: Workspace, as_of: date) -> RenderPdf:
+    def render(address: str, projects: Sequence[Project]) -> bytes:
+        # Imported here: planning and the SMTP code must not need the PDF stack.
+        from .documents import render_document, render_portfolio
+        from .history import changes_since_last_week
+
+        changes = {p.id: changes_since_last_week(ws, p, as_of) for p in projects}
+        if len(projects) == 1:
+            return render_document(ws, projects[0], "brief", as_of, "pdf", changes[projects[0].id])
+        return render_portfolio(ws, address, list(projects), as_of, "pdf", changes)
+
+    return render
+
+
+def _members(projects: Iterable[Project]) -> list[_Member]:
+    return [
+        _Member(p, pid, person.name, person.email.strip(), person.brief)
+        for p in projects
+        for pid, person in p.people.items()
+        if person.email and person.email.strip()
+    ]
+
+
+def _resolve_to(
+    tokens: Sequence[str], ws: Workspace, active: list[Project], members: list[_Member]
+) -> list[tuple[str, str | None]]:
+    """``--to`` values as (address, name), in order, without duplicates."""
+    lists = ws.settings.email.lists
+    ids = {p.id for p in active}
+    out: list[tuple[str, str | None]] = []
+    for token in tokens:
+        token = token.strip()
+        if "@" in token or token in lists:
+            for address in [token] if "@" in token else lists[token]:
+                # A known person's address as the project writes it, with their name.
+                named = [m for m in members if address_key(m.address) == address_key(address)]
+                out.append((named[0].address, named[0].name) if named else (address, None))
+        elif ":" in token:
+            project_id, _, person_id = token.partition(":")
+            if project_id not in ids:
+                raise MailError(f"--to {token}: '{project_id}' is not an active project "
+                                f"(active: {', '.join(sorted(ids)) or 'none'})")
+            found = [m for m in members if m.project.id == project_id and m.person_id == person_id]
+            if not found:
+                raise MailError(f"--to {token}: no person '{person_id}' with an email address in "
+                                f"project {project_id}")
+            out.append((found[0].address, found[0].name))
+        else:
+            found = [m for m in members if m.person_id == token]
+            addresses = {address_key(m.address) for m in found}
+            if not found:
+                known = ", ".join(sorted(lists)) or "none"
+                raise MailError(
+                    f"--to {token}: not an address, a list in planforge.yaml (lists: {known}) or "
+                    "a person with an email address in an active project"
+                )
+            if len(addresses) > 1:
+                choices = ", ".join(sorted(f"{m.project.id}:{m.person_id}" for m in found))
+                raise MailError(f"--to {token}: that id names different people; write one of "
+                                f"{choices}")
+            out.append((found[0].address, found[0].name))
+    seen: set[str] = set()
+    unique = []
+    for address, name in out:
+        if address_key(address) not in seen:
+            seen.add(address_key(address))
+            unique.append((address, name))
+    return unique
+
+
+def _recipients(
+    ws: Workspace, active: list[Project], to: Sequence[str] | None
+) -> tuple[list[_Recipient], list[str]]:
+    members = _members(active)
+    notes = [
+        f"{p.id}:{pid} ({one_line(person.name)}) receives the brief but has no email address"
+        for p in active
+        for pid, person in p.people.items()
+        if person.brief and not (person.email and person.email.strip())
+    ]
+    by_key: dict[str, _Recipient] = {}
+    if not to:
+        for m in members:
+            if m.brief:
+                r = by_key.setdefault(address_key(m.address), _Recipient(m.address, m.name))
+                if m.project not in r.projects:
+                    r.projects.append(m.project)
+        return list(by_key.values()), notes
+    for address, name in _resolve_to(to, ws, active, members):
+        key = address_key(address)
+        mine = [m for m in members if address_key(m.address) == key]
+        # What they would get anyway; else every project they belong to; else (a manager on a
+        # list, not in any project) every active project.
+        projects = ([m.project for m in mine if m.brief] or [m.project for m in mine]
+                    or list(active))
+        r = _Recipient(address, name)
+        for p in projects:
+            if p not in r.projects:
+                r.projects.append(p)
+        by_key[key] = r
+    return list(by_key.values()), []
+
+
+def plan_messages(
+    ws: Workspace,
+    week: str,
+    as_of: date,
+    to: Sequence[str] | None = None,
+    render: RenderPdf | None = None,
+    projects: Sequence[Project] | None = None,
+) -> MailPlan:
+    """The messages of a week: one per address, with a brief or, for several projects, a
+    portfolio brief. ``to`` replaces the default recipients (people with ``brief: true``)."""
+    if projects is None:
+        projects = [load_project(ws, pid, as_of)[0] for pid in ws.project_ids()]
+    active = sorted((p for p in projects if p.status == "active"), key=lambda p: p.id)
+    recipients, notes = _recipients(ws, active, to)
+    settings = ws.settings
+    render = render or _default_render(ws, as_of)
+    digests = {p.id: digest(compute_facts(p, as_of, settings)) for p in active}
+    messages = [_message(r, week, settings, render, digests)
+                for r in sorted(recipients, key=lambda r: address_key(r.address))]
+    return MailPlan(week, tuple(messages), tuple(notes))
+
+
+def _message(r: _Recipient, week: str, settings: Settings, render: RenderPdf,
+             digests: dict[str, Digest]) -> OutgoingMessage:
+    projects = sorted(r.projects, key=lambda p: p.id)
+    locales = {p.locale or settings.locale for p in projects}
+    # A portfolio in the one language all its projects share, else the workspace's.
+    locale = locales.pop() if len(locales) == 1 else settings.locale
+    lb = _labels(locale)
+    if len(projects) == 1:
+        p = projects[0]
+        kind: Literal["brief", "portfolio"] = "brief"
+        template = settings.email.subject
+        if template == EmailSettings.subject:  # not set in planforge.yaml: say it in the language
+            template = lb["subject"]
+        subject = subject_for(template, p, week)
+        filename = "-".join(x for x in (_filename_part(p.customer), p.id, week) if x) + ".pdf"
+    else:
+        kind = "portfolio"
+        subject = lb["portfolio_subject"].format(week=week)
+        filename = f"{lb['portfolio_file']}-{week}.pdf"
+    ds = [digests[p.id] for p in projects]
+    address = r.address
+
+    def pdf() -> bytes:
+        return render(address, projects)
+
+    return OutgoingMessage(
+        week=week,
+        address=address,
+        name=one_line(r.name) if r.name else None,
+        kind=kind,
+        project_ids=tuple(p.id for p in projects),
+        locale=locale,
+        subject=subject,
+        filename=filename,
+        text=text_body(ds, week, locale, filename, settings.organization),
+        html=html_body(ds, week, locale, filename, settings.organization),
+        pdf=pdf,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Composing
+# ---------------------------------------------------------------------------------------------
+
+
+def _parse_sender(text: str, key: str) -> Address:
+    pairs = getaddresses([one_line(text)])
+    if len(pairs) != 1 or not is_address(pairs[0][1]):
+        raise MailError(f"email.{key} in planforge.yaml: '{one_line(text)}' is not one email "
+                        "address (write pmo@example.com or \"Northwind PMO <pmo@example.com>\")")
+    name, addr = pairs[0]
+    return Address(display_name=one_line(name), addr_spec=addr)
+
+
+def message_id(week: str, address: str, domain: str, resend: int = 0) -> str:
+    """A Message-ID fixed by week and address, so a copy sent twice by a retry reads as one
+    message in the recipient's mail client; a deliberate resend gets a new one."""
+    token = hashlib.sha256(f"{week}\n{address_key(address)}".encode()).hexdigest()[:24]
+    suffix = f".r{resend}" if resend else ""
+    return f"<planforge.{week}.{token}{suffix}@{domain}>"
+
+
+def compose(
+    msg: OutgoingMessage,
+    pdf: bytes,
+    *,
+    sender: Address,
+    reply_to: Address | None = None,
+    msg_id: str | None = None,
+    now: datetime | None = None,
+) -> EmailMessage:
+    """The email itself: text and HTML alternatives and the PDF, every header on one line."""
+    if not is_address(msg.address):
+        raise MailError(f"'{one_line(msg.address)}' is not a valid email address")
+    out = EmailMessage(policy=policy.SMTP)
+    out["From"] = sender
+    out["To"] = Address(display_name=one_line(msg.name or ""), addr_spec=msg.address)
+    if reply_to is not None:
+        out["Reply-To"] = reply_to
+    out["Subject"] = one_line(msg.subject)
+    out["Date"] = format_datetime(now or datetime.now(UTC))
+    out["Message-ID"] = msg_id or message_id(msg.week, msg.address, sender.domain)
+    # RFC 3834: out-of-office replies should not answer a machine.
+    out["Auto-Submitted"] = "auto-generated"
+    out.set_content(msg.text)
+    out.add_alternative(msg.html, subtype="html")
+    # A str file name makes the email package encode non-ASCII names per RFC 2231.
+    out.add_attachment(pdf, maintype="application", subtype="pdf",
+                       filename=one_line(msg.filename))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The ledger
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One message the server accepted."""
+
+    week: str
+    address: str
+    kind: str
+    projects: tuple[str, ...]
+    sha256: str  # of the attached PDF
+    message_id: str
+    sent_at: str  # ISO 8601, UTC
+
+    def to_json(self) -> str:
+        data = {**self.__dict__, "projects": list(self.projects)}
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+
+def _entry(data: Any) -> LedgerEntry | None:
+    if not isinstance(data, dict) or not all(
+        isinstance(data.get(k), str) for k in ("week", "address")
+    ):
+        return None
+    return LedgerEntry(
+        week=data["week"],
+        address=data["address"],
+        kind=str(data.get("kind", "")),
+        projects=tuple(str(p) for p in data.get("projects") or ()),
+        sha256=str(data.get("sha256", "")),
+        message_id=str(data.get("message_id", "")),
+        sent_at=str(data.get("sent_at", "")),
+    )
+
+
+def parse_ledger(raw: bytes, name: str) -> tuple[list[LedgerEntry], int]:
+    """The entries of a ledger file and the length of its intact part.
+
+    An unfinished last line (a crash mid-write) is ignored; any other unreadable line is an
+    error, since guessing could send a brief twice or never.
+    """
+    entries: list[LedgerEntry] = []
+    lines = raw.split(b"\n")
+    tail = lines.pop()  # after the last newline: empty, or a line whose write was cut off
+    offset = 0
+    for number, line in enumerate(lines, start=1):
+        offset += len(line) + 1
+        if not line.strip():
+            continue
+        try:
+            entry = _entry(json.loads(line))
+        except ValueError:
+            entry = None
+        if entry is None:
+            raise MailError(f"{name}:{number}: not a record of the send ledger; fix or delete that "
+                            "line (each line is one JSON object with week and address)")
+        entries.append(entry)
+    if tail.strip():
+        try:
+            entry = _entry(json.loads(tail))
+        except ValueError:
+            entry = None
+        if entry is not None:  # complete but for its newline, e.g. after a hand edit
+            entries.append(entry)
+            offset += len(tail)
+    return entries, offset
+
+
+def read_ledger(path: Path) -> list[LedgerEntry]:
+    """Every entry of a ledger file (none if it does not exist)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    return parse_ledger(raw, str(path))[0]
+
+
+class Ledger:
+    """The send ledger, open for appending and locked against a second ``planforge send``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.entries: list[LedgerEntry] = []
+        self.repaired = False  # an unfinished last line was cut off
+        self._file: IO[bytes] | None = None
+
+    def __enter__(self) -> Ledger:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            created = not self.path.exists()
+            self._file = open(self.path, "a+b")  # held open (and locked) for the whole run
+        except OSError as exc:
+            raise MailError(f"cannot open the send ledger {self.path}: {exc.strerror}") from None
+        try:
+            self._lock()
+            self._file.seek(0)
+            raw = self._file.read()
+            self.entries, intact = parse_ledger(raw, str(self.path))
+            if intact < len(raw):
+                # Cut the torn line off, or the next record would be glued to it and lost.
+                self._file.truncate(intact)
+                self.repaired = True
+            elif raw and not raw.endswith(b"\n"):
+                self._file.write(b"\n")
+            self._sync()
+            if created:
+                _sync_dir(self.path.parent)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _lock(self) -> None:
+        if sys.platform == "win32":  # pragma: no cover - no flock; one sender at a time by hand
+            return
+        import fcntl
+
+        assert self._file is not None
+        try:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise MailError(f"another planforge send is using {self.path}; wait until it has "
+                            "finished, then run this again") from None
+
+    def _sync(self) -> None:
+        assert self._file is not None
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()  # also releases the lock
+            self._file = None
+
+    def count(self, week: str, address: str) -> int:
+        """How many times this week's brief went to this address."""
+        key = address_key(address)
+        return sum(1 for e in self.entries if e.week == week and address_key(e.address) == key)
+
+    def record(self, entry: LedgerEntry) -> None:
+        """Append one entry and make it durable before anything else is sent."""
+        assert self._file is not None
+        try:
+            self._file.write(entry.to_json().encode() + b"\n")
+            self._sync()
+        except OSError as exc:
+            raise MailError(
+                f"the message to {entry.address} was accepted but cannot be recorded in "
+                f"{self.path}: {exc.strerror}; it may go out again on the next run"
+            ) from None
+        self.entries.append(entry)
+
+
+def _sync_dir(folder: Path) -> None:
+    # A new file's directory entry survives a power cut only once the directory is synced.
+    if sys.platform == "win32":  # pragma: no cover
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def ledger_path(ws: Workspace) -> Path:
+    """Where the workspace's send ledger lives."""
+    return ws.root / ws.settings.email.ledger
+
+
+# ---------------------------------------------------------------------------------------------
+# Delivery
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one message."""
+
+    address: str
+    projects: tuple[str, ...]
+    detail: str  # sent: the Message-ID; skipped or failed: the reason; written: the file
+
+
+@dataclass
+class SendReport:
+    """Every message, sorted by what became of it."""
+
+    sent: list[Outcome] = field(default_factory=list)
+    skipped: list[Outcome] = field(default_factory=list)  # already in the ledger
+    failed: list[Outcome] = field(default_factory=list)
+    written: list[Outcome] = field(default_factory=list)  # --dry-run
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+class SendAborted(MailError):
+    """Sending stopped for every message (login refused, server unreachable, ...); carries the
+    report of what was sent before."""
+
+    def __init__(self, message: str, report: SendReport) -> None:
+        done = len(report.sent)
+        if done:
+            message += (f"\n{done} message{'s' * (done != 1)} had been sent and recorded before "
+                        "this; running the same command again sends only the rest.")
+        else:
+            message += "\nNothing was sent."
+        super().__init__(message)
+        self.report = report
+
+
+class _Temporary(Exception):
+    """Worth another attempt, on a new connection."""
+
+    def __init__(self, reason: str, *, connecting: bool) -> None:
+        super().__init__(reason)
+        self.connecting = connecting  # the server could not even be reached
+
+
+class _Permanent(Exception):
+    """This message will never go through; the others may."""
+
+
+class _Fatal(Exception):
+    """No message will go through."""
+
+
+def _reply(exc: smtplib.SMTPResponseException) -> str:
+    text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) \
+        else str(exc.smtp_error)
+    return f"{exc.smtp_code} {one_line(text)}"
+
+
+class _Connection:
+    """One SMTP session, opened on first use and again after a failure."""
+
+    def __init__(self, smtp: SmtpSettings, context: ssl.SSLContext, password: str | None) -> None:
+        self.smtp = smtp
+        self.port = smtp.port or DEFAULT_PORTS.get(smtp.security, 587)
+        self.where = f"{smtp.host}:{self.port}"
+        self.context = context
+        self.password = password
+        self.client: smtplib.SMTP | None = None
+
+    def open(self) -> smtplib.SMTP:
+        if self.client is not None:
+            return self.client
+        s = self.smtp
+        client: smtplib.SMTP | None = None
+        try:
+            if s.security == "ssl":
+                client = smtplib.SMTP_SSL(s.host, self.port, timeout=s.timeout,
+                                          context=self.context)
+            else:
+                client = smtplib.SMTP(s.host, self.port, timeout=s.timeout)
+            client.ehlo()
+            if s.security == "starttls":
+                client.starttls(context=self.context)
+                client.ehlo()
+            if s.username:
+                client.login(s.username, self.password or "")
+        except OSError as exc:  # smtplib.SMTPException is an OSError too
+            if client is not None:
+                client.close()
+            raise self._classify(exc, connecting=True) from None
+        self.client = client
+        return client
+
+    def send(self, sender: str, recipient: str, data: bytes) -> None:
+        client = self.open()
+        try:
+            client.sendmail(sender, [recipient], data)
+        except OSError as exc:
+            failure = self._classify(exc, connecting=False)
+            if not isinstance(failure, _Permanent):
+                self.drop()
+            raise failure from None
+
+    def drop(self) -> None:
+        """Forget a connection in an unknown state; the next message opens a new one."""
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+
+    def close(self) -> None:
+        if self.client is not None:
+            try:
+                self.client.quit()
+            except OSError:
+                pass  # the messages are sent; a failing goodbye changes nothing
+            finally:
+                self.drop()
+
+    def _classify(self, exc: OSError, *, connecting: bool) -> Exception:
+        """A smtplib or socket error as a sentence, sorted by what to do about it."""
+        where = self.where
+        stage = "connecting" if connecting else "sending"
+
+        def temporary(reason: str) -> _Temporary:
+            return _Temporary(reason, connecting=connecting)
+
+        if isinstance(exc, smtplib.SMTPAuthenticationError):
+            return _Fatal(f"the SMTP server {where} refused the login of '{self.smtp.username}' "
+                          f"({_reply(exc)}); check email.smtp.username and {PASSWORD_ENV}")
+        if isinstance(exc, smtplib.SMTPNotSupportedError):
+            return _Fatal(f"the SMTP server {where} does not support what planforge asked of it "
+                          f"({one_line(str(exc))}); check email.smtp.security and username")
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return _Fatal(f"the certificate of the SMTP server {where} cannot be trusted "
+                          f"({exc.verify_message}); planforge does not send over an "
+                          "unverified connection")
+        if isinstance(exc, ssl.SSLError):
+            return _Fatal(f"no secure connection to {where} ({exc.reason or exc}); check that "
+                          "email.smtp.security matches the port (ssl: 465, starttls: 587)")
+        if isinstance(exc, smtplib.SMTPRecipientsRefused):
+            code, text = next(iter(exc.recipients.values()), (550, b"refused"))
+            reply = f"{code} {one_line(text.decode('utf-8', 'replace'))}"
+            if 400 <= code < 500:
+                return temporary(f"the server deferred the recipient ({reply})")
+            return _Permanent(f"the server refused the recipient ({reply})")
+        if isinstance(exc, smtplib.SMTPSenderRefused):
+            if 400 <= exc.smtp_code < 500:
+                return temporary(f"the server deferred the sender ({_reply(exc)})")
+            return _Permanent(f"the server refused the sender {exc.sender} ({_reply(exc)})")
+        if isinstance(exc, smtplib.SMTPDataError):
+            if 400 <= exc.smtp_code < 500:
+                return temporary(f"the server deferred the message ({_reply(exc)})")
+            return _Permanent(f"the server rejected the message ({_reply(exc)})")
+        if isinstance(exc, smtplib.SMTPServerDisconnected):
+            return temporary(f"the SMTP server {where} closed the connection while {stage}")
+        if isinstance(exc, smtplib.SMTPResponseException):
+            if 400 <= exc.smtp_code < 500:
+                return temporary(f"the SMTP server {where} is busy ({_reply(exc)})")
+            return _Fatal(f"the SMTP server {where} refused planforge ({_reply(exc)})")
+        if isinstance(exc, smtplib.SMTPException):
+            return _Fatal(f"the SMTP session with {where} failed ({one_line(str(exc))})")
+        if isinstance(exc, TimeoutError):
+            return temporary(f"no answer from the SMTP server {where} within "
+                             f"{self.smtp.timeout:g} s while {stage}")
+        return temporary(f"cannot reach the SMTP server {where} "
+                         f"({exc.strerror or one_line(str(exc)) or type(exc).__name__})")
+
+
+def _outbox_name(address: str) -> str:
+    return re.sub(r"[^A-Za-z0-9@._+-]", "_", address) + ".eml"
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _sender(ws: Workspace) -> tuple[Address, Address | None]:
+    email = ws.settings.email
+    if not email.sender:
+        raise MailError("email.from is not set in planforge.yaml; add the sender, e.g. "
+                        "from: \"Northwind PMO <pmo@example.com>\"")
+    sender = _parse_sender(email.sender, "from")
+    reply_to = _parse_sender(email.reply_to, "reply_to") if email.reply_to else None
+    return sender, reply_to
+
+
+def _render(msg: OutgoingMessage) -> bytes:
+    try:
+        return msg.pdf()
+    except PlanforgeError as exc:
+        raise _Permanent(f"the PDF could not be rendered: {exc}") from None
+
+
+def send_messages(
+    ws: Workspace,
+    messages: Sequence[OutgoingMessage],
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+    outbox: Path | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    password: str | None = None,
+    attempts: int = ATTEMPTS,
+    on_outcome: Callable[[OutcomeKind, Outcome], None] | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> SendReport:
+    """Deliver the messages one by one, recording each in the ledger once the server has it.
+
+    ``dry_run`` writes ``<outbox>/<week>/<address>.eml`` instead and touches neither the ledger
+    nor the network. ``force`` sends what the ledger says was sent already. The password comes
+    from ``PLANFORGE_SMTP_PASSWORD`` unless given; ``ssl_context`` defaults to the system's
+    trusted certificates.
+    """
+    report = SendReport()
+
+    def note(kind: OutcomeKind, msg: OutgoingMessage, detail: str) -> None:
+        outcome = Outcome(msg.address, msg.project_ids, detail)
+        {"sent": report.sent, "skipped": report.skipped, "failed": report.failed,
+         "written": report.written}[kind].append(outcome)
+        if on_outcome is not None:
+            on_outcome(kind, outcome)
+
+    sender, reply_to = _sender(ws)
+    if dry_run:
+        folder = outbox if outbox is not None else ws.output_dir / "outbox"
+        for msg in messages:
+            try:
+                email = compose(msg, _render(msg), sender=sender, reply_to=reply_to, now=now())
+            except (_Permanent, MailError) as exc:
+                note("failed", msg, str(exc))
+                continue
+            path = folder / msg.week / _outbox_name(msg.address)
+            _write_atomically(path, email.as_bytes())
+            note("written", msg, str(path))
+        return report
+
+    smtp = ws.settings.email.smtp
+    if smtp is None:
+        raise MailError("email.smtp is not set in planforge.yaml, so there is no server to send "
+                        "through; add email.smtp.host, or use --dry-run to write .eml files")
+    if password is None:
+        password = os.environ.get(PASSWORD_ENV)
+    if smtp.username and not password:
+        raise MailError(f"email.smtp.username is set but the environment variable {PASSWORD_ENV} "
+                        "is not; set it to the SMTP password (in CI, from a secret)")
+    connection = _Connection(smtp, ssl_context or ssl.create_default_context(), password)
+    with Ledger(ledger_path(ws)) as ledger:
+        if ledger.repaired:
+            report.notes.append(f"{ledger.path}: ignored an unfinished last line (an interrupted "
+                                "write)")
+        try:
+            for msg in messages:
+                already = ledger.count(msg.week, msg.address)
+                if already and not force:
+                    note("skipped", msg, f"already sent for {msg.week}")
+                    continue
+                try:
+                    _deliver(msg, connection, ledger, sender, reply_to, already, attempts, sleep,
+                             now)
+                except _Permanent as exc:
+                    note("failed", msg, str(exc))
+                    continue
+                except _Fatal as exc:
+                    raise SendAborted(f"sending stopped: {exc}", report) from None
+                note("sent", msg, ledger.entries[-1].message_id)
+        finally:
+            connection.close()
+    return report
+
+
+def _deliver(
+    msg: OutgoingMessage,
+    connection: _Connection,
+    ledger: Ledger,
+    sender: Address,
+    reply_to: Address | None,
+    resend: int,
+    attempts: int,
+    sleep: Callable[[float], None],
+    now: Callable[[], datetime],
+) -> None:
+    """Send one message with retries, then record it; raises _Permanent or _Fatal."""
+    pdf = _render(msg)
+    msg_id = message_id(msg.week, msg.address, sender.domain, resend)
+    try:
+        email = compose(msg, pdf, sender=sender, reply_to=reply_to, msg_id=msg_id, now=now())
+    except MailError as exc:
+        raise _Permanent(str(exc)) from None
+    data = email.as_bytes()
+    for attempt in range(1, attempts + 1):
+        try:
+            # The envelope is given explicitly: recipients never come from the headers.
+            connection.send(sender.addr_spec, msg.address, data)
+            break
+        except _Temporary as exc:
+            if attempt < attempts:
+                sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+                continue
+            gave_up = f"{exc} (gave up after {attempts} attempts)"
+            if exc.connecting:
+                # The server cannot be reached at all: every other message would wait in vain.
+                raise _Fatal(gave_up) from None
+            raise _Permanent(gave_up) from None
+    ledger.record(LedgerEntry(
+        week=msg.week,
+        address=msg.address,
+        kind=msg.kind,
+        projects=msg.project_ids,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        message_id=msg_id,
+        sent_at=now().isoformat(timespec="seconds"),
+    ))
