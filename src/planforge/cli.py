@@ -265,6 +265,86 @@ def diff_command(obj: Context, base: str | None, head: str | None, fmt: str) -> 
     click.echo(json_text(review) if fmt == "json" else markdown(review), nl=False)
 
 
+@command(cli, "send")
+@click.option("--week", default=None, metavar="YYYY-Www",
+              help="Week whose briefs to send, as of its Friday (default: this week, as of "
+                   "today).")
+@click.option("--to", "to", multiple=True, metavar="PERSON|ADDRESS|LIST",
+              help="Send only to these instead of the usual recipients (repeatable): a person id "
+                   "(project:person if the id is ambiguous), an address, or a list from "
+                   "planforge.yaml.")
+@click.option("--dry-run", is_flag=True,
+              help="Write the messages as .eml files instead; no network, no ledger.")
+@click.option("--outbox", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for --dry-run (default: output/outbox); files go to WEEK/ADDRESS.eml.")
+@click.option("--force", is_flag=True,
+              help="Send again to addresses the ledger says already have this week's brief.")
+@click.pass_obj
+def send_command(obj: Context, week: str | None, to: tuple[str, ...], dry_run: bool,
+                 outbox: Path | None, force: bool) -> None:
+    """Email each recipient the week's brief as a PDF attachment.
+
+    Recipients are the people with `brief: true` (sales people by default) of
+    every active project; a person on several projects (the same address) gets
+    one email with a portfolio brief. Each address gets one email per week: the
+    ledger (email.ledger, default .planforge/sent.jsonl) records every message the
+    server accepted, so a rerun after a crash or a failure sends only what is
+    missing. The SMTP password comes from the environment variable
+    PLANFORGE_SMTP_PASSWORD. Exits 1 if any message failed.
+
+    \b
+    Examples:
+      planforge send --dry-run
+      planforge send --week 2026-W47
+      planforge send --week 2026-W47 --to jonas.weber@example.com --to sales-leads
+      planforge send --week 2026-W47 --to acme-crm:priya-nair --force
+    """
+    from .errors import UsageError
+    from .mail import Outcome, plan_messages, send_messages
+    from .validate import parse_week, week_of
+
+    ws = obj.workspace()
+    if week is None:
+        as_of = ws.today()
+        week = week_of(as_of)
+    else:
+        parsed = parse_week(week)
+        if parsed is None:
+            raise UsageError(f"--week {week}: not an ISO week that exists (write YYYY-Www, e.g. "
+                             "2026-W47)")
+        as_of = date.fromisocalendar(parsed[0], parsed[1], 5)
+    plan = plan_messages(ws, week, as_of, to=list(to) or None)
+    for note in plan.notes:
+        click.echo(f"note: {note}", err=True)
+
+    def where(o: Outcome) -> str:
+        return f"{o.address} ({', '.join(o.projects)})"
+
+    def progress(kind: str, o: Outcome) -> None:
+        if kind == "sent":
+            click.echo(f"sent {where(o)}")
+        elif kind == "written":
+            click.echo(f"wrote {o.detail}")
+        elif kind == "skipped":
+            click.echo(f"skipped {where(o)}: {o.detail}")
+
+    report = send_messages(ws, plan.messages, force=force, dry_run=dry_run, outbox=outbox,
+                           on_outcome=progress)
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
+    for o in report.failed:
+        click.echo(f"failed: {where(o)}: {o.detail}", err=True)
+    if dry_run:
+        n = len(report.written)
+        click.echo(f"wrote {n} message{'s' * (n != 1)}, failed {len(report.failed)} "
+                   "(dry run: nothing sent, ledger untouched)")
+    else:
+        click.echo(f"sent {len(report.sent)}, skipped {len(report.skipped)} (already sent), "
+                   f"failed {len(report.failed)}")
+    if report.failed:
+        sys.exit(1)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(obj=Context())
