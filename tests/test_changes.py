@@ -159,9 +159,19 @@ def test_phases_added_moved_and_removed() -> None:
     found = diff_projects(build(old), build(new))
     assert [(c.kind, c.subject_id, c.old, c.new, c.days) for c in found] == [
         ("phase-added", "p-golive", None, "2020-07-01 – 2020-12-18", None),
-        ("phase-moved", "p-build", "2020-01-06 – 2020-06-30", "2020-01-06 – 2020-07-14", 14),
+        ("phase-moved", "p-build", date(2020, 6, 30), date(2020, 7, 14), 14),
         ("phase-removed", "p-launch", "2020-07-01 – 2020-12-18", None, None),
     ]
+
+
+def test_a_phase_whose_start_alone_moves() -> None:
+    old = plan()
+    new = changed(old)
+    new["phases"][1]["start"] = "2020-07-06"
+    [c] = diff_projects(build(old), build(new))
+    assert (c.kind, c.old, c.new, c.days) == (
+        "phase-moved", date(2020, 7, 1), date(2020, 7, 6), 5
+    )
 
 
 def test_updates_added_carry_health_and_summary() -> None:

@@ -16,8 +16,8 @@ Conventions of the record, per kind (``old``/``new`` are None where the kind has
   ``customer_message``, which is also its ``note``.
 - ``person-added`` / ``person-removed`` / ``role-changed``: the role; customer-facing for people
   of the customer's team.
-- ``phase-added`` / ``phase-removed`` / ``phase-moved``: the span as text ("2026-09-01 –
-  2026-10-30"), ``days`` the shift of the end (of the start when the end stays).
+- ``phase-added`` / ``phase-removed``: the span as text ("2026-09-01 – 2026-10-30");
+  ``phase-moved``: the end dates, or the start dates when only the start moved, and the shift.
 - ``update-added``: ``subject_id`` the week, ``new`` the reported health, ``note`` the summary.
 - ``project-added`` / ``project-removed``: ``subject_id`` the project id, the customer as value;
   ``note`` says "renamed from/to ..." when a folder was renamed.
@@ -185,9 +185,12 @@ def _phases(pid: str, old: Project, new: Project) -> Iterator[Change]:
         was = before.get(p.id)
         if was is None:
             yield Change("phase-added", pid, p.id, p.name, None, _span(p), None, False, None)
-        elif (was.start, was.end) != (p.start, p.end):
-            days = _days(was.end, p.end) if was.end != p.end else _days(was.start, p.start)
-            yield Change("phase-moved", pid, p.id, p.name, _span(was), _span(p), days, False, None)
+        elif was.end != p.end:
+            yield Change("phase-moved", pid, p.id, p.name, was.end, p.end, _days(was.end, p.end),
+                         False, None)
+        elif was.start != p.start:
+            yield Change("phase-moved", pid, p.id, p.name, was.start, p.start,
+                         _days(was.start, p.start), False, None)
     for p in old.phases:
         if p.id not in after:
             yield Change("phase-removed", pid, p.id, p.name, _span(p), None, None, False, None)

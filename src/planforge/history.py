@@ -111,6 +111,17 @@ def repository(ws: Workspace) -> Repository:
     return Repository(top, _relative(ws.root, top), _relative(ws.projects_dir, top))
 
 
+def head_commit(ws: Workspace) -> str | None:
+    """The commit checked out, or None outside git or before the first commit."""
+    try:
+        repo = repository(ws)
+    except GitError as exc:
+        if "not inside a git repository" in str(exc) or "not installed" in str(exc):
+            return None
+        raise
+    return _verify(repo, "HEAD")
+
+
 def is_shallow(repo: Repository) -> bool:
     """Whether the clone lacks older history."""
     return _output(repo, "rev-parse", "--is-shallow-repository").strip() == b"true"
