@@ -3,6 +3,7 @@ sender must survive: refused recipients, 421 replies, connections dropped mid-DA
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import ssl
@@ -43,7 +44,12 @@ class Handler:
     refuse: set[str] = field(default_factory=set)
     data_replies: list[str] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
-    transactions: int = 0  # DATA commands seen, accepted or not
+    attempts: list[bytes] = field(default_factory=list)  # every message body, accepted or not
+    delays: list[float] = field(default_factory=list)  # seconds to stall before a DATA reply
+
+    @property
+    def transactions(self) -> int:
+        return len(self.attempts)
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, rcpt_options: list[str]) -> str:
@@ -53,16 +59,21 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        self.transactions += 1
-        if self.data_replies:
-            reply = self.data_replies.pop(0)
-            if reply == DROP:
-                # The whole message arrived, but the client never learns whether it was taken.
-                assert server.transport is not None
-                server.transport.close()
-                return "421 closing"
+        assert isinstance(envelope.content, bytes)
+        self.attempts.append(envelope.content)
+        # Both scripts are read at once: another connection may arrive while this one stalls.
+        delay = self.delays.pop(0) if self.delays else 0.0
+        reply = self.data_replies.pop(0) if self.data_replies else None
+        if delay:
+            await asyncio.sleep(delay)
+        if reply == DROP:
+            # The whole message arrived, but the client never learns whether it was taken.
+            assert server.transport is not None
+            server.transport.close()
+            return "421 closing"
+        if reply is not None:
             return reply
-        assert envelope.mail_from is not None and isinstance(envelope.content, bytes)
+        assert envelope.mail_from is not None
         user = session.auth_data.login.decode() if session.auth_data else None
         self.received.append(
             Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content, user)

@@ -108,6 +108,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "asks": "Asked of you",
         "no_asks": "Nothing is asked of you this week.",
         "by": "by {date}",
+        "details": " ({details})",
+        "comma": ", ",
         "next_date": "Next customer-facing date: {date}, {milestone}",
         "no_next_date": "No customer-facing date is coming up.",
         "attached": "The full brief is attached: {filename}",
@@ -131,6 +133,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "asks": "需要您协助",
         "no_asks": "本周没有需要您协助的事项。",
         "by": "截止 {date}",
+        "details": "（{details}）",
+        "comma": "，",
         "next_date": "下一个客户相关日期：{date}，{milestone}",
         "no_next_date": "近期没有客户相关日期。",
         "attached": "完整简报见附件：{filename}",
@@ -248,7 +252,7 @@ def _update_note(d: Digest, week: str, lb: dict[str, str]) -> str:
 def _ask_suffix(a: Ask, lb: dict[str, str], locale: str) -> str:
     due = lb["by"].format(date=_date(a.due, locale)) if a.due else None
     bits = [b for b in (a.owner, due) if b]
-    return f" ({', '.join(bits)})" if bits else ""
+    return lb["details"].format(details=lb["comma"].join(bits)) if bits else ""
 
 
 def _footer(locale: str, organization: str | None) -> str:
@@ -704,6 +708,7 @@ class Ledger:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.entries: list[LedgerEntry] = []
+        self._counts: dict[tuple[str, str], int] = {}
         self.repaired = False  # an unfinished last line was cut off
         self._file: IO[bytes] | None = None
 
@@ -719,6 +724,8 @@ class Ledger:
             self._file.seek(0)
             raw = self._file.read()
             self.entries, intact = parse_ledger(raw, str(self.path))
+            for entry in self.entries:
+                self._count(entry)
             if intact < len(raw):
                 # Cut the torn line off, or the next record would be glued to it and lost.
                 self._file.truncate(intact)
@@ -758,10 +765,13 @@ class Ledger:
             self._file.close()  # also releases the lock
             self._file = None
 
+    def _count(self, entry: LedgerEntry) -> None:
+        key = (entry.week, address_key(entry.address))
+        self._counts[key] = self._counts.get(key, 0) + 1
+
     def count(self, week: str, address: str) -> int:
         """How many times this week's brief went to this address."""
-        key = address_key(address)
-        return sum(1 for e in self.entries if e.week == week and address_key(e.address) == key)
+        return self._counts.get((week, address_key(address)), 0)
 
     def record(self, entry: LedgerEntry) -> None:
         """Append one entry and make it durable before anything else is sent."""
@@ -775,6 +785,7 @@ class Ledger:
                 f"{self.path}: {exc.strerror}; it may go out again on the next run"
             ) from None
         self.entries.append(entry)
+        self._count(entry)
 
 
 def _sync_dir(folder: Path) -> None:
