@@ -83,7 +83,7 @@ def no_sleep() -> tuple[list[float], Callable[[float], None]]:
 
 def write_project(root: Path, pid: str, *, name: str, customer: str, people: dict[str, Any],
                   locale: str | None = None, status: str = "active",
-                  asks: list[dict[str, Any]] | None = None) -> None:
+                  asks: list[dict[str, Any]] | None = None, update_week: str = WEEK) -> None:
     """A small valid project with a customer-facing milestone and this week's update."""
     folder = root / "projects" / pid
     (folder / "updates").mkdir(parents=True)
@@ -101,9 +101,9 @@ def write_project(root: Path, pid: str, *, name: str, customer: str, people: dic
     if locale:
         plan["locale"] = locale
     (folder / "project.yaml").write_text(yaml.safe_dump(plan, allow_unicode=True), "utf-8")
-    update = {"week": WEEK, "health": "green", "summary": "Pilot on track.",
+    update = {"week": update_week, "health": "green", "summary": "Pilot on track.",
               "sales_asks": asks or []}
-    (folder / "updates" / f"{WEEK}.yaml").write_text(
+    (folder / "updates" / f"{update_week}.yaml").write_text(
         yaml.safe_dump(update, allow_unicode=True), "utf-8")
 
 
@@ -313,6 +313,16 @@ def test_chinese_subject_body_and_attachment_name_arrive_intact(tmp_path: Path) 
     assert part.get_filename() == "星河科技有限公司-xinghe-2026-W47.pdf"
     assert b"filename*0*=utf-8''%E6%98%9F" in received.data  # RFC 2231, with continuations
     assert len(PdfReader(BytesIO(part.get_content())).pages) == 1
+
+
+def test_last_weeks_update_is_dated_and_no_asks_is_said(tmp_path: Path) -> None:
+    write_project(tmp_path, "acme", name="Acme", customer="Acme", update_week="2026-W46",
+                  people={"sam": {"name": "Sam", "role": "AE", "team": "sales",
+                                  "email": "sam@example.com"}})
+    (msg,) = plan_messages(workspace(tmp_path), WEEK, AS_OF, render=fake_render).messages
+    assert "Summary (update of 2026-W46):\nPilot on track." in msg.text
+    assert "Nothing is asked of you this week." in msg.text
+    assert "<strong>Summary (update of 2026-W46):</strong> Pilot on track." in msg.html
 
 
 def test_subject_template_accepts_only_its_placeholders(tmp_path: Path) -> None:

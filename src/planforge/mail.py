@@ -102,10 +102,10 @@ _LABELS: dict[str, dict[str, str]] = {
         "heading": "Weekly brief {week}: {project} ({customer})",
         "health": "Health: reported {reported}, computed {computed}",
         "watermelon": "The team reports better health than the plan shows.",
-        "summary": "Summary",
-        "update_of": "update of {week}",
+        "summary": "Summary{note}:",
+        "update_of": " (update of {week})",
         "no_update": "No weekly update yet.",
-        "asks": "Asked of you",
+        "asks": "Asked of you:",
         "no_asks": "Nothing is asked of you this week.",
         "by": "by {date}",
         "details": " ({details})",
@@ -127,10 +127,10 @@ _LABELS: dict[str, dict[str, str]] = {
         "heading": "每周简报 {week}：{project}（{customer}）",
         "health": "健康状况：团队报告{reported}，计算结果{computed}",
         "watermelon": "团队报告的状况好于计划数据所显示的状况。",
-        "summary": "摘要",
-        "update_of": "{week} 的更新",
+        "summary": "摘要{note}：",
+        "update_of": "（{week} 的更新）",
         "no_update": "尚无每周更新。",
-        "asks": "需要您协助",
+        "asks": "需要您协助：",
         "no_asks": "本周没有需要您协助的事项。",
         "by": "截止 {date}",
         "details": "（{details}）",
@@ -226,11 +226,11 @@ def _project_lines(d: Digest, week: str, locale: str) -> list[str]:
     lines.append("")
     if d.summary:
         note = _update_note(d, week, lb)
-        lines += [f"{lb['summary']}{note}:", d.summary.strip(), ""]
+        lines += [lb["summary"].format(note=note), d.summary.strip(), ""]
     else:
         lines += [lb["no_update"], ""]
     if d.asks:
-        lines.append(f"{lb['asks']}:")
+        lines.append(lb["asks"])
         for a in d.asks:
             lines.append(f"- {a.ask}{_ask_suffix(a, lb, locale)}")
     else:
@@ -246,7 +246,7 @@ def _project_lines(d: Digest, week: str, locale: str) -> list[str]:
 
 def _update_note(d: Digest, week: str, lb: dict[str, str]) -> str:
     # An older update is still shown, but dated, so nobody mistakes it for this week's.
-    return f" ({lb['update_of'].format(week=d.update_week)})" if d.update_week != week else ""
+    return lb["update_of"].format(week=d.update_week) if d.update_week != week else ""
 
 
 def _ask_suffix(a: Ask, lb: dict[str, str], locale: str) -> str:
@@ -309,13 +309,13 @@ def html_body(digests: Sequence[Digest], week: str, locale: str, filename: str,
         parts.append("</p>")
         if d.summary:
             note = _update_note(d, week, lb)
-            parts.append(f"<p><strong>{e(lb['summary'] + note)}:</strong> {e(d.summary.strip())}"
-                         "</p>")
+            label = lb["summary"].format(note=note)
+            parts.append(f"<p><strong>{e(label)}</strong> {e(d.summary.strip())}</p>")
         else:
             parts.append(f"<p>{e(lb['no_update'])}</p>")
         if d.asks:
             items = "".join(f"<li>{e(a.ask + _ask_suffix(a, lb, locale))}</li>" for a in d.asks)
-            parts.append(f"<p><strong>{e(lb['asks'])}:</strong></p><ul>{items}</ul>")
+            parts.append(f"<p><strong>{e(lb['asks'])}</strong></p><ul>{items}</ul>")
         else:
             parts.append(f"<p>{e(lb['no_asks'])}</p>")
         if d.next_date and d.next_milestone:
