@@ -19,7 +19,7 @@ import yaml
 from pypdf import PdfReader, PdfWriter
 
 from planforge import mail
-from planforge.errors import MailError
+from planforge.errors import MailError, UsageError
 from planforge.mail import (
     Ledger,
     LedgerEntry,
@@ -182,9 +182,9 @@ def test_to_replaces_the_recipients(example_ws: Workspace) -> None:
 
 
 def test_to_explains_what_it_cannot_resolve(example_ws: Workspace) -> None:
-    with pytest.raises(MailError, match=r"--to nobody: not an address, a list .*sales-leads"):
+    with pytest.raises(UsageError, match=r"--to nobody: not an address, a list .*sales-leads"):
         plan_messages(example_ws, WEEK, AS_OF, to=["nobody"], render=fake_render)
-    with pytest.raises(MailError, match="'northwind-pipeline-revamp' is not an active project"):
+    with pytest.raises(UsageError, match="'northwind-pipeline-revamp' is not an active project"):
         plan_messages(example_ws, WEEK, AS_OF, to=["northwind-pipeline-revamp:elena-moreau"],
                       render=fake_render)
 
@@ -194,7 +194,7 @@ def test_ambiguous_person_id_asks_for_project_prefix(tmp_path: Path) -> None:
         write_project(tmp_path, pid, name=pid.title(), customer="Acme", people={
             "sam": {"name": "Sam", "role": "AE", "team": "sales", "email": address}})
     ws = workspace(tmp_path)
-    with pytest.raises(MailError, match="write one of alpha:sam, beta:sam"):
+    with pytest.raises(UsageError, match="write one of alpha:sam, beta:sam"):
         plan_messages(ws, WEEK, AS_OF, to=["sam"], render=fake_render)
     plan = plan_messages(ws, WEEK, AS_OF, to=["beta:sam"], render=fake_render)
     assert [m.address for m in plan.messages] == ["sam.two@example.com"]
@@ -700,10 +700,13 @@ def test_cli_dry_run(examples: Path, run_cli: RunCli, tmp_path: Path) -> None:
     assert not (examples / ".planforge").exists()
 
 
-def test_cli_rejects_a_bad_week(examples: Path, run_cli: RunCli) -> None:
+def test_cli_rejects_a_bad_week_or_recipient(examples: Path, run_cli: RunCli) -> None:
     result = run_cli("send", "--week", "2025-W53", "--dry-run", cwd=examples)
     assert result.exit_code == 2
-    assert "2025-W53" in result.output
+    assert "--week 2025-W53: not an ISO week that exists" in result.output
+    result = run_cli("send", "--to", "nobody", "--dry-run", cwd=examples)
+    assert result.exit_code == 2
+    assert "--to nobody: not an address" in result.output
 
 
 def test_cli_help_has_examples(run_cli: RunCli) -> None:

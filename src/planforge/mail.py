@@ -37,7 +37,7 @@ from typing import IO, Any, Literal
 
 from babel.dates import format_date
 
-from .errors import MailError, PlanforgeError
+from .errors import MailError, PlanforgeError, UsageError
 from .facts import ProjectFacts, compute_facts
 from .model import EmailSettings, Project, Settings, SmtpSettings
 from .validate import load_project
@@ -431,7 +431,8 @@ def _members(projects: Iterable[Project]) -> list[_Member]:
 def _resolve_to(
     tokens: Sequence[str], ws: Workspace, active: list[Project], members: list[_Member]
 ) -> list[tuple[str, str | None]]:
-    """``--to`` values as (address, name), in order, without duplicates."""
+    """``--to`` values as (address, name), in order, without duplicates; a value that names
+    nobody is a usage error."""
     lists = ws.settings.email.lists
     ids = {p.id for p in active}
     out: list[tuple[str, str | None]] = []
@@ -445,11 +446,11 @@ def _resolve_to(
         elif ":" in token:
             project_id, _, person_id = token.partition(":")
             if project_id not in ids:
-                raise MailError(f"--to {token}: '{project_id}' is not an active project "
+                raise UsageError(f"--to {token}: '{project_id}' is not an active project "
                                 f"(active: {', '.join(sorted(ids)) or 'none'})")
             found = [m for m in members if m.project.id == project_id and m.person_id == person_id]
             if not found:
-                raise MailError(f"--to {token}: no person '{person_id}' with an email address in "
+                raise UsageError(f"--to {token}: no person '{person_id}' with an email address in "
                                 f"project {project_id}")
             out.append((found[0].address, found[0].name))
         else:
@@ -457,13 +458,13 @@ def _resolve_to(
             addresses = {address_key(m.address) for m in found}
             if not found:
                 known = ", ".join(sorted(lists)) or "none"
-                raise MailError(
+                raise UsageError(
                     f"--to {token}: not an address, a list in planforge.yaml (lists: {known}) or "
                     "a person with an email address in an active project"
                 )
             if len(addresses) > 1:
                 choices = ", ".join(sorted(f"{m.project.id}:{m.person_id}" for m in found))
-                raise MailError(f"--to {token}: that id names different people; write one of "
+                raise UsageError(f"--to {token}: that id names different people; write one of "
                                 f"{choices}")
             out.append((found[0].address, found[0].name))
     seen: set[str] = set()
