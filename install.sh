@@ -26,6 +26,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 python=${PYTHON:-python3}
+if ! "$python" -c 'import ensurepip' 2>/dev/null && command -v apt-get >/dev/null; then
+  # Debian splits venv's pip bootstrap out of python3 itself.
+  [ "$(id -u)" -ne 0 ] && sudo="sudo" || sudo=""
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv >/dev/null
+fi
 if ! "$python" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
   echo "planforge needs Python 3.11 or later; set PYTHON=/path/to/python3.11" >&2
   exit 1

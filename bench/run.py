@@ -1,0 +1,177 @@
+"""The benchmark: planforge against the floor of what its work costs, as ratios from one run.
+
+    python bench/run.py [--sizes 10,100,1000] [--keep DIR]
+
+Prints a Markdown table. Timings from shared machines are noisy: quote the ratios, each
+measured within one run, not the seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate import AS_OF, generate_workspace
+
+REPO = Path(__file__).resolve().parents[1]
+WEEK = "2026-W47"
+PLANFORGE = [sys.executable, "-m", "planforge"]
+
+
+def run(args: list[str], cwd: Path) -> tuple[float, float]:
+    """Seconds and peak resident memory (MiB) of one planforge command in its own process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen([*PLANFORGE, *args], cwd=cwd, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env={**os.environ, "CI": "true"})
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    assert proc.stderr is not None
+    errors = proc.stderr.read().decode()
+    proc.stderr.close()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0,):
+        raise SystemExit(f"planforge {' '.join(args)} failed:\n{errors[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def best(func: Callable[[], float], repeat: int = 3) -> float:
+    return min(func() for _ in range(repeat))
+
+
+def md_floor(ws_root: Path) -> float:
+    """The bare minimum of a Markdown build: load each project's YAML and render the same
+    Markdown templates with a context prepared beforehand (not timed)."""
+    from planforge.documents import _doc, _project_context, _translator, project_locale
+    from planforge.facts import compute_facts
+    from planforge.render import environment, render_template
+    from planforge.validate import load_project
+    from planforge.workspace import find_workspace
+
+    ws = find_workspace(ws_root)
+    prepared = []
+    for pid in ws.project_ids():
+        project, _ = load_project(ws, pid, AS_OF)
+        facts = compute_facts(project, AS_OF, ws.settings)
+        tr = _translator(ws, project_locale(ws, project))
+        env = environment(ws.templates_dir, tr.locale)
+        for kind in ("charter", "brief"):
+            ctx = _project_context(ws, project, facts, tr, kind, False, None)
+            prepared.append((pid, env, f"{kind}.md.j2",
+                             {"doc": _doc(ws, tr, kind, facts, project.name), **ctx}))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    started = time.perf_counter()
+    for pid, env, name, ctx in prepared:
+        if name.startswith("charter"):
+            folder = ws.projects_dir / pid
+            for path in [folder / "project.yaml", *sorted((folder / "updates").glob("*.yaml"))]:
+                yaml.load(path.read_bytes(), Loader=loader)  # the safe C loader
+        render_template(env, name, ctx)
+    return time.perf_counter() - started
+
+
+def pdf_ratio(kind: str, project_id: str) -> tuple[float, float]:
+    """planforge's PDF of one document against WeasyPrint alone on the same HTML (seconds,
+    best of three, imports paid before)."""
+    import weasyprint
+
+    from planforge.documents import render_formats
+    from planforge.validate import load_project
+    from planforge.workspace import find_workspace
+
+    ws = find_workspace(REPO)
+    project, _ = load_project(ws, project_id, AS_OF)
+    html = render_formats(ws, project, kind, AS_OF, ["html"])["html"].decode()
+    render_formats(ws, project, kind, AS_OF, ["pdf"])  # warm-up: fonts and imports
+
+    def ours() -> float:
+        started = time.perf_counter()
+        render_formats(ws, project, kind, AS_OF, ["pdf"])
+        return time.perf_counter() - started
+
+    def alone() -> float:
+        started = time.perf_counter()
+        weasyprint.HTML(string=html, base_url=str(REPO / "templates")).write_pdf()
+        return time.perf_counter() - started
+
+    return best(ours), best(alone)
+
+
+def touch_project(root: Path, project: str) -> None:
+    update = root / "projects" / project / "updates" / f"{WEEK}.yaml"
+    update.write_text(update.read_text("utf-8") + "decisions: [Benchmark change]\n", "utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10,100,1000")
+    parser.add_argument("--keep", type=Path, help="Keep the generated workspaces here.")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    base = args.keep or Path(tempfile.mkdtemp(prefix="planforge-bench-"))
+    rows: list[tuple[str, str, str]] = []
+    as_of = ["--as-of", AS_OF.isoformat()]
+    try:
+        for size in sizes:
+            root = generate_workspace(base / f"ws{size}", size)
+            validate, _ = run(["validate", *as_of], root)
+            rows.append((f"validate, {size} projects", f"{validate:.2f} s",
+                         f"{validate / size * 100:.2f} s per 100 projects"))
+            build_md, _ = run(["build", "--formats", "md", "--week", WEEK, "--jobs", "1"], root)
+            shutil.rmtree(root / "output")
+            floor = md_floor(root)
+            rows.append((f"Markdown build, {size} projects, --jobs 1",
+                         f"{build_md / size * 1000:.0f} ms per project",
+                         f"{build_md / floor:.2f}× the floor (YAML load + Jinja)"))
+            if size == max(sizes):
+                _, memory = run(["build", "--formats", "md", "--week", WEEK, "--jobs", "1"],
+                                      root)
+                shutil.rmtree(root / "output")
+                two, _ = run(["build", "--formats", "md", "--week", WEEK, "--jobs", "2"], root)
+                rows.append((f"Markdown build, {size} projects", f"{two:.1f} s with --jobs 2",
+                             f"peak memory {memory:.0f} MiB (--jobs 1, one process)"))
+            if size == 100 or (size == min(sizes) and 100 not in sizes):
+                shutil.rmtree(root / "output", ignore_errors=True)
+                full, _ = run(["build", "--formats", "md,pdf", "--week", WEEK], root)
+                touch_project(root, "project-0003")
+                again, _ = run(["build", "--formats", "md,pdf", "--week", WEEK], root)
+                rows.append((f"rebuild after changing 1 of {size} projects (md, pdf)",
+                             f"{again:.1f} s against {full:.1f} s",
+                             f"{again / full * 100:.1f} % of the full build"))
+        ten = generate_workspace(base / "pdf10", 10)
+        one, _ = run(["build", "--formats", "pdf", "--week", WEEK, "--jobs", "1", "--force"], ten)
+        two, _ = run(["build", "--formats", "pdf", "--week", WEEK, "--jobs", "2", "--force"], ten)
+        rows.append(("PDF build, 10 projects", f"{one:.1f} s --jobs 1, {two:.1f} s --jobs 2",
+                     f"--jobs 2 is {one / two:.2f}× faster"))
+        for kind, project in (("charter", "acme-crm"), ("brief", "acme-crm"),
+                              ("retro", "northwind-pipeline-revamp")):
+            ours, alone = pdf_ratio(kind, project)
+            rows.append((f"PDF of one {kind} ({project})",
+                         f"{ours:.2f} s against {alone:.2f} s",
+                         f"{ours / alone:.2f}× WeasyPrint alone on the same HTML"))
+    finally:
+        if args.keep is None:
+            shutil.rmtree(base, ignore_errors=True)
+    print(f"planforge benchmark, {date.today().isoformat()}, {os.cpu_count()} cores, "
+          f"Python {sys.version.split()[0]}\n")
+    print("| measure | time | ratio |")
+    print("| --- | --- | --- |")
+    for row in rows:
+        print(f"| {' | '.join(row)} |")
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(f"\n(benchmark process peak memory {usage.ru_maxrss / 1024:.0f} MiB)")
+
+
+if __name__ == "__main__":
+    main()

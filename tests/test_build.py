@@ -1,0 +1,175 @@
+"""`planforge build`: isolation of failures, atomic writes, incremental skips, shards, index."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from planforge import build as build_module
+from planforge.build import BuildOptions, build_workspace, shard_of, write_atomic
+from planforge.workspace import find_workspace
+
+from .conftest import AS_OF, WEEK, RunCli
+
+MD = ("md",)
+
+
+def _options(**kwargs: object) -> BuildOptions:
+    return BuildOptions(as_of=AS_OF, week=WEEK, **{"formats": MD, **kwargs})  # type: ignore[arg-type]
+
+
+def test_builds_every_document_and_portfolio(examples: Path) -> None:
+    report = build_workspace(find_workspace(examples), _options())
+    assert report.failed == []
+    out = examples / "output"
+    for pid in ("acme-crm", "globex-portal", "northwind-pipeline-revamp", "xinghe-market-push"):
+        assert (out / pid / "charter.md").is_file()
+        assert (out / pid / "briefs" / f"{WEEK}.md").is_file()
+    assert (out / "northwind-pipeline-revamp" / "retrospective.md").is_file()
+    assert not (out / "acme-crm" / "retrospective.md").exists()
+    # Jonas Weber sells acme-crm and globex-portal under different ids: one portfolio.
+    portfolio = out / "portfolio" / "jonas.weber@example.com" / f"{WEEK}.md"
+    text = portfolio.read_text("utf-8")
+    assert "Acme" in text and "Globex" in text
+
+
+def test_one_broken_project_does_not_stop_the_others(examples: Path, run_cli: RunCli) -> None:
+    plan = examples / "projects" / "globex-portal" / "project.yaml"
+    plan.write_text(plan.read_text("utf-8").replace("likelihood:", "likelyhood:", 1), "utf-8")
+    result = run_cli("build", "--formats", "md", "--week", WEEK, "--jobs", "1", cwd=examples)
+    assert result.exit_code == 1
+    assert "likelyhood: unknown key; did you mean 'likelihood'?" in result.output
+    assert "projects: 3 built, 0 unchanged, 1 failed" in result.output
+    assert (examples / "output" / "acme-crm" / "charter.md").is_file()
+    assert not (examples / "output" / "globex-portal").exists()
+    assert "Traceback" not in result.output
+
+
+def test_unchanged_projects_are_skipped_and_changes_invalidate(examples: Path) -> None:
+    ws = find_workspace(examples)
+    first = build_workspace(ws, _options())
+    assert first.count("skipped") == 0
+    again = build_workspace(ws, _options())
+    assert {r.status for r in again.results} == {"skipped"}
+    assert again.count("skipped") == 4 and again.count("skipped", portfolios=True) == 2
+    acme = next(r for r in again.results if r.name == "acme-crm")
+    assert (acme.health, acme.project_name) == ("amber", "Acme CRM rollout")
+
+    update = examples / "projects" / "globex-portal" / "updates" / "2026-W47.yaml"
+    update.write_text(update.read_text("utf-8") + "\n# reviewed with the customer\n", "utf-8")
+    changed = build_workspace(ws, _options())
+    built = {r.name for r in changed.results if r.status == "built"}
+    assert built == {"globex-portal", "portfolio/jonas.weber@example.com"}
+
+    # A template override changes every document.
+    (examples / "templates").mkdir()
+    (examples / "templates" / "charter.md.j2").write_text(
+        '{% extends "builtin:charter.md.j2" %}', "utf-8")
+    after_template = build_workspace(ws, _options())
+    assert after_template.count("skipped") == 0
+
+
+def test_a_deleted_output_is_rebuilt(examples: Path) -> None:
+    ws = find_workspace(examples)
+    build_workspace(ws, _options())
+    (examples / "output" / "acme-crm" / "charter.md").unlink()
+    report = build_workspace(ws, _options())
+    assert {r.name for r in report.results if r.status == "built"} == {"acme-crm"}
+    assert (examples / "output" / "acme-crm" / "charter.md").is_file()
+
+
+def test_an_interrupted_write_leaves_the_old_file(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "brief.pdf"
+    target.write_bytes(b"old complete file")
+
+    def crash(fd: int) -> None:
+        raise KeyboardInterrupt  # the process is stopped after half the bytes were written
+
+    monkeypatch.setattr(build_module.os, "fsync", crash)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(target, b"new file" * 1000)
+    assert target.read_bytes() == b"old complete file"
+    assert [p.name for p in tmp_path.iterdir()] == ["brief.pdf"]
+
+
+def test_a_failed_render_keeps_the_previous_outputs(examples: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = find_workspace(examples)
+    build_workspace(ws, _options())
+    charter = examples / "output" / "acme-crm" / "charter.md"
+    before = charter.read_bytes()
+    plan = examples / "projects" / "acme-crm" / "project.yaml"
+    plan.write_text(plan.read_text("utf-8").replace("start: 2026-08-03", "start: 2026-02-30"),
+                    "utf-8")
+    report = build_workspace(ws, _options())
+    assert [r.name for r in report.failed] == ["acme-crm"]
+    assert charter.read_bytes() == before
+
+
+def test_shards_partition_the_projects(examples: Path) -> None:
+    ids = [f"project-{i:04d}" for i in range(200)]
+    for count in (1, 2, 3, 7):
+        shards = [[pid for pid in ids if shard_of(pid, count) == i] for i in range(1, count + 1)]
+        assert sorted(pid for shard in shards for pid in shard) == ids
+        assert all(shards), "a shard is empty"
+    # Stable: the same id lands in the same shard on every machine (not Python's salted hash).
+    assert shard_of("acme-crm", 4) == shard_of("acme-crm", 4)
+
+    ws = find_workspace(examples)
+    built: list[str] = []
+    for index in (1, 2):
+        report = build_workspace(ws, _options(shard=(index, 2)))
+        built += [r.name for r in report.results if not r.name.startswith("portfolio/")]
+    assert sorted(built) == ws.project_ids()
+
+
+def test_index_links_resolve_and_manifest_lists_every_file(examples: Path) -> None:
+    ws = find_workspace(examples)
+    build_workspace(ws, _options())
+    out = examples / "output"
+    index = (out / "index.html").read_text("utf-8")
+    links = re.findall(r'href="([^"]+)"', index)
+    assert len(links) >= 9
+    for link in links:
+        assert (out / link).is_file(), link
+    assert "amber" in index and "Acme" in index
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    written = {p.relative_to(out).as_posix() for p in out.rglob("*")
+               if p.is_file() and p.name not in ("manifest.json", "index.html")}
+    assert set(manifest["files"]) == written
+    assert all(len(entry["inputs"]) == 64 for entry in manifest["files"].values())
+
+
+def test_same_inputs_same_bytes(examples: Path, tmp_path: Path) -> None:
+    ws = find_workspace(examples)
+    build_workspace(ws, _options())
+    first = {p.relative_to(examples / "output"): p.read_bytes()
+             for p in (examples / "output").rglob("*.md")}
+    shutil.rmtree(examples / "output")
+    build_workspace(ws, _options())
+    second = {p.relative_to(examples / "output"): p.read_bytes()
+              for p in (examples / "output").rglob("*.md")}
+    assert first == second
+
+
+def test_parallel_build_matches_serial(examples: Path) -> None:
+    ws = find_workspace(examples)
+    build_workspace(ws, _options(jobs=1))
+    serial = {p: p.read_bytes() for p in (examples / "output").rglob("*.md")}
+    shutil.rmtree(examples / "output")
+    report = build_workspace(ws, _options(jobs=2))
+    assert report.failed == []
+    assert {p: p.read_bytes() for p in (examples / "output").rglob("*.md")} == serial
+
+
+def test_bad_options_are_usage_errors(examples: Path, run_cli: RunCli) -> None:
+    assert run_cli("build", "--shard", "3/2", cwd=examples).exit_code == 2
+    assert run_cli("build", "--formats", "docx", cwd=examples).exit_code == 2
+    assert run_cli("build", "--week", "2025-W53", cwd=examples).exit_code == 2
+    unknown = run_cli("build", "nope", cwd=examples)
+    assert unknown.exit_code == 1 and "no project 'nope'" in unknown.output
