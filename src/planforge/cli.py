@@ -131,7 +131,7 @@ def _as_of_option(func: F) -> F:
         "--as-of",
         "as_of",
         type=click.DateTime(formats=["%Y-%m-%d"]),
-        help="Check as of this date (default: today in the workspace time zone).",
+        help="As of this date, YYYY-MM-DD (default: today in the workspace time zone).",
     )(func)
 
 
@@ -341,6 +341,105 @@ def send_command(obj: Context, week: str | None, to: tuple[str, ...], dry_run: b
     else:
         click.echo(f"sent {len(report.sent)}, skipped {len(report.skipped)} (already sent), "
                    f"failed {len(report.failed)}")
+    if report.failed:
+        sys.exit(1)
+
+
+def _week_and_date(ws: Workspace, week: str | None, as_of: Any) -> tuple[str, date]:
+    """``--week W`` means as of the Friday of W; ``--as-of D`` its week; neither, today."""
+    from .facts import iso_week
+    from .validate import parse_week
+
+    if week and as_of:
+        raise click.UsageError("give --week or --as-of, not both")
+    if week:
+        parsed = parse_week(week)
+        if parsed is None:
+            raise click.BadParameter(f"{week} is not an ISO week such as 2026-W47",
+                                     param_hint="--week")
+        return week, date.fromisocalendar(parsed[0], parsed[1], 5)
+    day: date = as_of.date() if as_of else ws.today()
+    return iso_week(day), day
+
+
+@command(cli, "build")
+@click.argument("projects", nargs=-1)
+@click.option("--formats", default="md,html,pdf", show_default=True,
+              help="Comma-separated formats to write: md, html, pdf.")
+@click.option("--week", help="Build the briefs of this ISO week, as of its Friday (2026-W47).")
+@_as_of_option
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Parallel processes (default: the number of cores).")
+@click.option("--changed-since", metavar="REV",
+              help="Only projects whose files changed since this git revision.")
+@click.option("--shard", metavar="I/N",
+              help="Only the I-th of N stable shares of the projects, for a CI matrix.")
+@click.option("--force", is_flag=True, help="Render even what is unchanged.")
+@click.pass_obj
+def build_command(obj: Context, projects: tuple[str, ...], formats: str, week: str | None,
+                  as_of: Any, jobs: int | None, changed_since: str | None, shard: str | None,
+                  force: bool) -> None:
+    """Render every document of every project (or of those named) into the output folder,
+    with the portfolio briefs, output/index.html and output/manifest.json.
+
+    Unchanged projects are not rendered again; one project's failure does not
+    stop the others and makes the exit code 1.
+
+    \b
+    Examples:
+      planforge build
+      planforge build acme-crm --formats md,pdf --week 2026-W47
+      planforge build --changed-since origin/main --jobs 4
+      planforge build --shard 2/4
+    """
+    import os
+
+    from .build import BuildOptions, Result, build_workspace, parse_shard
+
+    ws = obj.workspace()
+    week_name, day = _week_and_date(ws, week, as_of)
+    options = BuildOptions(
+        as_of=day,
+        week=week_name,
+        formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
+        projects=projects,
+        jobs=jobs or os.cpu_count() or 1,
+        changed_since=changed_since,
+        shard=parse_shard(shard) if shard else None,
+        force=force,
+    )
+    interactive = sys.stderr.isatty() and os.environ.get("CI", "").lower() not in ("1", "true")
+    bar: Any = None
+
+    def progress(result: Result, done: int, total: int) -> None:
+        nonlocal bar
+        if interactive:
+            if bar is None or bar.length != total:
+                if bar is not None:
+                    bar.render_finish()
+                bar = click.progressbar(length=total, label="building", file=sys.stderr,
+                                        show_pos=True, item_show_func=lambda n: n)
+            bar.update(1, result.name)
+        else:
+            files = f", {len(result.files)} files" if result.files else ""
+            click.echo(f"[{done}/{total}] {result.name}: {result.status}{files}", err=True)
+
+    report = build_workspace(ws, options, progress)
+    if bar is not None:
+        bar.render_finish()
+    for failure in report.failed:
+        click.echo(f"failed: {failure.name}\n{failure.error}", err=True)
+    from .workspace import display_path
+
+    def counts(portfolios: bool) -> str:
+        return ", ".join(f"{report.count(status, portfolios=portfolios)} {word}" for status, word
+                         in (("built", "built"), ("skipped", "unchanged"), ("failed", "failed")))
+
+    click.echo(
+        f"projects: {counts(False)}; portfolio briefs: {counts(True)}; "
+        f"{report.seconds:.1f} s → {display_path(report.output)}/index.html",
+        err=True,
+    )
     if report.failed:
         sys.exit(1)
 
