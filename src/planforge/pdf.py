@@ -1,0 +1,193 @@
+"""HTML → PDF with WeasyPrint: a restricted URL fetcher, fixed metadata, a CJK font check.
+
+This is the only module that imports ``weasyprint``, and only inside the functions that render,
+so that ``planforge --help`` and ``validate`` never load the PDF stack (about half a second).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import hashlib
+import mimetypes
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+from .errors import RenderError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from weasyprint.urls import URLFetcher  # type: ignore[import-untyped, unused-ignore]
+
+NO_CJK_FONT = "no Chinese font installed: apt-get install fonts-noto-cjk"
+
+
+@dataclass(frozen=True)
+class PdfMetadata:
+    """What goes into the PDF's information dictionary, all of it derived from the inputs."""
+
+    title: str
+    author: str
+    subject: str
+    lang: str
+    created: date  # the as-of date: the same inputs give the same bytes
+    keywords: tuple[str, ...] = ()
+
+
+class _FcFontSet(ctypes.Structure):
+    _fields_ = [
+        ("nfont", ctypes.c_int),
+        ("sfont", ctypes.c_int),
+        ("fonts", ctypes.POINTER(ctypes.c_void_p)),
+    ]
+
+
+def _fontconfig_has_lang(lang: str) -> bool | None:
+    """Ask fontconfig directly (the library WeasyPrint itself uses) whether any font covers a
+    language; None when fontconfig cannot be loaded."""
+    name = ctypes.util.find_library("fontconfig")
+    if name is None:
+        return None
+    try:
+        fc = ctypes.CDLL(name)
+    except OSError:
+        return None
+    fc.FcNameParse.restype = ctypes.c_void_p
+    fc.FcNameParse.argtypes = [ctypes.c_char_p]
+    fc.FcObjectSetBuild.restype = ctypes.c_void_p
+    fc.FcFontList.restype = ctypes.POINTER(_FcFontSet)
+    fc.FcFontList.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+    fc.FcFontSetDestroy.argtypes = [ctypes.POINTER(_FcFontSet)]
+    fc.FcPatternDestroy.argtypes = [ctypes.c_void_p]
+    fc.FcObjectSetDestroy.argtypes = [ctypes.c_void_p]
+    pattern = fc.FcNameParse(f":lang={lang}".encode())
+    objects = fc.FcObjectSetBuild(b"family", None)
+    fonts = fc.FcFontList(None, pattern, objects)
+    try:
+        return bool(fonts) and fonts.contents.nfont > 0
+    finally:
+        if fonts:
+            fc.FcFontSetDestroy(fonts)
+        fc.FcObjectSetDestroy(objects)
+        fc.FcPatternDestroy(pattern)
+
+
+@cache
+def has_cjk_font() -> bool:
+    """Whether fontconfig knows a font covering Chinese (``fc-list :lang=zh``)."""
+    found = _fontconfig_has_lang("zh")
+    if found is not None:
+        return found
+    try:
+        out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True,
+                             timeout=30, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return bool(out.strip())
+
+
+def _within(path: Path, roots: Sequence[Path]) -> bool:
+    return any(path == root or root in path.parents for root in roots)
+
+
+@cache
+def _fetcher_class() -> type[URLFetcher]:
+    """The restricted fetcher, defined on first use so that weasyprint is imported lazily.
+
+    WeasyPrint 70 calls fetchers through ``weasyprint.urls.fetch``, which reads attributes of
+    ``URLFetcher``: a plain function would crash, so this subclasses it.
+    """
+    from weasyprint.urls import (  # type: ignore[import-untyped, unused-ignore]
+        URLFetcher,
+        URLFetcherResponse,
+    )
+
+    class RestrictedFetcher(URLFetcher):  # type: ignore[misc]
+        """Serves planforge's template folders and the brand folder, and ``data:`` URLs; refuses
+        every other ``file:`` path and the network (including loopback)."""
+
+        def __init__(self, roots: Sequence[Path], files: Sequence[Path]) -> None:
+            super().__init__(timeout=1, allowed_protocols=("file", "data"),
+                             allow_redirects=False)
+            self.roots = [r.resolve() for r in roots]
+            self.files = {f.resolve() for f in files}
+            self.refused: list[str] = []
+
+        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+            scheme = urlsplit(url).scheme.lower()
+            if scheme == "data":
+                return super().fetch(url, headers)
+            if scheme == "file":
+                parts = urlsplit(url)
+                if parts.netloc not in ("", "localhost"):
+                    return self._refuse(url)
+                # resolve() follows symlinks and '..', so a link cannot lead outside.
+                path = Path(url2pathname(unquote(parts.path))).resolve()
+                if (path in self.files or _within(path, self.roots)) and path.is_file():
+                    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                    return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": kind})
+            return self._refuse(url)
+
+        def _refuse(self, url: str) -> URLFetcherResponse:
+            self.refused.append(url)
+            raise ValueError(f"planforge does not fetch {url}")
+
+    return RestrictedFetcher
+
+
+def make_fetcher(roots: Sequence[Path], files: Sequence[Path] = ()) -> URLFetcher:
+    """A fetcher that serves only files below ``roots``, the listed ``files``, and ``data:``."""
+    return _fetcher_class()(roots, files)
+
+
+def identifier(*parts: str | bytes) -> bytes:
+    """A PDF file identifier derived from the inputs (hex of a SHA-256), stable across runs."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode() if isinstance(part, str) else part)
+        digest.update(b"\0")
+    return digest.hexdigest()[:32].encode()
+
+
+def html_to_pdf(
+    html: str,
+    meta: PdfMetadata,
+    *,
+    base_dir: Path,
+    roots: Sequence[Path],
+    files: Sequence[Path] = (),
+) -> bytes:
+    """Render HTML to A4 PDF bytes; the same HTML and metadata give the same bytes."""
+    if meta.lang.lower().startswith("zh") and not has_cjk_font():
+        raise RenderError(NO_CJK_FONT)
+    try:
+        from weasyprint import HTML  # type: ignore[import-untyped, unused-ignore]
+    except OSError as exc:  # Pango or its libraries missing
+        raise RenderError(f"the PDF stack cannot load ({exc}); run 'planforge doctor'") from exc
+
+    fetcher = make_fetcher([base_dir, *roots], files)
+    document = HTML(
+        string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=fetcher
+    ).render()
+    stamp = f"{meta.created.isoformat()}T00:00:00Z"
+    document.metadata.title = meta.title
+    document.metadata.authors = [meta.author]
+    document.metadata.description = meta.subject
+    document.metadata.keywords = list(meta.keywords)
+    document.metadata.generator = "planforge"
+    document.metadata.created = stamp
+    document.metadata.modified = stamp
+    document.metadata.lang = meta.lang
+    # Attachments named by <link rel=attachment> would be fetched (and refused) again here;
+    # planforge's documents never attach anything.
+    document.metadata.attachments = []
+    pdf: bytes = document.write_pdf(
+        pdf_identifier=identifier(html, meta.title, meta.author, meta.subject, stamp)
+    )
+    return pdf
