@@ -61,6 +61,11 @@ class Review:
     edited: tuple[str, ...]  # projects whose files changed with nothing the diff summarises
 
 
+class _NoRepository(GitError):
+    """No git history at all: not a repository, or no git. Callers that can do without history
+    (the brief's "since last week") tell this from a repository git cannot use."""
+
+
 def _git(
     repo_dir: Path, *args: str, stdin: bytes | None = None
 ) -> subprocess.CompletedProcess[bytes]:
@@ -75,7 +80,7 @@ def _git(
             ["git", *args], cwd=repo_dir, input=stdin, capture_output=True, env=env, check=False
         )
     except FileNotFoundError:
-        raise GitError(
+        raise _NoRepository(
             "git is not installed (or not on PATH): install it, e.g. `apt-get install git`"
         ) from None
 
@@ -102,7 +107,7 @@ def repository(ws: Workspace) -> Repository:
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip()
         if "not a git repository" in message:
-            raise GitError(
+            raise _NoRepository(
                 f"{ws.root} is not inside a git repository: comparing plans needs their git "
                 "history (run planforge in a clone of the repository)"
             )
@@ -111,15 +116,17 @@ def repository(ws: Workspace) -> Repository:
     return Repository(top, _relative(ws.root, top), _relative(ws.projects_dir, top))
 
 
+def _optional_repository(ws: Workspace) -> Repository | None:
+    try:
+        return repository(ws)
+    except _NoRepository:
+        return None
+
+
 def head_commit(ws: Workspace) -> str | None:
     """The commit checked out, or None outside git or before the first commit."""
-    try:
-        repo = repository(ws)
-    except GitError as exc:
-        if "not inside a git repository" in str(exc) or "not installed" in str(exc):
-            return None
-        raise
-    return _verify(repo, "HEAD")
+    repo = _optional_repository(ws)
+    return _verify(repo, "HEAD") if repo is not None else None
 
 
 def is_shallow(repo: Repository) -> bool:
@@ -362,12 +369,9 @@ def changes_since_last_week(ws: Workspace, project: Project, as_of: date) -> lis
     last commit of that week). None when there is no git history to tell: not a repository, or
     no commit that old, or the plan then was invalid. Weekly updates are left out: the brief
     shows the update itself."""
-    try:
-        repo = repository(ws)
-    except GitError as exc:
-        if "not inside a git repository" in str(exc) or "not installed" in str(exc):
-            return None
-        raise
+    repo = _optional_repository(ws)
+    if repo is None:
+        return None
     start = _week_start(as_of, ws)
     old_commit = commit_before(repo, start)
     if old_commit is None:
