@@ -444,6 +444,146 @@ def build_command(obj: Context, projects: tuple[str, ...], formats: str, week: s
         sys.exit(1)
 
 
+def _write_file(path: Path, data: bytes) -> None:
+    """Write through a temporary file and a rename, so no reader ever sees half a PDF."""
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@command(cli, "render")
+@click.argument("document", type=click.Choice(["charter", "brief", "retro", "portfolio"]))
+@click.argument("target", metavar="PROJECT|EMAIL")
+@click.option("--week", metavar="YYYY-Www", help="As of the Friday of this ISO week (2026-W47).")
+@_as_of_option
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "pdf"]), default="md",
+              show_default=True, help="Markdown, standalone HTML, or A4 PDF.")
+@click.option("-o", "--output", "output", metavar="FILE|-", default=None,
+              help="Where to write; '-' is standard output. Default: standard output for md "
+                   "and html; for pdf the file in the output folder (output/<id>/...).")
+@click.pass_obj
+def render_command(obj: Context, document: str, target: str, week: str | None, as_of: Any,
+                   fmt: str, output: str | None) -> None:
+    """Render one document of one project, or one sales person's portfolio brief.
+
+    PROJECT is a project id (its folder name); for `portfolio` give the sales
+    person's EMAIL address instead: their active projects, one brief each. The
+    brief's "since last week" comes from the git history when there is one.
+    Markdown and HTML go to standard output unless -o names a file; a PDF goes to
+    the output folder (output/acme-crm/briefs/2026-W47.pdf and so on) unless -o
+    names a file, or '-' for standard output.
+
+    \b
+    Examples:
+      planforge render brief acme-crm --week 2026-W47
+      planforge render charter acme-crm --format pdf
+      planforge render retro northwind-pipeline-revamp --format html -o retro.html
+      planforge render portfolio jonas.weber@example.com --week 2026-W47 --format pdf
+      planforge render brief xinghe-market-push --as-of 2026-11-20 --format pdf -o - > b.pdf
+    """
+    from .documents import render_document, render_portfolio
+    from .errors import UsageError
+    from .workspace import display_path
+
+    ws = obj.workspace()
+    week_name, day = _week_and_date(ws, week, as_of)
+    if document == "portfolio":
+        data, default = _render_portfolio(ws, target, day, week_name, fmt, render_portfolio)
+    else:
+        from .validate import load_project
+
+        project, _warnings = load_project(ws, target, day)
+        changes = _changes(ws, project, day) if document == "brief" else None
+        data = render_document(ws, project, document, day, fmt, changes)
+        stem = {"charter": "charter", "brief": f"briefs/{week_name}",
+                "retro": "retrospective"}[document]
+        default = ws.output_dir / project.id / f"{stem}.{fmt}"
+    if output == "-" or (output is None and fmt != "pdf"):
+        if fmt == "pdf" and sys.stdout.isatty():
+            raise UsageError("will not write a PDF to a terminal: give -o FILE, or redirect")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    path = Path(output) if output is not None else default
+    _write_file(path, data)
+    click.echo(f"wrote {display_path(path)}", err=True)
+
+
+def _changes(ws: Workspace, project: Any, day: date) -> Any:
+    """Changes since last week, or None (the brief then says the history is not available)."""
+    from .history import changes_since_last_week
+
+    try:
+        return changes_since_last_week(ws, project, day)
+    except PlanforgeError:
+        return None
+
+
+def _render_portfolio(ws: Workspace, email: str, day: date, week: str, fmt: str,
+                      render: Callable[..., bytes]) -> tuple[bytes, Path]:
+    """The portfolio brief of the active projects naming this address, and its default path."""
+    from .errors import InvalidFilesError, UsageError
+    from .validate import load_project
+
+    address = email.strip().lower()
+    if "@" not in address or "/" in address or "\\" in address or address.startswith("."):
+        raise UsageError(f"'{email}' is not an email address: `render portfolio` takes the sales "
+                         "person's address (ids are per project)")
+    projects, changes = [], {}
+    for pid in ws.project_ids():
+        try:
+            project, _warnings = load_project(ws, pid, day)
+        except InvalidFilesError:
+            click.echo(f"note: skipped {pid}: its files have errors (planforge validate {pid})",
+                       err=True)
+            continue
+        people = project.people.values()
+        if project.status == "active" and any((p.email or "").lower() == address for p in people):
+            projects.append(project)
+            changes[project.id] = _changes(ws, project, day)
+    if not projects:
+        raise UsageError(f"no active project names {email}")
+    return (render(ws, address, projects, day, fmt, changes),
+            ws.output_dir / "portfolio" / address / f"{week}.{fmt}")
+
+
+@command(cli, "doctor")
+def doctor_command() -> None:
+    """Check that this machine can build every document.
+
+    One line per check: Python and planforge, WeasyPrint and Pango (the PDF
+    stack), HarfBuzz subsetting (fast font embedding), a Chinese font (for zh-CN
+    documents) and git (for "since last week" and diff). Whatever is missing comes
+    with the command that installs it. Exits 1 if something essential is missing.
+
+    \b
+    Example:
+      planforge doctor
+    """
+    from .doctor import check_machine
+
+    checks = check_machine()
+    width = max(len(c.name) for c in checks)
+    for c in checks:
+        mark = "ok  " if c.ok else ("FAIL" if c.essential else "warn")
+        line = f"{mark}  {c.name.ljust(width)}  {c.detail}"
+        if not c.ok and c.fix:
+            line += f"\n      {' ' * width}  fix: {c.fix}"
+        click.echo(line)
+    if any(c.essential and not c.ok for c in checks):
+        sys.exit(1)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(obj=Context())
