@@ -114,6 +114,10 @@ def test_committed_head_and_nothing_changed(pull_request: Repo, run_cli: RunCli)
         "## Plan changes: no change to dates, goals, risks, people or phases\n"
     )
     assert "5 projects, 0 changed." in result.stdout
+    short = pull_request.git("rev-parse", "--short=7", "main")
+    head = pull_request.git("rev-parse", "--short=7", "HEAD")
+    result = run_cli("diff", short, "HEAD", cwd=pull_request.ws)
+    assert f"From `{short}` to `HEAD` (`{head}`): " in result.stdout
 
 
 def test_unknown_revision_exits_1_with_its_name(pull_request: Repo, run_cli: RunCli) -> None:

@@ -52,7 +52,9 @@ def code(text: str) -> str:
 def _side(side: Side) -> str:
     if side.rev is None:
         return "the working tree"
-    where = f"{code(side.rev)} ({code(side.short or '')})"
+    where = code(side.rev)
+    if side.commit and not side.commit.startswith(side.rev):  # a hash needs no second hash
+        where += f" ({code(side.short or '')})"
     return f"the merge base with {where}" if side.merge_base else where
 
 
