@@ -53,8 +53,9 @@ def _side(side: Side) -> str:
     if side.rev is None:
         return "the working tree"
     where = code(side.rev)
-    if side.commit and not side.commit.startswith(side.rev):  # a hash needs no second hash
-        where += f" ({code(side.short or '')})"
+    commit = side.commit or ""
+    if not (re.fullmatch(r"[0-9a-f]{4,40}", side.rev) and commit.startswith(side.rev)):
+        where += f" ({code(commit[:7])})"  # a hash needs no second hash
     return f"the merge base with {where}" if side.merge_base else where
 
 
