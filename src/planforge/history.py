@@ -45,10 +45,6 @@ class Side:
     commit: str | None
     merge_base: bool = False  # the commit is the merge base of ``rev`` and the other side
 
-    @property
-    def short(self) -> str | None:
-        return self.commit[:7] if self.commit else None
-
 
 @dataclass(frozen=True)
 class Review:
