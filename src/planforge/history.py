@@ -225,20 +225,24 @@ def changed_projects(ws: Workspace, rev: str) -> set[str]:
     shared = [ws.root / CONFIG_FILE, ws.templates_dir]
     if ws.settings.logo:
         shared.append(ws.root / ws.settings.logo)
-    shared_rel = [PurePosixPath(_relative(p, repo.top)) for p in shared]
+    shared_rel = [
+        PurePosixPath(p.resolve().relative_to(repo.top).as_posix())
+        for p in shared
+        if p.resolve().is_relative_to(repo.top)  # outside the repository: git cannot tell
+    ]
     for path in map(PurePosixPath, paths):
         if any(path == s or s in path.parents for s in shared_rel):
             return current
-    found = {_project_of(repo, p) for p in paths}
-    return {pid for pid in found if pid is not None} & current
+    return {pid for p in paths if (pid := _project_of(repo, p)) is not None} & current
 
 
-def _tree(repo: Repository, commit: str) -> dict[str, dict[str, str]]:
+def _tree(repo: Repository, commit: str, only: str | None = None) -> dict[str, dict[str, str]]:
     """Project id → {path inside the project folder: blob hash} at a commit, for the files
-    planforge reads (folders without project.yaml are not projects)."""
+    planforge reads (folders without project.yaml are not projects); ``only`` one project."""
     if not repo.projects:
         raise GitError("the projects folder cannot be the top of the repository")
-    out = _output(repo, "ls-tree", "-r", "-z", commit, "--", f"{repo.projects}/")
+    folder = f"{repo.projects}/{only}/" if only else f"{repo.projects}/"
+    out = _output(repo, "ls-tree", "-r", "-z", commit, "--", folder)
     found: dict[str, dict[str, str]] = {}
     for entry in out.decode("utf-8", "surrogateescape").split("\0"):
         if not entry:
@@ -299,7 +303,9 @@ def _load_at(
     tree: dict[str, dict[str, str]] | None = None,
 ) -> Loaded:
     """Projects as they were at a commit, checked exactly as ``validate`` checks files."""
-    tree = _tree(repo, commit) if tree is None else tree
+    ids = list(ids)
+    if tree is None:  # one project is listed alone: a brief is built per project
+        tree = _tree(repo, commit, ids[0] if len(ids) == 1 else None)
     ids = [pid for pid in ids if pid in tree]
     contents = _blobs(repo, (blob for pid in ids for blob in tree[pid].values()))
     with tempfile.TemporaryDirectory(prefix="planforge-") as tmp:
@@ -339,7 +345,7 @@ def compare(ws: Workspace, base: str | None, head: str | None, as_of: date) -> R
     head_tree = _tree(repo, head_commit) if head_commit is not None else None
     head_ids = set(head_tree) if head_tree is not None else set(ws.project_ids())
     paths = _changed_paths(repo, base_side.commit, head_commit, repo.projects)
-    changed = {pid for pid in map(lambda p: _project_of(repo, p), paths) if pid is not None}
+    changed = {pid for p in paths if (pid := _project_of(repo, p)) is not None}
 
     old, errors_old = _load_at(ws, repo, base_side.commit, changed, as_of, base_tree)
     if head_commit is None:
