@@ -1,0 +1,62 @@
+"""planforge doctor: one line per check, the fix beside what is missing, exit 1 only when
+something essential is missing."""
+
+from __future__ import annotations
+
+import pytest
+
+from planforge import doctor
+from planforge.doctor import Check, check_machine
+
+from .conftest import RunCli
+
+
+def test_checks_cover_the_stack() -> None:
+    names = [c.name for c in check_machine()]
+    assert names == ["Python", "planforge", "WeasyPrint", "Pango", "HarfBuzz subsetting",
+                     "Chinese font", "git"]
+
+
+@pytest.mark.pdf
+def test_this_machine_passes(run_cli: RunCli) -> None:
+    result = run_cli("doctor")
+    assert result.exit_code == 0, result.output
+    assert len(result.output.splitlines()) == 7
+    assert all(line.startswith("ok") for line in result.output.splitlines())
+
+
+def test_missing_optional_pieces_warn_with_the_install_command(
+        run_cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("planforge.pdf.has_cjk_font", lambda: False)
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    result = run_cli("doctor")
+    assert result.exit_code == 0, result.output
+    assert "warn  Chinese font" in result.output
+    assert "fix: apt-get install fonts-noto-cjk" in result.output
+    assert "fix: apt-get install git" in result.output
+
+
+def test_missing_essential_piece_fails(run_cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_pango() -> Check:
+        return Check("Pango", False, "cannot load", "apt-get install libpango-1.0-0")
+
+    def broken() -> Check:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(doctor, "CHECKS", (doctor._python, no_pango, broken))
+    result = run_cli("doctor")
+    assert result.exit_code == 1
+    assert "FAIL  Pango" in result.output
+    assert "fix: apt-get install libpango-1.0-0" in result.output
+    assert "check failed: RuntimeError: boom" in result.output
+
+
+@pytest.mark.pdf
+def test_harfbuzz_subset_missing_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    import weasyprint.text.ffi as ffi
+
+    monkeypatch.setattr(ffi, "harfbuzz_subset", None)
+    check = doctor._harfbuzz_subset()
+    assert not check.ok
+    assert check.fix == "apt-get install libharfbuzz-subset0"
+    assert "20 s" in check.detail

@@ -1,0 +1,290 @@
+"""Rendering Markdown and HTML: golden files of every example document, escaping, template
+overrides and template errors."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from planforge.documents import render_document, render_formats, render_portfolio
+from planforge.errors import RenderError, TemplateError
+from planforge.model import Project
+from planforge.render import escape_markdown, escape_mermaid
+from planforge.validate import load_project
+from planforge.workspace import Workspace, find_workspace
+
+from .conftest import AS_OF, REPO, RunCli
+
+GOLDEN = Path(__file__).parent / "golden" / "documents"
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """One copy of the example workspace for the whole module: the golden tests only read it."""
+    root = tmp_path_factory.mktemp("ws")
+    shutil.copy(REPO / "planforge.yaml", root / "planforge.yaml")
+    shutil.copytree(REPO / "projects", root / "projects")
+    return find_workspace(root)
+
+
+def _projects() -> list[str]:
+    return find_workspace(REPO).project_ids()
+
+
+def _documents() -> Iterator[tuple[str, str]]:
+    ws = find_workspace(REPO)
+    for pid in ws.project_ids():
+        yield pid, "charter"
+        yield pid, "brief"
+        if (ws.project_dir(pid) / "retrospective.yaml").is_file():
+            yield pid, "retro"
+
+
+def _recipients() -> list[str]:
+    ws = find_workspace(REPO)
+    found: set[str] = set()
+    for pid in ws.project_ids():
+        project, _ = load_project(ws, pid, AS_OF)
+        if project.status == "active":
+            found |= {p.email.lower() for p in project.people.values() if p.brief and p.email}
+    return sorted(found)
+
+
+def _check_golden(path: Path, actual: str, update: bool) -> None:
+    if update:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, "utf-8")
+    assert path.is_file(), f"no golden file {path}: run pytest --update-golden and review it"
+    assert actual == path.read_text("utf-8")
+
+
+@pytest.mark.parametrize(("project_id", "kind"), list(_documents()))
+def test_golden_documents(ws: Workspace, project_id: str, kind: str,
+                          update_golden: bool) -> None:
+    project, _ = load_project(ws, project_id, AS_OF)
+    rendered = render_formats(ws, project, kind, AS_OF, ["md", "html"])
+    for fmt, data in rendered.items():
+        _check_golden(GOLDEN / project_id / f"{kind}.{fmt}", data.decode("utf-8"), update_golden)
+
+
+def _mine(ws: Workspace, email: str) -> list[Project]:
+    projects = [load_project(ws, pid, AS_OF)[0] for pid in ws.project_ids()]
+    return [p for p in projects if p.status == "active"
+            and any((x.email or "").lower() == email for x in p.people.values())]
+
+
+@pytest.mark.parametrize("email", _recipients())
+def test_golden_portfolios(ws: Workspace, email: str, update_golden: bool) -> None:
+    projects = _mine(ws, email)
+    for fmt in ("md", "html"):
+        data = render_portfolio(ws, email, projects, AS_OF, fmt)
+        _check_golden(GOLDEN / "portfolio" / f"{email}.{fmt}", data.decode("utf-8"),
+                      update_golden)
+
+
+def test_same_input_same_bytes(ws: Workspace) -> None:
+    project, _ = load_project(ws, "xinghe-market-push", AS_OF)
+    first = render_formats(ws, project, "charter", AS_OF, ["md", "html"])
+    assert render_formats(ws, project, "charter", AS_OF, ["md", "html"]) == first
+
+
+def test_chinese_documents_are_in_chinese(ws: Workspace) -> None:
+    project, _ = load_project(ws, "xinghe-market-push", AS_OF)
+    md = render_document(ws, project, "brief", AS_OF, "md").decode()
+    assert "# 星河科技华东区下半年市场推广项目 — 销售周报" in md
+    assert "截至 2026年11月20日" in md
+    for english in ("Summary", "Week", "Health", "as of", "Asked of sales", "days"):
+        assert english not in md
+    html = render_document(ws, project, "charter", AS_OF, "html").decode()
+    assert '<html lang="zh-CN">' in html
+    assert "签字确认" in html
+
+
+def test_brief_without_history_says_so_in_one_line(ws: Workspace) -> None:
+    project, _ = load_project(ws, "acme-crm", AS_OF)
+    md = render_document(ws, project, "brief", AS_OF, "md").decode()
+    assert "Changes since last week are not available" in md
+
+
+class _Change:
+    """Shaped like planforge.changes.Change: the documents accept any such object."""
+
+    def __init__(self, kind: str, subject: str, old: object, new: object, days: int | None,
+                 customer_facing: bool, note: str | None = None) -> None:
+        self.kind, self.project_id, self.subject_id = kind, "acme-crm", "x"
+        self.subject, self.old, self.new, self.days = subject, old, new, days
+        self.customer_facing, self.note = customer_facing, note
+
+
+def test_brief_lists_changes_customer_facing_first(ws: Workspace) -> None:
+    project, _ = load_project(ws, "acme-crm", AS_OF)
+    changes = [
+        _Change("risk-added", "Key user on leave | *January*", None, None, None, False),
+        _Change("milestone-moved", "Go-live", date(2027, 2, 8), date(2027, 2, 15), 7, True,
+                "Agreed with Dr. Brandt"),
+        _Change("something-new", "Budget", 1, 2, None, False),
+    ]
+    md = render_document(ws, project, "brief", AS_OF, "md", changes).decode()
+    section = md.split("## Since last week")[1].split("## ")[0]
+    lines = [line for line in section.splitlines() if line.startswith("- ")]
+    assert lines == [
+        "- ★ “Go-live” moved from 8 Feb 2027 to 15 Feb 2027 (+7 days) — Agreed with Dr. Brandt",
+        "- New risk: “Key user on leave \\| \\*January\\*”",
+        "- Budget: 1 → 2",
+    ]
+    empty = render_document(ws, project, "brief", AS_OF, "md", []).decode()
+    assert "The plan has not changed since last week." in empty
+
+
+def test_portfolio_bundles_the_projects_of_one_person(ws: Workspace) -> None:
+    md = render_portfolio(ws, "jonas.weber@example.com", _mine(ws, "jonas.weber@example.com"),
+                          AS_OF, "md").decode()
+    assert md.startswith("# Portfolio brief — Jonas Weber\n")
+    assert "[Acme CRM rollout](#project-acme-crm)" in md
+    assert "[Globex trade portal refresh](#project-globex-portal)" in md
+    assert md.count("— Weekly sales brief\n") == 2
+    with pytest.raises(RenderError, match="no active project"):
+        render_portfolio(ws, "nobody@example.com", [], AS_OF, "md")
+
+
+# --- escaping: text from YAML is data ----------------------------------------------------
+
+
+EVIL = '<img src="file:///etc/passwd"> {{ 7*7 }} {% raw %} | *bold* [x](http://e.test)'
+
+
+def _with_evil_summary(root: Path) -> None:
+    update = root / "projects" / "acme-crm" / "updates" / "2026-W47.yaml"
+    text = update.read_text("utf-8")
+    text = re.sub(r"summary: >-\n(?:  .*\n)+", f"summary: '{EVIL}'\n", text)
+    update.write_text(text, "utf-8")
+
+
+def test_yaml_text_is_escaped_never_markup_nor_template(examples: Path) -> None:
+    _with_evil_summary(examples)
+    ws = find_workspace(examples)
+    project, _ = load_project(ws, "acme-crm", AS_OF)
+    out = render_formats(ws, project, "brief", AS_OF, ["md", "html"])
+    html, md = out["html"].decode(), out["md"].decode()
+    assert '&lt;img src=&#34;file:///etc/passwd&#34;&gt; {{ 7*7 }} {% raw %}' in html
+    assert "<img" not in html
+    assert "49" not in md.split("## Summary")[1].split("##")[0]
+    assert ('\\<img src="file:///etc/passwd"\\> {{ 7\\*7 }} {% raw %} \\| \\*bold\\* '
+            '\\[x\\](http://e.test)') in md
+
+
+def test_markdown_escaping() -> None:
+    assert escape_markdown("a|b") == "a\\|b"
+    assert escape_markdown("line\nbreak") == "line break"
+    assert escape_markdown("# not a heading") == "\\# not a heading"
+    assert escape_markdown("1. not a list") == "1\\. not a list"
+    assert escape_markdown("6.5 days") == "6.5 days"
+    assert escape_markdown("[a](b) `c` _d_ <e>") == "\\[a\\](b) \\`c\\` \\_d\\_ \\<e\\>"
+
+
+def test_mermaid_escaping() -> None:
+    assert escape_mermaid("Sprint 1: accounts #1; go") == "Sprint 1#58; accounts #35;1#59; go"
+
+
+# --- template overrides and errors ---------------------------------------------------------
+
+
+def test_override_extends_the_builtin_and_changes_one_block(examples: Path) -> None:
+    (examples / "templates").mkdir()
+    (examples / "templates" / "brief.html.j2").write_text(
+        '{% extends "builtin:brief.html.j2" %}\n'
+        "{% block title %}Our brief {{ p.name }}{% endblock %}\n", "utf-8")
+    (examples / "templates" / "brief.md.j2").write_text(
+        '{% include "builtin:brief.md.j2" %}\nCustom footer for {{ p.customer | md }}\n', "utf-8")
+    ws = find_workspace(examples)
+    project, _ = load_project(ws, "acme-crm", AS_OF)
+    out = render_formats(ws, project, "brief", AS_OF, ["md", "html"])
+    html, md = out["html"].decode(), out["md"].decode()
+    assert "<title>Our brief Acme CRM rollout</title>" in html
+    assert "What to tell the customer" in html  # the rest is the built-in
+    assert md.endswith("Custom footer for Acme Manufacturing GmbH\n")
+    # Other documents still use the built-ins.
+    charter = render_document(ws, project, "charter", AS_OF, "html").decode()
+    assert "<title>Acme CRM rollout — Kickoff charter</title>" in charter
+
+
+def test_workspace_labels_override_the_builtin_ones(examples: Path) -> None:
+    (examples / "templates" / "labels").mkdir(parents=True)
+    (examples / "templates" / "labels" / "en.yaml").write_text(
+        "brief:\n  asks: What we need from you\n", "utf-8")
+    ws = find_workspace(examples)
+    project, _ = load_project(ws, "acme-crm", AS_OF)
+    md = render_document(ws, project, "brief", AS_OF, "md").decode()
+    assert "## What we need from you" in md
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("line one\n{% if %}\n", r"brief\.md\.j2:2: template syntax error"),
+    ("line one\nline two\n{{ no_such_thing.at_all }}\n", r"brief\.md\.j2:3: undefined in template"),
+    ("{% include 'partials/nope.md.j2' %}\n", "template not found: partials/nope.md.j2"),
+])
+def test_template_errors_name_the_template_and_line(examples: Path, source: str,
+                                                    message: str) -> None:
+    (examples / "templates").mkdir(exist_ok=True)
+    (examples / "templates" / "brief.md.j2").write_text(source, "utf-8")
+    ws = find_workspace(examples)
+    project, _ = load_project(ws, "acme-crm", AS_OF)
+    with pytest.raises(TemplateError, match=message):
+        render_document(ws, project, "brief", AS_OF, "md")
+
+
+def test_bad_accent_colour_is_refused(examples: Path) -> None:
+    config = examples / "planforge.yaml"
+    config.write_text(config.read_text("utf-8").replace(
+        'accent: "#1f4e79"', 'accent: "red; } body { display: none"'), "utf-8")
+    ws = find_workspace(examples)
+    project, _ = load_project(ws, "acme-crm", AS_OF)
+    with pytest.raises(Exception, match="not a CSS colour"):
+        render_document(ws, project, "brief", AS_OF, "html")
+
+
+def test_retrospective_needs_its_file(ws: Workspace) -> None:
+    project, _ = load_project(ws, "acme-crm", AS_OF)
+    with pytest.raises(RenderError, match=r"no retrospective\.yaml"):
+        render_document(ws, project, "retro", AS_OF, "md")
+
+
+# --- the CLI --------------------------------------------------------------------------------
+
+
+def test_cli_render_markdown_to_stdout(examples: Path, run_cli: RunCli) -> None:
+    result = run_cli("render", "brief", "acme-crm", "--week", "2026-W47", cwd=examples)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("# Acme CRM rollout — Weekly sales brief\n")
+    assert "as of 20 Nov 2026" in result.output
+
+
+def test_cli_render_html_to_file_and_portfolio(examples: Path, run_cli: RunCli) -> None:
+    out = examples / "charter.html"
+    result = run_cli("render", "charter", "acme-crm", "--as-of", "2026-11-20", "--format",
+                     "html", "-o", str(out), cwd=examples)
+    assert result.exit_code == 0, result.output
+    assert out.read_text("utf-8").startswith("<!DOCTYPE html>")
+    result = run_cli("render", "portfolio", "Jonas.Weber@example.com", "--week", "2026-W47",
+                     cwd=examples)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("# Portfolio brief — Jonas Weber")
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (["render", "brief", "no-such-project", "--week", "2026-W47"], 1, "no project 'no-such"),
+    (["render", "retro", "acme-crm", "--week", "2026-W47"], 1, "no retrospective.yaml"),
+    (["render", "brief", "acme-crm", "--week", "2026-W60"], 2, "not an ISO week"),
+    (["render", "portfolio", "acme-crm"], 2, "not an email address"),
+    (["render", "portfolio", "nobody@example.com"], 2, "no active project"),
+])
+def test_cli_render_errors(examples: Path, run_cli: RunCli, args: list[str], code: int,
+                           message: str) -> None:
+    result = run_cli(*args, cwd=examples)
+    assert result.exit_code == code
+    assert message in result.output
