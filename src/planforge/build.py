@@ -241,7 +241,8 @@ def _since_last_week(ws: Workspace, project: Project, as_of: date) -> list[Any] 
     from .history import changes_since_last_week
 
     try:
-        return list(changes_since_last_week(ws, project, as_of) or []) or None
+        changes = changes_since_last_week(ws, project, as_of)
+        return None if changes is None else list(changes)  # [] means "nothing changed"
     except PlanforgeError:
         return None  # no readable history: the brief says so in one line
 
