@@ -12,7 +12,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -312,7 +312,20 @@ def _worker_init(formats: tuple[str, ...]) -> None:
         importlib.import_module("weasyprint")
 
 
-def _run(options: BuildOptions, tasks: list[tuple[Callable[..., Result], tuple[Any, ...]]],
+def _pool(options: BuildOptions) -> ProcessPoolExecutor | None:
+    """One pool for the whole build (projects, then portfolios), so each worker pays the PDF
+    stack's import once. forkserver: workers start from a clean process (no threads or locks of
+    the parent)."""
+    if options.jobs <= 1:
+        return None
+    import multiprocessing
+
+    return ProcessPoolExecutor(options.jobs, mp_context=multiprocessing.get_context("forkserver"),
+                               initializer=_worker_init, initargs=(options.formats,))
+
+
+def _run(pool: ProcessPoolExecutor | None,
+         tasks: list[tuple[Callable[..., Result], tuple[Any, ...]]],
          progress: Callable[[Result, int, int], None] | None) -> list[Result]:
     results: list[Result] = []
     total = len(tasks)
@@ -322,33 +335,24 @@ def _run(options: BuildOptions, tasks: list[tuple[Callable[..., Result], tuple[A
         if progress:
             progress(result, len(results), total)
 
-    if options.jobs <= 1 or total <= 1:
+    if pool is None or total <= 1:
         for func, args in tasks:
             try:
                 done(func(*args))
             except Exception as exc:  # a bug in one project must not lose the others' work
                 done(_failure(str(args[1]), exc))
         return results
-    import multiprocessing
-
-    # forkserver: workers start from a clean process (no threads or locks of the parent) and
-    # import planforge and the PDF stack once each.
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(options.jobs, mp_context=context, initializer=_worker_init,
-                             initargs=(options.formats,)) as pool:
-        futures: dict[Future[Result], str] = {
-            pool.submit(func, *args): str(args[1]) for func, args in tasks
-        }
-        pending = set(futures)
-        from concurrent.futures import FIRST_COMPLETED, wait
-
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in sorted(finished, key=lambda f: futures[f]):
-                try:
-                    done(future.result())
-                except Exception as exc:
-                    done(_failure(futures[future], exc))
+    futures: dict[Future[Result], str] = {
+        pool.submit(func, *args): str(args[1]) for func, args in tasks
+    }
+    pending = set(futures)
+    while pending:
+        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for future in sorted(finished, key=lambda f: futures[f]):
+            try:
+                done(future.result())
+            except Exception as exc:
+                done(_failure(futures[future], exc))
     return results
 
 
@@ -388,7 +392,32 @@ def build_workspace(
     tasks: list[tuple[Callable[..., Result], tuple[Any, ...]]] = [
         (build_project, (ws, pid, options, inputs[pid], previous)) for pid in selected
     ]
-    results = _run(options, tasks, progress)
+    pool = _pool(options)
+    try:
+        results = _run(pool, tasks, progress)
+        results += _build_portfolios(ws, options, selected, inputs, results, previous, pool,
+                                     progress)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    manifest = write_manifest(ws, options, results, previous)
+    write_index(ws, options, manifest)
+    return BuildReport(results, time.perf_counter() - started, ws.output_dir)
+
+
+def _build_portfolios(
+    ws: Workspace,
+    options: BuildOptions,
+    selected: list[str],
+    inputs: dict[str, str],
+    results: list[Result],
+    previous: Manifest,
+    pool: ProcessPoolExecutor | None,
+    progress: Callable[[Result, int, int], None] | None,
+) -> list[Result]:
+    """The portfolio briefs touched by the selected projects."""
+    if not any(f in options.formats for f in PORTFOLIO_FORMATS):
+        return []
 
     # Portfolios: every brief recipient of the selected projects, over all their active
     # projects (which may lie outside this selection or shard). What an unselected project's
@@ -420,12 +449,7 @@ def build_workspace(
             continue
         key = hashlib.sha256("".join(inputs[i] for i in ids).encode()).hexdigest()
         portfolio_tasks.append((build_portfolio, (ws, email, ids, options, key, previous)))
-    if any(f in options.formats for f in PORTFOLIO_FORMATS):
-        results += _run(options, portfolio_tasks, progress)
-
-    manifest = write_manifest(ws, options, results, previous)
-    write_index(ws, options, manifest)
-    return BuildReport(results, time.perf_counter() - started, ws.output_dir)
+    return _run(pool, portfolio_tasks, progress)
 
 
 def write_manifest(ws: Workspace, options: BuildOptions, results: list[Result],
