@@ -424,7 +424,7 @@ def _project_context(
         "p": project,
         "f": facts,
         "name": lambda pid: _person(project, pid),
-        "names": lambda pids: ", ".join(_person(project, i) for i in pids),
+        "names": lambda pids: tr.label("common.list_sep").join(_person(project, i) for i in pids),
         "coordinator": _person(project, coordinator) if coordinator else None,
         "sales": [p for p in project.people.values() if p.team == "sales"],
         "update": update,
@@ -437,7 +437,7 @@ def _project_context(
         "risk_messages": [r for r in facts.top_risks[:BRIEF_RISKS] if r.risk.customer_message],
         "changes": change_views(changes, tr) if changes is not None else None,
         "meetings": [
-            MeetingView(m, meeting_when(m, tr, default_tz), ", ".join(
+            MeetingView(m, meeting_when(m, tr, default_tz), tr.label("common.list_sep").join(
                 _person(project, a) for a in m.attendees))
             for m in project.meetings
         ],

@@ -31,6 +31,17 @@ _MD_LINE_START = re.compile(r"^(#{1,6}|[-+])(?=\s|$)")
 _MD_ORDERED = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
 _WHITESPACE = re.compile(r"\s+")
 _MERMAID_SPECIAL = re.compile(r"[#:;]")
+# CJK ideographs and punctuation (CJK symbols, fullwidth forms).
+_CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
+_SPACE_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])[ \t\n]+(?=[{_CJK}])")
+
+
+def _finalize(value: Any) -> Any:
+    """Every value a template prints: drop the spaces YAML's folded scalars (``>-``) put between
+    two Chinese characters where a line was broken; Chinese is written without them."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return _SPACE_BETWEEN_CJK.sub("", value)
+    return value
 
 
 def escape_markdown(text: object) -> str:
@@ -136,6 +147,7 @@ def make_environment(templates_dir: Path | None, tr: Translator) -> jinja2.Envir
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,
+        finalize=_finalize,
     )
     env.filters.update(
         {
