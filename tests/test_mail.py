@@ -730,7 +730,11 @@ def test_end_to_end_with_the_real_pdf(example_ws: Workspace) -> None:
         plan = plan_messages(ws, WEEK, AS_OF, to=["priya-nair", "jonas-weber"])
         report = send_messages(ws, plan.messages)
     assert report.ok and len(report.sent) == 2
+    texts = {}
     for received in server.handler.received:
         pdf = PdfReader(BytesIO(attachment(received.message).get_content()))
-        text = "".join(page.extract_text() for page in pdf.pages)
-        assert "Acme" in text
+        texts[received.rcpt_tos[0]] = "".join(page.extract_text() for page in pdf.pages)
+    assert "Acme CRM rollout" in texts["priya.nair@example.com"]
+    assert "Globex" not in texts["priya.nair@example.com"]
+    portfolio = texts["jonas.weber@example.com"]
+    assert "Acme CRM rollout" in portfolio and "Globex trade portal refresh" in portfolio
