@@ -85,9 +85,9 @@ class _Controller(Controller):
     """Listens on port 0 (a free port the OS picks) and learns which port that was."""
 
     def _trigger_server(self) -> None:
-        assert self.server is not None
+        assert isinstance(self.server, asyncio.Server)
         self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()
+        super()._trigger_server()  # type: ignore[no-untyped-call]
 
 
 def authenticator(user: str, password: str) -> Any:
