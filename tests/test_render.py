@@ -105,6 +105,21 @@ def test_chinese_documents_are_in_chinese(ws: Workspace) -> None:
     assert "签字确认" in html
 
 
+def test_watermelon_is_called_out_with_its_reasons(examples: Path) -> None:
+    update = examples / "projects" / "acme-crm" / "updates" / "2026-W47.yaml"
+    update.write_text(re.sub(r"^health: amber.*$", "health: green", update.read_text("utf-8"),
+                             flags=re.M), "utf-8")
+    ws = find_workspace(examples)
+    project, _ = load_project(ws, "acme-crm", AS_OF)
+    out = render_formats(ws, project, "brief", AS_OF, ["md", "html"])
+    md, html = out["md"].decode(), out["html"].decode()
+    assert "| 🟢 Green | 🟠 Amber |" in md
+    assert "> ⚠️ **Reported Green, but the plan says Amber.**" in md
+    assert "> - Milestone “Build complete, solution walkthrough with Acme key users” is " \
+           "forecast +11 days after its baseline" in md
+    assert '<div class="callout red">' in html
+
+
 def test_brief_without_history_says_so_in_one_line(ws: Workspace) -> None:
     project, _ = load_project(ws, "acme-crm", AS_OF)
     md = render_document(ws, project, "brief", AS_OF, "md").decode()
