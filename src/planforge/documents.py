@@ -66,12 +66,16 @@ class ChangeLike(Protocol):
 
 @dataclass(frozen=True)
 class ReasonView:
+    """A health reason as a sentence, with its level (amber, red)."""
+
     level: str
     text: str
 
 
 @dataclass(frozen=True)
 class ChangeView:
+    """A change since last week as a sentence."""
+
     kind: str
     text: str
     customer_facing: bool
@@ -80,6 +84,8 @@ class ChangeView:
 
 @dataclass(frozen=True)
 class MeetingView:
+    """A meeting of the cadence with when it recurs, in words, and who attends."""
+
     meeting: Meeting
     when: str  # "Every Thursday, 14:00–14:30 (Europe/Berlin)"
     attendees: str
@@ -87,6 +93,8 @@ class MeetingView:
 
 @dataclass(frozen=True)
 class NextMeeting:
+    """The next occurrence of a meeting, in words."""
+
     name: str
     when: str
     channel: str | None
@@ -94,6 +102,8 @@ class NextMeeting:
 
 @dataclass(frozen=True)
 class GanttTask:
+    """One line of the Mermaid gantt block."""
+
     name: str
     tags: str  # Mermaid tags, each followed by ", "
     start: str
@@ -102,12 +112,16 @@ class GanttTask:
 
 @dataclass(frozen=True)
 class GanttSection:
+    """A phase of the Mermaid gantt block with its bar and milestones."""
+
     name: str
     tasks: tuple[GanttTask, ...]
 
 
 @dataclass(frozen=True)
 class BudgetView:
+    """The budget with what remains."""
+
     currency: str
     planned: float
     spent: float | None
@@ -120,12 +134,16 @@ class BudgetView:
 
 @dataclass(frozen=True)
 class HeatCell:
+    """One cell of the Markdown heat map."""
+
     level: str
     risks: tuple[str, ...]  # risk numbers, R1 …
 
 
 @dataclass(frozen=True)
 class HeatRow:
+    """One likelihood row of the Markdown heat map."""
+
     likelihood: int
     cells: tuple[HeatCell, ...]  # impact 1 … 5
 
@@ -145,6 +163,8 @@ class Outcome:
 
 @dataclass(frozen=True)
 class PortfolioRow:
+    """One project in the portfolio's summary table."""
+
     anchor: str
     name: str
     customer: str

@@ -101,6 +101,7 @@ class Translator:
 
     @property
     def babel(self) -> Locale:
+        """The Babel locale behind this document locale."""
         return Locale.parse(LOCALES[self.locale])
 
     def has(self, key: str) -> bool:
