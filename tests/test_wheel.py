@@ -38,6 +38,10 @@ def test_wheel_works_outside_the_repository(tmp_path: Path) -> None:
     checked = subprocess.run([str(planforge), "validate", "--strict"], cwd=elsewhere,
                              capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+    brief = subprocess.run([str(planforge), "render", "brief", "demo"], cwd=elsewhere,
+                           capture_output=True, text=True)
+    assert brief.returncode == 0, brief.stderr
+    assert "Demo" in brief.stdout
     where = subprocess.run([str(python), "-c", "import planforge; print(planforge.__file__)"],
                            cwd=elsewhere, check=True, capture_output=True, text=True).stdout
     assert str(env_dir) in where
