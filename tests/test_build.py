@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from planforge import build as build_module
-from planforge.build import BuildOptions, build_workspace, shard_of, write_atomic
+from planforge import workspace as workspace_module
+from planforge.build import BuildOptions, build_workspace, shard_of
+from planforge.workspace import write_atomic
 from planforge.workspace import find_workspace
 
 from .conftest import AS_OF, WEEK, RunCli
@@ -82,6 +84,17 @@ def test_a_deleted_output_is_rebuilt(examples: Path) -> None:
     assert (examples / "output" / "acme-crm" / "charter.md").is_file()
 
 
+def test_a_file_rewritten_since_the_build_is_rebuilt(examples: Path) -> None:
+    ws = find_workspace(examples)
+    build_workspace(ws, _options())
+    charter = examples / "output" / "globex-portal" / "charter.md"
+    built = charter.read_bytes()
+    charter.write_bytes(b"rendered by hand as of another day\n")
+    report = build_workspace(ws, _options())
+    assert {r.name for r in report.results if r.status == "built"} == {"globex-portal"}
+    assert charter.read_bytes() == built
+
+
 def test_an_interrupted_write_leaves_the_old_file(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "brief.pdf"
@@ -90,7 +103,7 @@ def test_an_interrupted_write_leaves_the_old_file(tmp_path: Path,
     def crash(fd: int) -> None:
         raise KeyboardInterrupt  # the process is stopped after half the bytes were written
 
-    monkeypatch.setattr(build_module.os, "fsync", crash)
+    monkeypatch.setattr(workspace_module.os, "fsync", crash)
     with pytest.raises(KeyboardInterrupt):
         write_atomic(target, b"new file" * 1000)
     assert target.read_bytes() == b"old complete file"
@@ -143,6 +156,16 @@ def test_index_links_resolve_and_manifest_lists_every_file(examples: Path) -> No
                if p.is_file() and p.name not in ("manifest.json", "index.html")}
     assert set(manifest["files"]) == written
     assert all(len(entry["inputs"]) == 64 for entry in manifest["files"].values())
+
+
+def test_outputs_are_readable_by_others(examples: Path) -> None:
+    ws = find_workspace(examples)
+    build_workspace(ws, _options())
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in (examples / "output").rglob("*"):
+        if path.is_file():
+            assert path.stat().st_mode & 0o777 == 0o666 & ~umask, path
 
 
 def test_same_inputs_same_bytes(examples: Path, tmp_path: Path) -> None:

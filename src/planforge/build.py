@@ -9,7 +9,6 @@ import hashlib
 import html
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -22,7 +21,7 @@ from . import __version__
 from .errors import InvalidFilesError, PlanforgeError, UsageError
 from .model import Project
 from .validate import load_project
-from .workspace import PROJECT_FILE, RETRO_FILE, UPDATES_DIR, Workspace
+from .workspace import PROJECT_FILE, RETRO_FILE, UPDATES_DIR, Workspace, write_atomic
 
 FORMATS = ("md", "html", "pdf")
 PORTFOLIO_FORMATS = ("md", "pdf")  # SPEC §6: portfolio briefs are Markdown and PDF
@@ -164,22 +163,6 @@ def project_inputs(ws: Workspace, project_id: str, shared: str) -> str:
     return digest.hexdigest()
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` and rename it into place: readers and later
-    runs see the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _outputs(project: Project, week: str) -> list[tuple[str, str]]:
     """(kind, path without extension) of each document of a project."""
     docs = [("charter", f"{project.id}/charter"), ("brief", f"{project.id}/briefs/{week}")]
@@ -296,12 +279,19 @@ class Manifest:
         return cls()
 
     def up_to_date(self, ws: Workspace, names: Iterable[str], inputs: str) -> bool:
-        """Whether each file exists and was made from these inputs."""
+        """Whether each file was made from these inputs and is still the file written then (a
+        file rewritten since, say by ``planforge render``, is stale)."""
         names = list(names)
-        return bool(names) and all(
-            self.files.get(n, {}).get("inputs") == inputs and (ws.output_dir / n).is_file()
-            for n in names
-        )
+        return bool(names) and all(self._unchanged(ws.output_dir / n, n, inputs) for n in names)
+
+    def _unchanged(self, path: Path, name: str, inputs: str) -> bool:
+        entry = self.files.get(name, {})
+        try:
+            stat = path.stat()
+        except OSError:
+            return False
+        return (entry.get("inputs") == inputs and entry.get("size") == stat.st_size
+                and entry.get("mtime_ns") == stat.st_mtime_ns)
 
 
 def _worker_init(formats: tuple[str, ...]) -> None:
@@ -465,10 +455,13 @@ def write_manifest(ws: Workspace, options: BuildOptions, results: list[Result],
         if result.status == "built":
             for name in result.files:
                 path = ws.output_dir / name
+                stat = path.stat()
                 files[name] = {
                     "source": result.name,
                     "inputs": result.inputs,
                     "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                    "size": stat.st_size,
+                    "mtime_ns": stat.st_mtime_ns,
                 }
         if not result.name.startswith("portfolio/"):
             record = result.record()

@@ -444,22 +444,6 @@ def build_command(obj: Context, projects: tuple[str, ...], formats: str, week: s
         sys.exit(1)
 
 
-def _write_file(path: Path, data: bytes) -> None:
-    """Write through a temporary file and a rename, so no reader ever sees half a PDF."""
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 @command(cli, "render")
 @click.argument("document", type=click.Choice(["charter", "brief", "retro", "portfolio"]))
 @click.argument("target", metavar="PROJECT|EMAIL")
@@ -515,7 +499,9 @@ def render_command(obj: Context, document: str, target: str, week: str | None, a
         sys.stdout.buffer.flush()
         return
     path = Path(output) if output is not None else default
-    _write_file(path, data)
+    from .workspace import write_atomic
+
+    write_atomic(path, data)
     click.echo(f"wrote {display_path(path)}", err=True)
 
 

@@ -41,7 +41,7 @@ from .errors import MailError, PlanforgeError, UsageError
 from .facts import ProjectFacts, compute_facts
 from .model import EmailSettings, Project, Settings, SmtpSettings
 from .validate import load_project
-from .workspace import Workspace
+from .workspace import Workspace, write_atomic
 
 PASSWORD_ENV = "PLANFORGE_SMTP_PASSWORD"
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
@@ -985,13 +985,6 @@ def _outbox_name(address: str) -> str:
     return re.sub(r"[^A-Za-z0-9@._+-]", "_", address) + ".eml"
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def _sender(ws: Workspace) -> tuple[Address, Address | None]:
     email = ws.settings.email
     if not email.sender:
@@ -1049,7 +1042,7 @@ def send_messages(
                 note("failed", msg, str(exc))
                 continue
             path = folder / msg.week / _outbox_name(msg.address)
-            _write_atomically(path, email.as_bytes())
+            write_atomic(path, email.as_bytes())
             note("written", msg, str(path))
         return report
 
