@@ -12,8 +12,7 @@ import pytest
 
 from planforge import workspace as workspace_module
 from planforge.build import BuildOptions, build_workspace, shard_of
-from planforge.workspace import write_atomic
-from planforge.workspace import find_workspace
+from planforge.workspace import find_workspace, write_atomic
 
 from .conftest import AS_OF, WEEK, RunCli
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -290,8 +289,8 @@ class Manifest:
             stat = path.stat()
         except OSError:
             return False
-        return (entry.get("inputs") == inputs and entry.get("size") == stat.st_size
-                and entry.get("mtime_ns") == stat.st_mtime_ns)
+        return bool(entry.get("inputs") == inputs and entry.get("size") == stat.st_size
+                    and entry.get("mtime_ns") == stat.st_mtime_ns)
 
 
 def _worker_init(formats: tuple[str, ...]) -> None:
