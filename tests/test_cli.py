@@ -109,3 +109,11 @@ def test_broken_workspace_config_is_a_message_not_a_traceback(tmp_path: Path,
     assert result.exit_code == 1
     assert "planforge.yaml:1:11: error: timezone: unknown time zone 'Mars/Olympus'" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", ["validate", "build"])
+def test_outside_a_workspace_is_an_error(command: str, tmp_path: Path, run_cli: RunCli) -> None:
+    result = run_cli(command, cwd=tmp_path)
+    assert result.exit_code == 1
+    assert "no projects/ folder in" in result.output
+    assert not (tmp_path / "output").exists()

@@ -100,6 +100,7 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 
 def _select(ws: Workspace, options: BuildOptions) -> list[str]:
+    ws.require_projects()
     every = ws.project_ids()
     if options.projects:
         for pid in options.projects:

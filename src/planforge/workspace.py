@@ -100,6 +100,17 @@ class Workspace:
             if entry.is_dir() and (entry / PROJECT_FILE).is_file()
         )
 
+    def require_projects(self) -> None:
+        """Refuse to check or build a folder that is no workspace, instead of succeeding with
+        nothing to do (a CI job run from the wrong folder must fail)."""
+        if not self.projects_dir.is_dir():
+            where = display_path(self.root)
+            raise WorkspaceError(
+                f"no {self.settings.projects_dir}/ folder in {where}: run planforge in a "
+                "workspace (a folder with planforge.yaml and projects/), name one with "
+                "--workspace, or start one with planforge new PROJECT_ID"
+            )
+
     def project_dir(self, project_id: str) -> Path:
         """The folder of a project; the id is checked so it cannot escape the workspace."""
         if not PROJECT_ID.fullmatch(project_id):

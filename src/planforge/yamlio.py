@@ -84,6 +84,26 @@ for _tag, _pattern, _first in (
     _Loader.add_implicit_resolver(_tag, re.compile(_pattern), _first)
 
 
+#: PyYAML's wording of the mistakes people make by hand, and what to do about each.
+_SYNTAX_HINTS = (
+    ("tab", "indent with spaces, not tabs"),
+    ("mapping values are not allowed", "a value that contains ': ' must be put in quotes"),
+    ("could not find expected ':'", "a key must be followed by ': ' (a colon and a space)"),
+    ("found undefined alias", "the alias (*name) refers to no anchor (&name) above it"),
+    ("while scanning a quoted scalar", "a quoted value is not closed"),
+    ("did not find expected key", "check the indentation of this line and the one above"),
+    ("did not find expected ',' or ']'", "a list written in [ ] is not closed"),
+    ("did not find expected ',' or '}'", "a mapping written in { } is not closed"),
+)
+
+
+def _syntax_message(what: str, line_text: str = "") -> str:
+    if "\t" in line_text[: len(line_text) - len(line_text.lstrip())]:
+        what = "this line is indented with a tab"  # libyaml's own words do not say so
+    hint = next((h for key, h in _SYNTAX_HINTS if key in what), None)
+    return f"YAML syntax: {what}" + (f" ({hint})" if hint else "")
+
+
 @dataclass(frozen=True)
 class Document:
     """A loaded YAML file: its data, its node tree (for line numbers) and where it came from."""
@@ -239,7 +259,9 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Finding]]:
         line = mark.line + 1 if mark else None
         col = mark.column + 1 if mark else None
         what = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
-        return None, [Finding(file, line, col, "", "error", f"YAML syntax: {what}")]
+        lines = text.splitlines()
+        line_text = lines[line - 1] if line and line <= len(lines) else ""
+        return None, [Finding(file, line, col, "", "error", _syntax_message(what, line_text))]
     except yaml.YAMLError as exc:
         position = getattr(exc, "position", None)
         line = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
