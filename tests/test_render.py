@@ -123,7 +123,7 @@ def test_watermelon_is_called_out_with_its_reasons(examples: Path) -> None:
 def test_brief_without_history_says_so_in_one_line(ws: Workspace) -> None:
     project, _ = load_project(ws, "acme-crm", AS_OF)
     md = render_document(ws, project, "brief", AS_OF, "md").decode()
-    assert "Changes since last week are not available" in md
+    assert "Changes since last week are not shown" in md
 
 
 class _Change:

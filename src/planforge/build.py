@@ -435,7 +435,9 @@ def _build_portfolios(
             recipients.setdefault(email, []).append(pid)
     portfolio_tasks: list[tuple[Callable[..., Result], tuple[Any, ...]]] = []
     for email, ids in sorted(recipients.items()):
-        if not set(selected).intersection(ids) or not _safe_email(email):
+        # A portfolio bundles several projects; with one, that project's brief is the brief
+        # (and the one planforge send mails).
+        if len(ids) < 2 or not set(selected).intersection(ids) or not _safe_email(email):
             continue
         key = hashlib.sha256("".join(inputs[i] for i in ids).encode()).hexdigest()
         portfolio_tasks.append((build_portfolio, (ws, email, ids, options, key, previous)))
@@ -499,7 +501,7 @@ def write_index(ws: Workspace, options: BuildOptions, manifest: Manifest) -> Non
         weeks = sorted({p.stem for p in briefs.glob("*.md")} - {options.week}) \
             if briefs.is_dir() else []
         if weeks:
-            docs.append("Earlier briefs: " + ", ".join(
+            docs.append("Briefs of other weeks: " + ", ".join(
                 f'<a href="{html.escape(pid)}/briefs/{html.escape(w)}.md">{html.escape(w)}</a>'
                 for w in weeks))
         health = record.get("health") if record else None

@@ -421,8 +421,10 @@ def build_command(obj: Context, projects: tuple[str, ...], formats: str, week: s
                                         show_pos=True, item_show_func=lambda n: n)
             bar.update(1, result.name)
         else:
-            files = f", {len(result.files)} files" if result.files else ""
-            click.echo(f"[{done}/{total}] {result.name}: {result.status}{files}", err=True)
+            state = "unchanged" if result.status == "skipped" else result.status
+            count = len(result.files)
+            files = f", {count} file{'s' * (count != 1)}" if count else ""
+            click.echo(f"[{done}/{total}] {result.name}: {state}{files}", err=True)
 
     report = build_workspace(ws, options, progress)
     if bar is not None:
