@@ -327,7 +327,7 @@ def test_last_weeks_update_is_dated_and_no_asks_is_said(tmp_path: Path) -> None:
                                   "email": "sam@example.com"}})
     (msg,) = plan_messages(workspace(tmp_path), WEEK, AS_OF, render=fake_render).messages
     assert "Summary (update of 2026-W46):\nPilot on track." in msg.text
-    assert "Nothing is asked of you this week." in msg.text
+    assert "Nothing is asked of sales this week." in msg.text
     assert "<strong>Summary (update of 2026-W46):</strong> Pilot on track." in msg.html
 
 

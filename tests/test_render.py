@@ -303,3 +303,22 @@ def test_cli_render_errors(examples: Path, run_cli: RunCli, args: list[str], cod
     result = run_cli(*args, cwd=examples)
     assert result.exit_code == code
     assert message in result.output
+
+
+def test_signoff_names_the_phase_owners_when_no_one_else_answers_for_the_plan(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "ws"
+    shutil.copytree(Path(__file__).parent / "data" / "base", root)
+    plan = root / "projects" / "demo" / "project.yaml"
+    text = plan.read_text("utf-8")
+    text = re.sub(r"responsibilities:\n.*\ncommunication:\n  coordinator: pm\n  channels: .*\n",
+                  "", text)
+    plan.write_text(text, "utf-8")
+    ws = find_workspace(root)
+    project, _ = load_project(ws, "demo", AS_OF)
+    assert project.communication is None and not project.responsibilities
+    charter = render_document(ws, project, "charter", AS_OF, "md").decode()
+    signoff = charter[charter.rindex("| --- |"):]
+    assert "Pat Miller" in signoff  # owner of the Discovery phase
+    assert "Alex Evans" in signoff and "Chris Client" in signoff

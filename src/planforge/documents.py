@@ -399,15 +399,20 @@ def _heat_rows(facts: ProjectFacts, risk_no: dict[str, str]) -> list[HeatRow]:
 
 
 def _signoff(project: Project) -> list[Person]:
-    """Who signs the charter: the customer and management sponsors, the coordinator and the
-    sales people who own the relationship."""
-    coordinator = project.communication.coordinator if project.communication else None
+    """Who signs the charter: the customer and management sponsors, the sales people who own
+    the relationship, and on the delivery side whoever answers for the plan: the coordinator
+    and the accountable of each RACI row or, in a plan with neither, the phase owners."""
+    delivery = {project.communication.coordinator} if project.communication else set()
+    delivery |= {row.accountable for row in project.responsibilities}
+    delivery.discard(None)
+    if not delivery:
+        delivery = {phase.owner for phase in project.phases if phase.owner}
     return [
         p
         for p in project.people.values()
         if p.team in ("customer", "management")
-        or p.id == coordinator
         or (p.team == "sales" and p.brief)
+        or p.id in delivery
     ]
 
 
