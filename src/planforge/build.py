@@ -9,9 +9,9 @@ import hashlib
 import html
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ class BuildOptions:
     changed_since: str | None = None
     shard: tuple[int, int] | None = None  # (index from 1, count)
     force: bool = False
+    read_history: bool = True  # False where the workspace has no git history (found once)
 
 
 @dataclass
@@ -175,6 +176,21 @@ def _failure(name: str, exc: Exception) -> Result:
     return Result(name, "failed", error=str(exc))
 
 
+#: Projects (and their changes since last week) loaded in this process during one build, by
+#: folder and inputs' hash: a portfolio brief reuses what its projects' own briefs loaded.
+_LOADED: dict[tuple[str, str], tuple[Project, list[Any] | None]] = {}
+
+
+def _load(ws: Workspace, project_id: str, options: BuildOptions,
+          inputs: str) -> tuple[Project, list[Any] | None]:
+    key = (str(ws.projects_dir / project_id), inputs)
+    if key not in _LOADED:
+        project, _warnings = load_project(ws, project_id, options.as_of)
+        changes = _since_last_week(ws, project, options.as_of) if options.read_history else None
+        _LOADED[key] = (project, changes)
+    return _LOADED[key]
+
+
 def _recipients(project: Project) -> list[str]:
     if project.status != "active":
         return []
@@ -195,7 +211,7 @@ def build_project(ws: Workspace, project_id: str, options: BuildOptions, inputs:
                       project_name=known.get("name", ""), customer=known.get("customer", ""),
                       active=bool(known.get("active")), recipients=known.get("recipients", []))
     try:
-        project, _warnings = load_project(ws, project_id, options.as_of)
+        project, changes = _load(ws, project_id, options, inputs)
     except InvalidFilesError as exc:
         return _failure(project_id, exc)
     from .documents import render_formats
@@ -207,7 +223,6 @@ def build_project(ws: Workspace, project_id: str, options: BuildOptions, inputs:
                     customer=project.customer, active=project.status == "active",
                     recipients=_recipients(project))
     try:
-        changes = _since_last_week(ws, project, options.as_of)
         for kind, stem in _outputs(project, options.week):
             rendered = render_formats(ws, project, kind, options.as_of, options.formats,
                                       changes if kind == "brief" else None)
@@ -230,7 +245,7 @@ def _since_last_week(ws: Workspace, project: Project, as_of: date) -> list[Any] 
         return None  # no readable history: the brief says so in one line
 
 
-def build_portfolio(ws: Workspace, email: str, project_ids: Sequence[str],
+def build_portfolio(ws: Workspace, email: str, project_inputs: dict[str, str],
                     options: BuildOptions, inputs: str, previous: Manifest) -> Result:
     """One sales person's portfolio brief over their active projects."""
     name = f"portfolio/{email}"
@@ -242,8 +257,9 @@ def build_portfolio(ws: Workspace, email: str, project_ids: Sequence[str],
     from .documents import render_portfolio_formats
 
     try:
-        projects = [load_project(ws, pid, options.as_of)[0] for pid in project_ids]
-        changes = {p.id: _since_last_week(ws, p, options.as_of) for p in projects}
+        loaded = {pid: _load(ws, pid, options, key) for pid, key in project_inputs.items()}
+        projects = [project for project, _ in loaded.values()]
+        changes = {pid: pid_changes for pid, (_, pid_changes) in loaded.items()}
         rendered = render_portfolio_formats(ws, email, projects, options.as_of, formats, changes)
         files = []
         for fmt, data in rendered.items():
@@ -377,7 +393,9 @@ def build_workspace(
         raise UsageError(f"--formats takes a list of {', '.join(FORMATS)}")
     selected = _select(ws, options)
     previous = Manifest.load(ws.output_dir)
-    shared = shared_inputs(ws, options, _history_key(ws, options.as_of))
+    history = _history_key(ws, options.as_of)
+    options = replace(options, read_history=bool(history))
+    shared = shared_inputs(ws, options, history)
     inputs = {pid: project_inputs(ws, pid, shared) for pid in ws.project_ids()}
     tasks: list[tuple[Callable[..., Result], tuple[Any, ...]]] = [
         (build_project, (ws, pid, options, inputs[pid], previous)) for pid in selected
@@ -388,6 +406,7 @@ def build_workspace(
         results += _build_portfolios(ws, options, selected, inputs, results, previous, pool,
                                      progress)
     finally:
+        _LOADED.clear()
         if pool is not None:
             pool.shutdown()
     manifest = write_manifest(ws, options, results, previous)
@@ -440,7 +459,8 @@ def _build_portfolios(
         if len(ids) < 2 or not set(selected).intersection(ids) or not _safe_email(email):
             continue
         key = hashlib.sha256("".join(inputs[i] for i in ids).encode()).hexdigest()
-        portfolio_tasks.append((build_portfolio, (ws, email, ids, options, key, previous)))
+        members = {pid: inputs[pid] for pid in ids}
+        portfolio_tasks.append((build_portfolio, (ws, email, members, options, key, previous)))
     return _run(pool, portfolio_tasks, progress)
 
 
