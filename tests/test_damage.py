@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from planforge.errors import InvalidFilesError
 from planforge.facts import compute_facts
+from planforge.schema import is_valid, validator
 from planforge.validate import load_project, validate_paths
 from planforge.workspace import find_workspace
 
@@ -125,3 +126,19 @@ def test_structural_damage(path: tuple[Any, ...], how: str, value: Any) -> None:
 def test_byte_damage(cut: int, garbage: bytes, keep_tail: bool) -> None:
     raw = PLAN_TEXT.encode("utf-8")
     _check(raw[:cut] + garbage + (raw[cut:] if keep_tail else b""))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    path=st.sampled_from(ALL_PATHS),
+    how=st.sampled_from(["delete", "rename", "replace", "nest"]),
+    value=values,
+)
+def test_fast_schema_check_never_accepts_what_jsonschema_refuses(
+    path: tuple[Any, ...], how: str, value: Any
+) -> None:
+    damaged = _damage(PLAN_DATA, path, how, value)
+    # The fast check may be stricter (jsonschema then finds nothing and nothing is reported);
+    # it must never let through what jsonschema would report.
+    if is_valid(damaged, "project"):
+        assert not list(validator("project").iter_errors(damaged))
