@@ -101,10 +101,10 @@ def test_an_interrupted_write_leaves_the_old_file(tmp_path: Path,
     target = tmp_path / "brief.pdf"
     target.write_bytes(b"old complete file")
 
-    def crash(fd: int) -> None:
-        raise KeyboardInterrupt  # the process is stopped after half the bytes were written
+    def crash(path: str, mode: int) -> None:
+        raise KeyboardInterrupt  # the process is stopped after the bytes were written
 
-    monkeypatch.setattr(workspace_module.os, "fsync", crash)
+    monkeypatch.setattr(workspace_module.os, "chmod", crash)
     with pytest.raises(KeyboardInterrupt):
         write_atomic(target, b"new file" * 1000)
     assert target.read_bytes() == b"old complete file"
