@@ -33,7 +33,7 @@ _LABELS = {
     "project-added": "Project added",
     "project-removed": "Project removed",
 }
-_HEALTH = {"green": "🟢 green", "amber": "🟡 amber", "red": "🔴 red"}
+_HEALTH = {"green": "🟢 green", "amber": "🟠 amber", "red": "🔴 red"}
 _MARKUP = re.compile(r"([\\`*_\[\]<>|~#!])")
 
 
