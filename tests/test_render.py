@@ -10,6 +10,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planforge.documents import render_document, render_formats, render_portfolio
 from planforge.errors import RenderError, TemplateError
@@ -338,3 +340,15 @@ def test_stylesheet_embedded(ws: Workspace) -> None:
     first_rule = next(line for line in css.splitlines() if line.strip().startswith("@page"))
     assert first_rule in html
     assert "&#34;" not in html[html.index("<style>"):html.index("</style>")]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab 1.#-+*_`|<>[]~\\\n\t中文()!{}")), max_size=12))
+def test_markdown_escaping_fast_path_changes_nothing_it_skips(text: str) -> None:
+    from planforge import render
+
+    if render._MD_PLAIN.fullmatch(text):
+        folded = render._WHITESPACE.sub(" ", text).strip()
+        slow = render._MD_ORDERED.sub(r"\1\\\2", render._MD_LINE_START.sub(
+            r"\\\1", render._MD_SPECIAL.sub(r"\\\1", folded)))
+        assert slow == text

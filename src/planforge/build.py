@@ -18,6 +18,7 @@ from typing import Any
 
 from . import __version__
 from .errors import InvalidFilesError, PlanforgeError, UsageError
+from .facts import ProjectFacts
 from .model import Project
 from .validate import load_project
 from .workspace import PROJECT_FILE, RETRO_FILE, UPDATES_DIR, Workspace, write_atomic
@@ -176,18 +177,27 @@ def _failure(name: str, exc: Exception) -> Result:
     return Result(name, "failed", error=str(exc))
 
 
-#: Projects (and their changes since last week) loaded in this process during one build, by
-#: folder and inputs' hash: a portfolio brief reuses what its projects' own briefs loaded.
-_LOADED: dict[tuple[str, str], tuple[Project, list[Any] | None]] = {}
+@dataclass(frozen=True)
+class _Loaded:
+    project: Project
+    facts: ProjectFacts
+    changes: list[Any] | None  # since last week; None where history cannot tell
 
 
-def _load(ws: Workspace, project_id: str, options: BuildOptions,
-          inputs: str) -> tuple[Project, list[Any] | None]:
+#: Projects loaded in this process during one build, by folder and inputs' hash, with their
+#: facts: each document and the portfolio briefs reuse them instead of loading again.
+_LOADED: dict[tuple[str, str], _Loaded] = {}
+
+
+def _load(ws: Workspace, project_id: str, options: BuildOptions, inputs: str) -> _Loaded:
     key = (str(ws.projects_dir / project_id), inputs)
     if key not in _LOADED:
+        from .facts import compute_facts
+
         project, _warnings = load_project(ws, project_id, options.as_of)
         changes = _since_last_week(ws, project, options.as_of) if options.read_history else None
-        _LOADED[key] = (project, changes)
+        _LOADED[key] = _Loaded(project, compute_facts(project, options.as_of, ws.settings),
+                               changes)
     return _LOADED[key]
 
 
@@ -211,13 +221,12 @@ def build_project(ws: Workspace, project_id: str, options: BuildOptions, inputs:
                       project_name=known.get("name", ""), customer=known.get("customer", ""),
                       active=bool(known.get("active")), recipients=known.get("recipients", []))
     try:
-        project, changes = _load(ws, project_id, options, inputs)
+        loaded = _load(ws, project_id, options, inputs)
     except InvalidFilesError as exc:
         return _failure(project_id, exc)
     from .documents import render_formats
-    from .facts import compute_health
 
-    health = compute_health(project, options.as_of, ws.settings.health)
+    project, health = loaded.project, loaded.facts.health
     result = Result(project_id, "built", inputs=inputs, health=health.level,
                     reported=health.reported, project_name=project.name,
                     customer=project.customer, active=project.status == "active",
@@ -225,7 +234,7 @@ def build_project(ws: Workspace, project_id: str, options: BuildOptions, inputs:
     try:
         for kind, stem in _outputs(project, options.week):
             rendered = render_formats(ws, project, kind, options.as_of, options.formats,
-                                      changes if kind == "brief" else None)
+                                      loaded.changes if kind == "brief" else None, loaded.facts)
             for fmt, data in rendered.items():
                 write_atomic(ws.output_dir / f"{stem}.{fmt}", data)
                 result.files.append(f"{stem}.{fmt}")
@@ -258,9 +267,11 @@ def build_portfolio(ws: Workspace, email: str, project_inputs: dict[str, str],
 
     try:
         loaded = {pid: _load(ws, pid, options, key) for pid, key in project_inputs.items()}
-        projects = [project for project, _ in loaded.values()]
-        changes = {pid: pid_changes for pid, (_, pid_changes) in loaded.items()}
-        rendered = render_portfolio_formats(ws, email, projects, options.as_of, formats, changes)
+        rendered = render_portfolio_formats(
+            ws, email, [one.project for one in loaded.values()], options.as_of, formats,
+            {pid: one.changes for pid, one in loaded.items()},
+            {pid: one.facts for pid, one in loaded.items()},
+        )
         files = []
         for fmt, data in rendered.items():
             write_atomic(ws.output_dir / f"{stem}.{fmt}", data)

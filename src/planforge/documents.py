@@ -593,13 +593,16 @@ def render_formats(
     as_of: date,
     fmts: Sequence[str],
     changes: Sequence[ChangeLike] | None = None,
+    facts: ProjectFacts | None = None,
 ) -> dict[str, bytes]:
     """One document in several formats at once: the facts are computed and the HTML is rendered
-    once for both ``html`` and ``pdf``."""
+    once for both ``html`` and ``pdf``. A caller rendering several documents of a project may
+    pass the facts it computed for ``as_of``."""
     _check(kind, fmts)
     if kind == "retro" and project.retrospective is None:
         raise RenderError(f"project '{project.id}' has no retrospective.yaml")
-    facts = compute_facts(project, as_of, ws.settings)
+    if facts is None or facts.as_of != as_of or facts.project is not project:
+        facts = compute_facts(project, as_of, ws.settings)
     locale = project_locale(ws, project)
     tr = _translator(ws, locale)
     env = environment(ws.templates_dir, locale)
@@ -655,9 +658,10 @@ def render_portfolio_formats(
     as_of: date,
     fmts: Sequence[str],
     changes: Mapping[str, Sequence[ChangeLike] | None] | None = None,
+    known_facts: Mapping[str, ProjectFacts] | None = None,
 ) -> dict[str, bytes]:
     """The portfolio brief of one sales person in several formats; ``changes`` maps a project id
-    to its changes since last week."""
+    to its changes since last week, ``known_facts`` to facts already computed for ``as_of``."""
     _check(None, fmts)
     shown = sorted((p for p in projects if p.status not in ("done", "cancelled")),
                    key=lambda p: (p.name.lower(), p.id))
@@ -672,7 +676,9 @@ def render_portfolio_formats(
     want = [fmt for fmt in ("md", "html") if fmt in fmts or (fmt == "html" and "pdf" in fmts)]
     first_facts: ProjectFacts | None = None
     for project in shown:
-        facts = compute_facts(project, as_of, ws.settings)
+        given = (known_facts or {}).get(project.id)
+        facts = (given if given is not None and given.as_of == as_of and given.project is project
+                 else compute_facts(project, as_of, ws.settings))
         first_facts = first_facts or facts
         update = facts.update or facts.latest_update
         nxt = _customer_next(facts)

@@ -27,6 +27,9 @@ BUILTIN_PREFIX = "builtin"
 # Characters that GitHub/GitLab Markdown would read as markup inside text or a table cell.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 # At the start of a paragraph or list item these would open a heading or a list.
+# Text that needs no escaping: no markup character, no line break or doubled space, and not
+# starting with what Markdown reads as a heading, a list item or a number followed by '.'.
+_MD_PLAIN = re.compile(r"(?![#+\-\d ])(?:[^\\`*_{}\[\]<>()#+!|\s~-]| (?! ))*(?<! )")
 _MD_LINE_START = re.compile(r"^(#{1,6}|[-+])(?=\s|$)")
 _MD_ORDERED = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
 _WHITESPACE = re.compile(r"\s+")
@@ -39,7 +42,7 @@ _SPACE_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])[ \t\n]+(?=[{_CJK}])")
 def _finalize(value: Any) -> Any:
     """Every value a template prints: drop the spaces YAML's folded scalars (``>-``) put between
     two Chinese characters where a line was broken; Chinese is written without them."""
-    if isinstance(value, str) and not isinstance(value, Markup):
+    if isinstance(value, str) and not isinstance(value, Markup) and not value.isascii():
         return _SPACE_BETWEEN_CJK.sub("", value)
     return value
 
@@ -47,7 +50,10 @@ def _finalize(value: Any) -> Any:
 def escape_markdown(text: object) -> str:
     """Text safe to put in Markdown prose or a table cell: markup characters backslashed,
     newlines and runs of spaces folded to one space."""
-    folded = _WHITESPACE.sub(" ", str(text)).strip()
+    text = str(text)
+    if _MD_PLAIN.fullmatch(text):  # most cells: words, numbers and single spaces
+        return text
+    folded = _WHITESPACE.sub(" ", text).strip()
     escaped = _MD_SPECIAL.sub(r"\\\1", folded)
     escaped = _MD_LINE_START.sub(r"\\\1", escaped)
     return _MD_ORDERED.sub(r"\1\\\2", escaped)

@@ -70,6 +70,7 @@ class ProjectFiles:
     findings: list[Finding] = field(default_factory=list)
     read: int = 0  # files read
     weeks: set[str] = field(default_factory=set)  # weeks with an update file, valid or not
+    model: Project | None = None  # built once, for the health check and the caller alike
 
 
 def _load(path: Path, kind: str, files: ProjectFiles) -> Document | None:
@@ -363,12 +364,14 @@ def _cycles(graph: dict[str, list[str]]) -> Iterator[list[str]]:
 
 def _build(files: ProjectFiles) -> Project:
     assert files.project is not None
-    return build_project(
-        files.project_id,
-        files.project.data,
-        [u.data for u in files.updates],
-        files.retrospective.data if files.retrospective else None,
-    )
+    if files.model is None:
+        files.model = build_project(
+            files.project_id,
+            files.project.data,
+            [u.data for u in files.updates],
+            files.retrospective.data if files.retrospective else None,
+        )
+    return files.model
 
 
 def _reason_text(code: str, subject: str | None, days: int | None) -> str:
