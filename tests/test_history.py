@@ -226,12 +226,6 @@ def test_outside_a_repository(tmp_path: Path, home: Path) -> None:
         changed_projects(ws, "main")
 
 
-def test_head_commit(repo: Repo, tmp_path: Path) -> None:
-    assert history.head_commit(ws_of(repo)) == repo.git("rev-parse", "HEAD")
-    (tmp_path / "plain").mkdir()
-    assert history.head_commit(find_workspace(tmp_path / "plain")) is None
-
-
 def test_git_not_installed(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(repo.path / "nowhere"))
     with pytest.raises(GitError, match="git is not installed"):

@@ -193,9 +193,11 @@ def _load(ws: Workspace, project_id: str, options: BuildOptions, inputs: str) ->
     key = (str(ws.projects_dir / project_id), inputs)
     if key not in _LOADED:
         from .facts import compute_facts
+        from .history import changes_since_last_week
 
         project, _warnings = load_project(ws, project_id, options.as_of)
-        changes = _since_last_week(ws, project, options.as_of) if options.read_history else None
+        changes = (changes_since_last_week(ws, project, options.as_of)
+                   if options.read_history else None)
         _LOADED[key] = _Loaded(project, compute_facts(project, options.as_of, ws.settings),
                                changes)
     return _LOADED[key]
@@ -207,19 +209,24 @@ def _recipients(project: Project) -> list[str]:
     return sorted({p.email.lower() for p in project.people.values() if p.brief and p.email})
 
 
-def build_project(ws: Workspace, project_id: str, options: BuildOptions, inputs: str,
-                  previous: Manifest) -> Result:
-    """Every document of one project, unless its inputs are those of the files already there."""
-    started = time.perf_counter()
+def unchanged_project(ws: Workspace, project_id: str, options: BuildOptions, inputs: str,
+                      previous: Manifest) -> Result | None:
+    """The result of a project whose documents were made from these inputs and are still
+    there, from what the manifest recorded; None if it must be built."""
     known = previous.projects.get(project_id, {})
     stems = known.get("stems") if known.get("inputs") == inputs else None
-    if not options.force and stems and previous.up_to_date(ws, [
-        f"{stem}.{fmt}" for stem in stems for fmt in options.formats], inputs):
-        return Result(project_id, "skipped", inputs=inputs,
-                      files=[f"{stem}.{fmt}" for stem in stems for fmt in options.formats],
-                      health=known.get("health"), reported=known.get("reported"),
-                      project_name=known.get("name", ""), customer=known.get("customer", ""),
-                      active=bool(known.get("active")), recipients=known.get("recipients", []))
+    files = [f"{stem}.{fmt}" for stem in stems or () for fmt in options.formats]
+    if options.force or not stems or not previous.up_to_date(ws, files, inputs):
+        return None
+    return Result(project_id, "skipped", inputs=inputs, files=files,
+                  health=known.get("health"), reported=known.get("reported"),
+                  project_name=known.get("name", ""), customer=known.get("customer", ""),
+                  active=bool(known.get("active")), recipients=known.get("recipients", []))
+
+
+def build_project(ws: Workspace, project_id: str, options: BuildOptions, inputs: str) -> Result:
+    """Every document of one project."""
+    started = time.perf_counter()
     try:
         loaded = _load(ws, project_id, options, inputs)
     except InvalidFilesError as exc:
@@ -244,25 +251,25 @@ def build_project(ws: Workspace, project_id: str, options: BuildOptions, inputs:
     return result
 
 
-def _since_last_week(ws: Workspace, project: Project, as_of: date) -> list[Any] | None:
-    from .history import changes_since_last_week
+def _portfolio_files(email: str, options: BuildOptions) -> list[str]:
+    return [f"portfolio/{email}/{options.week}.{fmt}" for fmt in PORTFOLIO_FORMATS
+            if fmt in options.formats]
 
-    try:
-        changes = changes_since_last_week(ws, project, as_of)
-        return None if changes is None else list(changes)  # [] means "nothing changed"
-    except PlanforgeError:
-        return None  # no readable history: the brief says so in one line
+
+def unchanged_portfolio(ws: Workspace, email: str, options: BuildOptions, inputs: str,
+                        previous: Manifest) -> Result | None:
+    """The result of a portfolio brief still made from these inputs; None if it must be built."""
+    files = _portfolio_files(email, options)
+    if options.force or not previous.up_to_date(ws, files, inputs):
+        return None
+    return Result(f"portfolio/{email}", "skipped", files=files, inputs=inputs)
 
 
 def build_portfolio(ws: Workspace, email: str, project_inputs: dict[str, str],
-                    options: BuildOptions, inputs: str, previous: Manifest) -> Result:
+                    options: BuildOptions, inputs: str) -> Result:
     """One sales person's portfolio brief over their active projects."""
     name = f"portfolio/{email}"
-    stem = f"portfolio/{email}/{options.week}"
     formats = [f for f in PORTFOLIO_FORMATS if f in options.formats]
-    wanted = [f"{stem}.{fmt}" for fmt in formats]
-    if not options.force and previous.up_to_date(ws, wanted, inputs):
-        return Result(name, "skipped", files=wanted, inputs=inputs)
     from .documents import render_portfolio_formats
 
     try:
@@ -274,8 +281,9 @@ def build_portfolio(ws: Workspace, email: str, project_inputs: dict[str, str],
         )
         files = []
         for fmt, data in rendered.items():
-            write_atomic(ws.output_dir / f"{stem}.{fmt}", data)
-            files.append(f"{stem}.{fmt}")
+            name_of_file = f"portfolio/{email}/{options.week}.{fmt}"
+            write_atomic(ws.output_dir / name_of_file, data)
+            files.append(name_of_file)
     except PlanforgeError as exc:
         return _failure(name, exc)
     return Result(name, "built", files=files, inputs=inputs)
@@ -329,30 +337,48 @@ def _worker_init(formats: tuple[str, ...]) -> None:
         importlib.import_module("weasyprint")
 
 
-def _pool(options: BuildOptions) -> ProcessPoolExecutor | None:
-    """One pool for the whole build (projects, then portfolios), so each worker pays the PDF
-    stack's import once. forkserver: workers start from a clean process (no threads or locks of
-    the parent)."""
-    if options.jobs <= 1:
-        return None
-    import multiprocessing
+class _Pool:
+    """The worker processes of one build (projects, then portfolios), started only when two or
+    more things are to be rendered with --jobs above 1: each worker pays the PDF stack's import
+    once, and a rebuild of one project pays no pool at all. forkserver: workers start from a
+    clean process (no threads or locks of the parent)."""
 
-    return ProcessPoolExecutor(options.jobs, mp_context=multiprocessing.get_context("forkserver"),
-                               initializer=_worker_init, initargs=(options.formats,))
+    def __init__(self, options: BuildOptions) -> None:
+        self.options = options
+        self.executor: ProcessPoolExecutor | None = None
+
+    def get(self, tasks: int) -> ProcessPoolExecutor | None:
+        if self.executor is None and self.options.jobs > 1 and tasks > 1:
+            import multiprocessing
+
+            self.executor = ProcessPoolExecutor(
+                self.options.jobs, mp_context=multiprocessing.get_context("forkserver"),
+                initializer=_worker_init, initargs=(self.options.formats,))
+        return self.executor
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown()
 
 
-def _run(pool: ProcessPoolExecutor | None,
-         tasks: list[tuple[Callable[..., Result], tuple[Any, ...]]],
+Task = tuple[Callable[..., Result], tuple[Any, ...]]
+
+
+def _run(pool: _Pool, ready: list[Result], tasks: list[Task],
          progress: Callable[[Result, int, int], None] | None) -> list[Result]:
+    """``ready`` (decided without work) then the results of ``tasks``, in or out of process."""
     results: list[Result] = []
-    total = len(tasks)
+    total = len(ready) + len(tasks)
 
     def done(result: Result) -> None:
         results.append(result)
         if progress:
             progress(result, len(results), total)
 
-    if pool is None or total <= 1:
+    for result in ready:
+        done(result)
+    executor = pool.get(len(tasks))
+    if executor is None:
         for func, args in tasks:
             try:
                 done(func(*args))
@@ -360,7 +386,7 @@ def _run(pool: ProcessPoolExecutor | None,
                 done(_failure(str(args[1]), exc))
         return results
     futures: dict[Future[Result], str] = {
-        pool.submit(func, *args): str(args[1]) for func, args in tasks
+        executor.submit(func, *args): str(args[1]) for func, args in tasks
     }
     pending = set(futures)
     while pending:
@@ -408,18 +434,22 @@ def build_workspace(
     options = replace(options, read_history=bool(history))
     shared = shared_inputs(ws, options, history)
     inputs = {pid: project_inputs(ws, pid, shared) for pid in ws.project_ids()}
-    tasks: list[tuple[Callable[..., Result], tuple[Any, ...]]] = [
-        (build_project, (ws, pid, options, inputs[pid], previous)) for pid in selected
-    ]
-    pool = _pool(options)
+    ready: list[Result] = []
+    tasks: list[Task] = []
+    for pid in selected:
+        unchanged = unchanged_project(ws, pid, options, inputs[pid], previous)
+        if unchanged is not None:
+            ready.append(unchanged)
+        else:
+            tasks.append((build_project, (ws, pid, options, inputs[pid])))
+    pool = _Pool(options)
     try:
-        results = _run(pool, tasks, progress)
+        results = _run(pool, ready, tasks, progress)
         results += _build_portfolios(ws, options, selected, inputs, results, previous, pool,
                                      progress)
     finally:
         _LOADED.clear()
-        if pool is not None:
-            pool.shutdown()
+        pool.close()
     manifest = write_manifest(ws, options, results, previous)
     write_index(ws, options, manifest)
     return BuildReport(results, time.perf_counter() - started, ws.output_dir)
@@ -432,7 +462,7 @@ def _build_portfolios(
     inputs: dict[str, str],
     results: list[Result],
     previous: Manifest,
-    pool: ProcessPoolExecutor | None,
+    pool: _Pool,
     progress: Callable[[Result, int, int], None] | None,
 ) -> list[Result]:
     """The portfolio briefs touched by the selected projects."""
@@ -463,16 +493,21 @@ def _build_portfolios(
     for pid, result in sorted(known.items()):
         for email in result.recipients if result.active else ():
             recipients.setdefault(email, []).append(pid)
-    portfolio_tasks: list[tuple[Callable[..., Result], tuple[Any, ...]]] = []
+    ready: list[Result] = []
+    portfolio_tasks: list[Task] = []
     for email, ids in sorted(recipients.items()):
         # A portfolio bundles several projects; with one, that project's brief is the brief
         # (and the one planforge send mails).
         if len(ids) < 2 or not set(selected).intersection(ids) or not _safe_email(email):
             continue
         key = hashlib.sha256("".join(inputs[i] for i in ids).encode()).hexdigest()
+        unchanged = unchanged_portfolio(ws, email, options, key, previous)
+        if unchanged is not None:
+            ready.append(unchanged)
+            continue
         members = {pid: inputs[pid] for pid in ids}
-        portfolio_tasks.append((build_portfolio, (ws, email, members, options, key, previous)))
-    return _run(pool, portfolio_tasks, progress)
+        portfolio_tasks.append((build_portfolio, (ws, email, members, options, key)))
+    return _run(pool, ready, portfolio_tasks, progress)
 
 
 def write_manifest(ws: Workspace, options: BuildOptions, results: list[Result],

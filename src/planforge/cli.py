@@ -488,7 +488,9 @@ def render_command(obj: Context, document: str, target: str, week: str | None, a
         from .validate import load_project
 
         project, _warnings = load_project(ws, target, day)
-        changes = _changes(ws, project, day) if document == "brief" else None
+        from .history import changes_since_last_week
+
+        changes = changes_since_last_week(ws, project, day) if document == "brief" else None
         data = render_document(ws, project, document, day, fmt, changes)
         stem = {"charter": "charter", "brief": f"briefs/{week_name}",
                 "retro": "retrospective"}[document]
@@ -507,20 +509,11 @@ def render_command(obj: Context, document: str, target: str, week: str | None, a
     click.echo(f"wrote {display_path(path)}", err=True)
 
 
-def _changes(ws: Workspace, project: Any, day: date) -> Any:
-    """Changes since last week, or None (the brief then says the history is not available)."""
-    from .history import changes_since_last_week
-
-    try:
-        return changes_since_last_week(ws, project, day)
-    except PlanforgeError:
-        return None
-
-
 def _render_portfolio(ws: Workspace, email: str, day: date, week: str, fmt: str,
                       render: Callable[..., bytes]) -> tuple[bytes, Path]:
     """The portfolio brief of the active projects naming this address, and its default path."""
     from .errors import InvalidFilesError, UsageError
+    from .history import changes_since_last_week
     from .validate import load_project
 
     address = email.strip().lower()
@@ -538,7 +531,7 @@ def _render_portfolio(ws: Workspace, email: str, day: date, week: str, fmt: str,
         people = project.people.values()
         if project.status == "active" and any((p.email or "").lower() == address for p in people):
             projects.append(project)
-            changes[project.id] = _changes(ws, project, day)
+            changes[project.id] = changes_since_last_week(ws, project, day)
     if not projects:
         raise UsageError(f"no active project names {email}")
     return (render(ws, address, projects, day, fmt, changes),

@@ -119,12 +119,6 @@ def _optional_repository(ws: Workspace) -> Repository | None:
         return None
 
 
-def head_commit(ws: Workspace) -> str | None:
-    """The commit checked out, or None outside git or before the first commit."""
-    repo = _optional_repository(ws)
-    return _verify(repo, "HEAD") if repo is not None else None
-
-
 def is_shallow(repo: Repository) -> bool:
     """Whether the clone lacks older history."""
     return _output(repo, "rev-parse", "--is-shallow-repository").strip() == b"true"
@@ -368,9 +362,17 @@ def _week_start(day: date, ws: Workspace) -> datetime:
 def changes_since_last_week(ws: Workspace, project: Project, as_of: date) -> list[Change] | None:
     """What changed in the project's plan between the end of the previous ISO week and ``as_of``
     (the working tree, given as ``project``, when ``as_of`` is in the current week; else the
-    last commit of that week). None when there is no git history to tell: not a repository, or
-    no commit that old, or the plan then was invalid. Weekly updates are left out: the brief
-    shows the update itself."""
+    last commit of that week). None when there is no git history to tell: not a repository, no
+    commit that old (a shallow clone, say), git failing, or the plan then invalid: the brief
+    then says so in one line rather than failing. Weekly updates are left out: the brief shows
+    the update itself."""
+    try:
+        return _changes_since_last_week(ws, project, as_of)
+    except GitError:
+        return None
+
+
+def _changes_since_last_week(ws: Workspace, project: Project, as_of: date) -> list[Change] | None:
     repo = _optional_repository(ws)
     if repo is None:
         return None
