@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import email
 import email.policy
-import importlib.util
 import socket
 from collections.abc import Callable, Sequence
 from email.message import EmailMessage
@@ -727,8 +726,6 @@ def test_cli_help_has_examples(run_cli: RunCli) -> None:
 
 
 @pytest.mark.pdf
-@pytest.mark.skipif(importlib.util.find_spec("planforge.documents") is None,
-                    reason="planforge.documents (the PDF renderer) is not written yet")
 def test_end_to_end_with_the_real_pdf(example_ws: Workspace) -> None:
     with smtp_server() as server:
         ws = dataclasses.replace(example_ws, settings=workspace(example_ws.root, server).settings)
@@ -743,3 +740,47 @@ def test_end_to_end_with_the_real_pdf(example_ws: Workspace) -> None:
     assert "Globex" not in texts["priya.nair@example.com"]
     portfolio = texts["jonas.weber@example.com"]
     assert "Acme CRM rollout" in portfolio and "Globex trade portal refresh" in portfolio
+
+
+@pytest.mark.pdf
+def test_send_attaches_what_build_made_and_renders_only_what_changed(
+    examples: Path, run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import planforge.documents as documents
+
+    assert run_cli("build", "--week", WEEK, "--formats", "pdf", cwd=examples).exit_code == 0
+    rendered: list[str] = []
+    real_document, real_portfolio = documents.render_document, documents.render_portfolio
+
+    def count_document(ws: Workspace, project: Any, *args: Any) -> bytes:
+        rendered.append(project.id)
+        return real_document(ws, project, *args)
+
+    def count_portfolio(ws: Workspace, address: str, *args: Any) -> bytes:
+        rendered.append(address)
+        return real_portfolio(ws, address, *args)
+
+    monkeypatch.setattr(documents, "render_document", count_document)
+    monkeypatch.setattr(documents, "render_portfolio", count_portfolio)
+
+    def send() -> dict[str, bytes]:
+        outbox = tmp_path / f"box{len(rendered)}"
+        result = run_cli("send", "--week", WEEK, "--dry-run", "--outbox", str(outbox),
+                         cwd=examples)
+        assert result.exit_code == 0, result.output
+        return {eml.stem: attachment(email.message_from_bytes(
+            eml.read_bytes(), policy=email.policy.default)).get_content()
+            for eml in (outbox / WEEK).iterdir()}
+
+    sent = send()
+    assert rendered == []
+    out = examples / "output"
+    assert sent["jonas.weber@example.com"] == (
+        out / "portfolio" / "jonas.weber@example.com" / f"{WEEK}.pdf").read_bytes()
+    assert sent["zhao.min@example.cn"] == (
+        out / "xinghe-market-push" / "briefs" / f"{WEEK}.pdf").read_bytes()
+
+    update = examples / "projects" / "globex-portal" / "updates" / f"{WEEK}.yaml"
+    update.write_text(update.read_text("utf-8") + "\n# reviewed\n", "utf-8")
+    send()
+    assert rendered == ["jonas.weber@example.com"]  # stale: rendered again; Zhao's is current

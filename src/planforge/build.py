@@ -138,13 +138,13 @@ def _project_files(folder: Path) -> Iterator[Path]:
         yield from sorted(p for p in (folder / UPDATES_DIR).iterdir() if p.is_file())
 
 
-def shared_inputs(ws: Workspace, options: BuildOptions, history: str) -> str:
+def shared_inputs(ws: Workspace, as_of: date, history: str) -> str:
     """What every document depends on besides its project: planforge, templates, settings,
     the as-of date and the git revision "since last week" compares with."""
     from .i18n import builtin_templates
 
     digest = hashlib.sha256()
-    digest.update(f"{__version__}\0{options.as_of}\0{history}\0".encode())
+    digest.update(f"{__version__}\0{as_of}\0{history}\0".encode())
     _digest_tree(digest, Path(str(builtin_templates())))
     _digest_tree(digest, ws.templates_dir)
     if ws.config_path is not None:
@@ -154,6 +154,11 @@ def shared_inputs(ws: Workspace, options: BuildOptions, history: str) -> str:
         if logo.is_file():
             digest.update(logo.read_bytes())
     return digest.hexdigest()
+
+
+def portfolio_inputs(project_hashes: Iterable[str]) -> str:
+    """A portfolio brief's inputs: those of its projects, in the order of their ids."""
+    return hashlib.sha256("".join(project_hashes).encode()).hexdigest()
 
 
 def project_inputs(ws: Workspace, project_id: str, shared: str) -> str:
@@ -337,6 +342,43 @@ def _worker_init(formats: tuple[str, ...]) -> None:
         importlib.import_module("weasyprint")
 
 
+class BuiltOutputs:
+    """The PDF briefs in the output folder that a build made from the current inputs, so that
+    ``planforge send`` after ``planforge build`` attaches them instead of rendering them again.
+    The manifest says what each file was made from; a file changed since is not used."""
+
+    def __init__(self, ws: Workspace, as_of: date) -> None:
+        from .facts import iso_week
+
+        self.ws = ws
+        self.week = iso_week(as_of)
+        self.manifest = Manifest.load(ws.output_dir)
+        self.shared = shared_inputs(ws, as_of, _history_key(ws, as_of))
+        self._inputs: dict[str, str] = {}
+
+    def _project(self, project_id: str) -> str:
+        if project_id not in self._inputs:
+            self._inputs[project_id] = project_inputs(self.ws, project_id, self.shared)
+        return self._inputs[project_id]
+
+    def _read(self, name: str, inputs: str) -> bytes | None:
+        if not self.manifest.up_to_date(self.ws, [name], inputs):
+            return None
+        try:
+            return (self.ws.output_dir / name).read_bytes()
+        except OSError:
+            return None
+
+    def brief(self, project_id: str) -> bytes | None:
+        """The project's brief of the week as built, if current."""
+        return self._read(f"{project_id}/briefs/{self.week}.pdf", self._project(project_id))
+
+    def portfolio(self, email: str, project_ids: Iterable[str]) -> bytes | None:
+        """The portfolio brief of the week as built for these projects, if current."""
+        key = portfolio_inputs(self._project(pid) for pid in sorted(project_ids))
+        return self._read(f"portfolio/{email.lower()}/{self.week}.pdf", key)
+
+
 class _Pool:
     """The worker processes of one build (projects, then portfolios), started only when two or
     more things are to be rendered with --jobs above 1: each worker pays the PDF stack's import
@@ -432,7 +474,7 @@ def build_workspace(
     previous = Manifest.load(ws.output_dir)
     history = _history_key(ws, options.as_of)
     options = replace(options, read_history=bool(history))
-    shared = shared_inputs(ws, options, history)
+    shared = shared_inputs(ws, options.as_of, history)
     inputs = {pid: project_inputs(ws, pid, shared) for pid in ws.project_ids()}
     ready: list[Result] = []
     tasks: list[Task] = []
@@ -500,7 +542,7 @@ def _build_portfolios(
         # (and the one planforge send mails).
         if len(ids) < 2 or not set(selected).intersection(ids) or not _safe_email(email):
             continue
-        key = hashlib.sha256("".join(inputs[i] for i in ids).encode()).hexdigest()
+        key = portfolio_inputs(inputs[i] for i in ids)
         unchanged = unchanged_portfolio(ws, email, options, key, previous)
         if unchanged is not None:
             ready.append(unchanged)

@@ -406,7 +406,16 @@ def subject_for(template: str, project: Project, week: str) -> str:
 
 
 def _default_render(ws: Workspace, as_of: date) -> RenderPdf:
+    from .build import BuiltOutputs
+
+    built = BuiltOutputs(ws, as_of)
+
     def render(address: str, projects: Sequence[Project]) -> bytes:
+        # What `planforge build` already made from the same inputs is attached as it is.
+        current = (built.brief(projects[0].id) if len(projects) == 1
+                   else built.portfolio(address, [p.id for p in projects]))
+        if current is not None:
+            return current
         # Imported here: planning and the SMTP code must not need the PDF stack.
         from .documents import render_document, render_portfolio
         from .history import changes_since_last_week
