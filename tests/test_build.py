@@ -6,12 +6,15 @@ import json
 import os
 import re
 import shutil
+import subprocess
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from planforge import workspace as workspace_module
 from planforge.build import BuildOptions, build_workspace, shard_of
+from planforge.facts import iso_week
 from planforge.workspace import find_workspace, write_atomic
 
 from .conftest import AS_OF, WEEK, RunCli
@@ -197,3 +200,37 @@ def test_bad_options_are_usage_errors(examples: Path, run_cli: RunCli) -> None:
     assert run_cli("build", "--week", "2025-W53", cwd=examples).exit_code == 2
     unknown = run_cli("build", "nope", cwd=examples)
     assert unknown.exit_code == 1 and "no project 'nope'" in unknown.output
+
+
+def _git(root: Path, *args: str, when: str | None = None) -> None:
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(root.parent),
+           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    if when:
+        env |= {"GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
+    subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+
+
+def test_an_unrelated_commit_rebuilds_nothing(examples: Path) -> None:
+    ws = find_workspace(examples)
+    today = ws.today()
+    _git(examples, "init", "-q", "-b", "main")
+    _git(examples, "add", ".")
+    two_weeks_ago = f"{today - timedelta(days=14)}T12:00:00+00:00"
+    _git(examples, "commit", "-q", "-m", "plans", when=two_weeks_ago)
+    options = BuildOptions(as_of=today, week=iso_week(today), formats=MD)
+    first = build_workspace(ws, options)
+    assert first.failed == [] and first.count("built") == 4
+    (examples / "NOTES.txt").write_text("meeting notes\n", "utf-8")
+    _git(examples, "add", "NOTES.txt")
+    _git(examples, "commit", "-q", "-m", "notes")
+    again = build_workspace(ws, options)
+    assert {r.status for r in again.results} == {"skipped"}
+
+
+def test_briefs_of_a_past_week_build(examples: Path) -> None:
+    # Work recorded as done after that week is history, not an error.
+    report = build_workspace(find_workspace(examples),
+                             BuildOptions(as_of=date(2026, 10, 2), week="2026-W40", formats=MD))
+    assert report.failed == []
+    assert (examples / "output" / "acme-crm" / "briefs" / "2026-W40.md").is_file()

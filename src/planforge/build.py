@@ -353,7 +353,9 @@ class BuiltOutputs:
         self.ws = ws
         self.week = iso_week(as_of)
         self.manifest = Manifest.load(ws.output_dir)
-        self.shared = shared_inputs(ws, as_of, _history_key(ws, as_of))
+        from .history import history_key
+
+        self.shared = shared_inputs(ws, as_of, history_key(ws, as_of))
         self._inputs: dict[str, str] = {}
 
     def _project(self, project_id: str) -> str:
@@ -441,24 +443,6 @@ def _run(pool: _Pool, ready: list[Result], tasks: list[Task],
     return results
 
 
-def _history_key(ws: Workspace, as_of: date) -> str:
-    """The commits "since last week" reads (the end of the previous week and of the as-of
-    week), so that history changes invalidate the briefs, but an unrelated new commit does
-    not rebuild every project."""
-    from datetime import datetime, timedelta
-    from datetime import time as clock
-
-    from .history import commit_before, repository
-
-    try:
-        repo = repository(ws)
-    except PlanforgeError:
-        return ""
-    monday = datetime.combine(as_of - timedelta(days=as_of.weekday()), clock(), ws.timezone())
-    ends = (commit_before(repo, monday), commit_before(repo, monday + timedelta(days=7)))
-    return " ".join(commit or "-" for commit in ends)
-
-
 def build_workspace(
     ws: Workspace,
     options: BuildOptions,
@@ -472,7 +456,9 @@ def build_workspace(
         raise UsageError(f"--formats takes a list of {', '.join(FORMATS)}")
     selected = _select(ws, options)
     previous = Manifest.load(ws.output_dir)
-    history = _history_key(ws, options.as_of)
+    from .history import history_key
+
+    history = history_key(ws, options.as_of)
     options = replace(options, read_history=bool(history))
     shared = shared_inputs(ws, options.as_of, history)
     inputs = {pid: project_inputs(ws, pid, shared) for pid in ws.project_ids()}

@@ -372,7 +372,9 @@ def changes_since_last_week(ws: Workspace, project: Project, as_of: date) -> lis
         return None
 
 
-def _changes_since_last_week(ws: Workspace, project: Project, as_of: date) -> list[Change] | None:
+def _weekly_commits(ws: Workspace, as_of: date) -> tuple[Repository, str, str | None] | None:
+    """The repository, the last commit before the as-of week, and the last commit of that week
+    (None: the working tree, for the current week); None when there is no such history."""
     repo = _optional_repository(ws)
     if repo is None:
         return None
@@ -380,14 +382,33 @@ def _changes_since_last_week(ws: Workspace, project: Project, as_of: date) -> li
     old_commit = commit_before(repo, start)
     if old_commit is None:
         return None
+    if week_of(as_of) >= week_of(ws.today()):
+        return repo, old_commit, None
+    # A commit before the week's start is also before its end: this is never None.
+    return repo, old_commit, commit_before(repo, start + timedelta(days=7))
+
+
+def history_key(ws: Workspace, as_of: date) -> str:
+    """What "since last week" reads besides the working tree, as text for a cache key: an
+    unrelated new commit changes nothing, a commit that moves last week's end changes all."""
+    try:
+        commits = _weekly_commits(ws, as_of)
+    except GitError:
+        return ""
+    return "" if commits is None else f"{commits[1]} {commits[2] or 'working tree'}"
+
+
+def _changes_since_last_week(ws: Workspace, project: Project, as_of: date) -> list[Change] | None:
+    commits = _weekly_commits(ws, as_of)
+    if commits is None:
+        return None
+    repo, old_commit, new_commit = commits
     before = _load_at(ws, repo, old_commit, [project.id], as_of)[0]
     if project.id in before and before[project.id] is None:
         return None
-    if week_of(as_of) >= week_of(ws.today()):
+    if new_commit is None:
         after: Project | None = project
     else:
-        new_commit = commit_before(repo, start + timedelta(days=7))
-        assert new_commit is not None  # a commit before the week's start is also before its end
         after = _load_at(ws, repo, new_commit, [project.id], as_of)[0].get(project.id)
         if after is None:
             return None

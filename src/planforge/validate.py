@@ -114,9 +114,10 @@ def read_project(folder: Path) -> ProjectFiles:
 class _Checker:
     """The meaning layer for one project: references, ids, dates, cycles, weeks."""
 
-    def __init__(self, files: ProjectFiles, as_of: date) -> None:
+    def __init__(self, files: ProjectFiles, as_of: date, today: date) -> None:
         self.files = files
         self.as_of = as_of
+        self.today = today  # "done in the future" means after this day, not after as_of
         self.out: list[Finding] = []
 
     def error(self, doc: Document, path: list[PathPart], message: str) -> None:
@@ -253,8 +254,8 @@ class _Checker:
 
     def check_done(self, doc: Document, path: list[PathPart], value: str | None,
                    key: str = "done") -> None:
-        if value and date.fromisoformat(value) > self.as_of:
-            self.error(doc, [*path, key], f"{value} is in the future (today is {self.as_of})")
+        if value and date.fromisoformat(value) > self.today:
+            self.error(doc, [*path, key], f"{value} is in the future (today is {self.today})")
 
     def check_meeting(self, doc: Document, path: list[PathPart], m: dict[str, Any]) -> None:
         cadence, day = m["cadence"], m.get("day")
@@ -400,11 +401,16 @@ def _health_findings(files: ProjectFiles, as_of: date, health: HealthSettings) -
 
 
 def check_project_files(
-    files: ProjectFiles, as_of: date, health: HealthSettings | None = None
+    files: ProjectFiles,
+    as_of: date,
+    health: HealthSettings | None = None,
+    today: date | None = None,
 ) -> list[Finding]:
     """All findings of one project: parse and schema findings, the meaning layer, and (when the
-    project is otherwise valid) whether the reported health agrees with the computed one."""
-    findings = [*files.findings, *_Checker(files, as_of).run()]
+    project is otherwise valid) whether the reported health agrees with the computed one.
+    ``today`` (default ``as_of``) is the day nothing may be done after: a document of a past
+    week is made from a plan that already records later work."""
+    findings = [*files.findings, *_Checker(files, as_of, today or as_of).run()]
     if files.project is not None and not any(f.severity == "error" for f in findings):
         findings.extend(_health_findings(files, as_of, health or HealthSettings()))
     return sorted(findings)
@@ -414,7 +420,8 @@ def load_project(ws: Workspace, project_id: str, as_of: date) -> tuple[Project, 
     """The project as a model and its warnings; InvalidFilesError with every finding if any is
     an error."""
     files = read_project(ws.project_dir(project_id))
-    findings = check_project_files(files, as_of, ws.settings.health)
+    # Work done after as_of but by today is the normal case for a document of a past week.
+    findings = check_project_files(files, as_of, ws.settings.health, max(as_of, ws.today()))
     if any(f.severity == "error" for f in findings) or files.project is None:
         raise InvalidFilesError(findings)
     return _build(files), [f for f in findings if f.severity == "warning"]
