@@ -234,3 +234,36 @@ def test_briefs_of_a_past_week_build(examples: Path) -> None:
                              BuildOptions(as_of=date(2026, 10, 2), week="2026-W40", formats=MD))
     assert report.failed == []
     assert (examples / "output" / "acme-crm" / "briefs" / "2026-W40.md").is_file()
+
+
+def test_each_portfolio_is_built_by_exactly_one_shard(examples: Path) -> None:
+    ws = find_workspace(examples)
+    portfolios: list[str] = []
+    for index in (1, 2, 3):
+        report = build_workspace(ws, _options(shard=(index, 3)))
+        portfolios += [r.name for r in report.results if r.name.startswith("portfolio/")]
+    assert portfolios == ["portfolio/jonas.weber@example.com"]
+
+
+def test_a_crashed_portfolio_is_reported_as_a_portfolio(
+    examples: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import planforge.documents as documents
+
+    def crash(*args: object, **kwargs: object) -> dict[str, bytes]:
+        raise RuntimeError("a bug in the portfolio template code")
+
+    monkeypatch.setattr(documents, "render_portfolio_formats", crash)
+    report = build_workspace(find_workspace(examples), _options())
+    assert report.count("failed") == 0
+    assert [r.name for r in report.failed] == ["portfolio/jonas.weber@example.com"]
+    assert "a bug in the portfolio template code" in report.failed[0].error
+
+
+def test_a_badly_named_folder_does_not_stop_building_another_project(
+    examples: Path, run_cli: RunCli
+) -> None:
+    shutil.copytree(examples / "projects" / "globex-portal", examples / "projects" / "Globex_Old")
+    result = run_cli("build", "acme-crm", "--formats", "md", "--week", WEEK, cwd=examples)
+    assert result.exit_code == 0, result.output
+    assert (examples / "output" / "manifest.json").is_file()

@@ -117,3 +117,12 @@ def test_outside_a_workspace_is_an_error(command: str, tmp_path: Path, run_cli: 
     assert result.exit_code == 1
     assert "no projects/ folder in" in result.output
     assert not (tmp_path / "output").exists()
+
+
+def test_render_into_a_folder_is_a_usage_error(examples: Path, run_cli: RunCli) -> None:
+    (examples / "out").mkdir()
+    result = run_cli("render", "brief", "acme-crm", "--week", "2026-W47", "-o", "out",
+                     cwd=examples)
+    assert result.exit_code == 2
+    assert "is a folder" in result.output
+    assert sorted(p.name for p in examples.iterdir() if p.name.startswith(".")) == []

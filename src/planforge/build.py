@@ -405,7 +405,7 @@ class _Pool:
             self.executor.shutdown()
 
 
-Task = tuple[Callable[..., Result], tuple[Any, ...]]
+Task = tuple[str, Callable[..., Result], tuple[Any, ...]]  # result name, function, arguments
 
 
 def _run(pool: _Pool, ready: list[Result], tasks: list[Task],
@@ -423,14 +423,14 @@ def _run(pool: _Pool, ready: list[Result], tasks: list[Task],
         done(result)
     executor = pool.get(len(tasks))
     if executor is None:
-        for func, args in tasks:
+        for name, func, args in tasks:
             try:
                 done(func(*args))
             except Exception as exc:  # a bug in one project must not lose the others' work
-                done(_failure(str(args[1]), exc))
+                done(_failure(name, exc))
         return results
     futures: dict[Future[Result], str] = {
-        executor.submit(func, *args): str(args[1]) for func, args in tasks
+        executor.submit(func, *args): name for name, func, args in tasks
     }
     pending = set(futures)
     while pending:
@@ -469,7 +469,7 @@ def build_workspace(
         if unchanged is not None:
             ready.append(unchanged)
         else:
-            tasks.append((build_project, (ws, pid, options, inputs[pid])))
+            tasks.append((pid, build_project, (ws, pid, options, inputs[pid])))
     pool = _Pool(options)
     try:
         results = _run(pool, ready, tasks, progress)
@@ -512,7 +512,7 @@ def _build_portfolios(
         else:
             try:
                 project, _ = load_project(ws, pid, options.as_of)
-            except InvalidFilesError:
+            except PlanforgeError:
                 continue  # reported when that project itself is built
             known[pid] = Result(pid, "skipped", inputs=inputs[pid],
                                 active=project.status == "active",
@@ -526,7 +526,14 @@ def _build_portfolios(
     for email, ids in sorted(recipients.items()):
         # A portfolio bundles several projects; with one, that project's brief is the brief
         # (and the one planforge send mails).
-        if len(ids) < 2 or not set(selected).intersection(ids) or not _safe_email(email):
+        if len(ids) < 2 or not _safe_email(email):
+            continue
+        # With shards, each portfolio belongs to one shard (by its address), so no two machines
+        # build the same file; otherwise it is built when one of its projects is selected.
+        if options.shard:
+            if shard_of(email, options.shard[1]) != options.shard[0]:
+                continue
+        elif not set(selected).intersection(ids):
             continue
         key = portfolio_inputs(inputs[i] for i in ids)
         unchanged = unchanged_portfolio(ws, email, options, key, previous)
@@ -534,7 +541,8 @@ def _build_portfolios(
             ready.append(unchanged)
             continue
         members = {pid: inputs[pid] for pid in ids}
-        portfolio_tasks.append((build_portfolio, (ws, email, members, options, key)))
+        portfolio_tasks.append(
+            (f"portfolio/{email}", build_portfolio, (ws, email, members, options, key)))
     return _run(pool, ready, portfolio_tasks, progress)
 
 

@@ -503,6 +503,8 @@ def render_command(obj: Context, document: str, target: str, week: str | None, a
         sys.stdout.buffer.flush()
         return
     path = Path(output) if output is not None else default
+    if path.is_dir():
+        raise UsageError(f"-o {output}: is a folder; name the file to write")
     from .workspace import write_atomic
 
     write_atomic(path, data)
@@ -512,7 +514,7 @@ def render_command(obj: Context, document: str, target: str, week: str | None, a
 def _render_portfolio(ws: Workspace, email: str, day: date, week: str, fmt: str,
                       render: Callable[..., bytes]) -> tuple[bytes, Path]:
     """The portfolio brief of the active projects naming this address, and its default path."""
-    from .errors import InvalidFilesError, UsageError
+    from .errors import UsageError
     from .history import changes_since_last_week
     from .validate import load_project
 
@@ -524,7 +526,7 @@ def _render_portfolio(ws: Workspace, email: str, day: date, week: str, fmt: str,
     for pid in ws.project_ids():
         try:
             project, _warnings = load_project(ws, pid, day)
-        except InvalidFilesError:
+        except PlanforgeError:
             click.echo(f"note: skipped {pid}: its files have errors (planforge validate {pid})",
                        err=True)
             continue
