@@ -8,6 +8,7 @@ import email
 import email.policy
 import socket
 from collections.abc import Callable, Sequence
+from datetime import date
 from email.message import EmailMessage
 from io import BytesIO
 from pathlib import Path
@@ -19,6 +20,7 @@ from pypdf import PdfReader, PdfWriter
 
 from planforge import mail
 from planforge.errors import MailError, UsageError
+from planforge.facts import compute_facts
 from planforge.mail import (
     Ledger,
     LedgerEntry,
@@ -784,3 +786,15 @@ def test_send_attaches_what_build_made_and_renders_only_what_changed(
     update.write_text(update.read_text("utf-8") + "\n# reviewed\n", "utf-8")
     send()
     assert rendered == ["jonas.weber@example.com"]  # stale: rendered again; Zhao's is current
+
+
+def test_the_email_names_the_same_next_customer_date_as_the_brief(example_ws: Workspace) -> None:
+    from planforge.documents import render_document
+
+    late = date(2026, 12, 11)  # globex release 2 (27 Nov) is overdue by then, still owed
+    project, _ = load_project(example_ws, "globex-portal", late)
+    body = mail.digest(compute_facts(project, late, example_ws.settings))
+    brief = render_document(example_ws, project, "brief", late, "md").decode()
+    assert body.next_milestone == "Release 2 live: order history and reorder"
+    assert body.next_date == date(2026, 11, 27)
+    assert "**27 Nov 2026** Release 2 live" in brief

@@ -25,6 +25,7 @@ from .facts import (
     Reason,
     RiskFacts,
     compute_facts,
+    open_customer_milestones,
 )
 from .i18n import Translator, builtin_templates
 from .model import Meeting, Person, Project, Update
@@ -346,8 +347,7 @@ def _budget(facts: ProjectFacts) -> BudgetView | None:
 
 
 def _customer_next(facts: ProjectFacts) -> list[MilestoneFacts]:
-    upcoming = [m for m in facts.milestones if m.customer_facing and m.milestone.done is None]
-    return sorted(upcoming, key=lambda m: (m.expected, m.milestone.id))[:BRIEF_DATES]
+    return open_customer_milestones(facts)[:BRIEF_DATES]
 
 
 def _brief_milestones(facts: ProjectFacts) -> list[MilestoneFacts]:

@@ -40,6 +40,7 @@ __all__ = [
     "compute_health",
     "iso_week",
     "next_meetings",
+    "open_customer_milestones",
     "risk_level",
     "time_elapsed",
 ]
@@ -546,3 +547,11 @@ def compute_facts(project: Project, as_of: date, settings: Settings) -> ProjectF
         locale=project.locale or settings.locale,
         timezone=settings.timezone,
     )
+
+
+def open_customer_milestones(facts: ProjectFacts) -> list[MilestoneFacts]:
+    """The customer-facing milestones not yet done, soonest expected first: what comes next for
+    the customer, overdue ones included (they are still owed). The brief and its email both
+    take their "next customer date" from here."""
+    open_ones = [m for m in facts.milestones if m.customer_facing and m.milestone.done is None]
+    return sorted(open_ones, key=lambda m: (m.expected, m.milestone.id))

@@ -38,7 +38,7 @@ from typing import IO, Any, Literal
 from babel.dates import format_date
 
 from .errors import MailError, PlanforgeError, UsageError
-from .facts import ProjectFacts, compute_facts
+from .facts import ProjectFacts, compute_facts, open_customer_milestones
 from .model import EmailSettings, Project, Settings, SmtpSettings
 from .validate import load_project
 from .workspace import Workspace, write_atomic
@@ -188,11 +188,7 @@ def digest(facts: ProjectFacts) -> Digest:
     """The body's view of a project's facts."""
     project = facts.project
     update = facts.latest_update
-    upcoming = sorted(
-        (m for m in facts.milestones
-         if m.customer_facing and m.days_until is not None and m.days_until >= 0),
-        key=lambda m: (m.expected, m.milestone.id),
-    )
+    upcoming = open_customer_milestones(facts)  # as the attached brief shows it
     asks = tuple(
         Ask(a.ask, project.people[a.owner].name if a.owner in project.people else a.owner, a.due)
         for a in (update.sales_asks if update else ())
