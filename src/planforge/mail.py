@@ -40,6 +40,7 @@ from babel.dates import format_date
 from .errors import MailError, PlanforgeError, UsageError
 from .facts import ProjectFacts, compute_facts, open_customer_milestones
 from .model import EmailSettings, Project, Settings, SmtpSettings
+from .schema import is_address
 from .validate import load_project
 from .workspace import Workspace, write_atomic
 
@@ -59,8 +60,6 @@ OutcomeKind = Literal["sent", "skipped", "failed", "written"]
 
 # Deliberately narrower than RFC 5321: no spaces, quotes, brackets, commas or control characters,
 # so an address can go into an envelope, a header and a file name without any escaping.
-_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
 _FILENAME_UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
 
 
@@ -72,11 +71,6 @@ def one_line(text: str) -> str:
     """
     visible = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
     return " ".join(visible.split())
-
-
-def is_address(text: str) -> bool:
-    """Whether ``text`` is a plain email address (``local@domain``) planforge will send to."""
-    return _ADDRESS.fullmatch(text) is not None
 
 
 def address_key(address: str) -> str:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
+import re
 from collections.abc import Callable
 from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
 from .errors import Finding
@@ -69,7 +71,24 @@ def _schema(name: str) -> dict[str, Any]:
 @cache
 def validator(name: str) -> Draft202012Validator:
     """Compiled once per process: compiling costs more than checking a file."""
-    return Draft202012Validator(_schema(name), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return Draft202012Validator(_schema(name), format_checker=_format_checker())
+
+
+_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+
+
+def is_address(text: str) -> bool:
+    """Whether ``text`` is a plain email address (``local@domain``): the rule of the schemas'
+    ``email`` format and of what planforge sends to, so validate refuses what send would."""
+    return _ADDRESS.fullmatch(text) is not None
+
+
+@cache
+def _format_checker() -> FormatChecker:
+    checker: FormatChecker = copy.deepcopy(Draft202012Validator.FORMAT_CHECKER)
+    checker.checks("email")(is_address)
+    return checker
 
 
 def _is_date(text: str) -> bool:
@@ -89,7 +108,7 @@ def _fast_check(name: str) -> Callable[[Any], Any]:
 
     schema = {k: v for k, v in _schema(name).items() if k not in ("$schema", "$id")}
     check: Callable[[Any], Any] = fastjsonschema.compile(
-        schema, formats={"date": _is_date, "email": lambda text: "@" in text}
+        schema, formats={"date": _is_date, "email": is_address}
     )
     return check
 
