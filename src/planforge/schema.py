@@ -78,10 +78,10 @@ _ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9
                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
 
 
-def is_address(text: str) -> bool:
+def is_address(text: object) -> bool:
     """Whether ``text`` is a plain email address (``local@domain``): the rule of the schemas'
     ``email`` format and of what planforge sends to, so validate refuses what send would."""
-    return _ADDRESS.fullmatch(text) is not None
+    return isinstance(text, str) and _ADDRESS.fullmatch(text) is not None
 
 
 @cache
