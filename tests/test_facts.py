@@ -1,4 +1,4 @@
-"""The SPEC §5 computations, hand-checked on small projects built in place."""
+"""The facts computations, hand-checked on small projects built in place."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from .validate import load_project
 from .workspace import PROJECT_FILE, RETRO_FILE, UPDATES_DIR, Workspace, write_atomic
 
 FORMATS = ("md", "html", "pdf")
-PORTFOLIO_FORMATS = ("md", "pdf")  # SPEC §6: portfolio briefs are Markdown and PDF
+PORTFOLIO_FORMATS = ("md", "pdf")  # a portfolio brief is read, not published: no HTML
 MANIFEST = "manifest.json"
 
 
@@ -58,7 +58,6 @@ class Result:
     customer: str = ""
     active: bool = False
     recipients: list[str] = field(default_factory=list)  # brief addresses, if active
-    seconds: float = 0.0
 
     def record(self) -> dict[str, Any]:
         """What the manifest keeps of a project, so that an unchanged one is not even loaded
@@ -231,7 +230,6 @@ def unchanged_project(ws: Workspace, project_id: str, options: BuildOptions, inp
 
 def build_project(ws: Workspace, project_id: str, options: BuildOptions, inputs: str) -> Result:
     """Every document of one project."""
-    started = time.perf_counter()
     try:
         loaded = _load(ws, project_id, options, inputs)
     except InvalidFilesError as exc:
@@ -252,7 +250,6 @@ def build_project(ws: Workspace, project_id: str, options: BuildOptions, inputs:
                 result.files.append(f"{stem}.{fmt}")
     except PlanforgeError as exc:
         return _failure(project_id, exc)
-    result.seconds = time.perf_counter() - started
     return result
 
 
@@ -337,9 +334,9 @@ class Manifest:
 def _worker_init(formats: tuple[str, ...]) -> None:
     """Pay the PDF stack's import once per worker process, not once per document."""
     if "pdf" in formats:
-        import importlib
+        from .pdf import preload
 
-        importlib.import_module("weasyprint")
+        preload()
 
 
 class BuiltOutputs:

@@ -62,7 +62,7 @@ def _common(func: F) -> F:
         is_flag=True,
         expose_value=False,
         callback=set_debug,
-        help="Show a traceback for unexpected errors.",
+        help="Show the traceback of any error (for reporting a bug).",
     )(func)
     return func
 
@@ -115,7 +115,7 @@ def command(group: click.Group, name: str, **kwargs: Any) -> Callable[[F], F]:
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """planforge turns project plans kept as YAML in git into a kickoff charter, a weekly sales
-    brief and a retrospective, as Markdown and PDF.
+    brief and a retrospective, as Markdown, HTML and PDF.
 
     \b
     Start with:

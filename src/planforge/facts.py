@@ -1,4 +1,4 @@
-"""Pure computations of SPEC §5 as of a date: milestones, progress, goals, risks, budget, health.
+"""Pure computations as of a date: milestones, progress, goals, risks, budget, health.
 
 Nothing here reads files, the clock or the network: every function takes ``as_of`` so that the
 same inputs and the same date give the same facts, and so the same documents, byte for byte.
@@ -412,7 +412,7 @@ def _all_milestone_facts(project: Project, as_of: date) -> tuple[MilestoneFacts,
 
 
 def compute_health(project: Project, as_of: date, health: HealthSettings) -> HealthFacts:
-    """Computed health (SPEC §5) as of a date, with reasons and the reported health."""
+    """Computed health as of a date, with reasons and the reported health."""
     latest = project.latest_update(iso_week(as_of))
     return _health(
         _all_milestone_facts(project, as_of),
@@ -511,7 +511,7 @@ def next_meetings(
 
 
 def compute_facts(project: Project, as_of: date, settings: Settings) -> ProjectFacts:
-    """Every fact of SPEC §5 about a project as of a date."""
+    """Every fact about a project as of a date."""
     health = settings.health
     week = iso_week(as_of)
     latest = project.latest_update(week)

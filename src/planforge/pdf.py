@@ -155,6 +155,11 @@ def identifier(*parts: str | bytes) -> bytes:
     return digest.hexdigest()[:32].encode()
 
 
+def preload() -> None:
+    """Import the PDF stack now, once per worker process, rather than in the first render."""
+    import weasyprint  # type: ignore[import-untyped, unused-ignore]  # noqa: F401
+
+
 def html_to_pdf(
     html: str,
     meta: PdfMetadata,

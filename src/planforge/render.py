@@ -26,10 +26,10 @@ BUILTIN_PREFIX = "builtin"
 
 # Characters that GitHub/GitLab Markdown would read as markup inside text or a table cell.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
-# At the start of a paragraph or list item these would open a heading or a list.
 # Text that needs no escaping: no markup character, no line break or doubled space, and not
 # starting with what Markdown reads as a heading, a list item or a number followed by '.'.
 _MD_PLAIN = re.compile(r"(?![#+\-\d ])(?:[^\\`*_{}\[\]<>()#+!|\s~-]| (?! ))*(?<! )")
+# At the start of a paragraph or list item these would open a heading or a list.
 _MD_LINE_START = re.compile(r"^(#{1,6}|[-+])(?=\s|$)")
 _MD_ORDERED = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
 _WHITESPACE = re.compile(r"\s+")

@@ -1,6 +1,7 @@
 """Validation in three layers (YAML, schema, meaning) and loading a project into the model.
 
-Every layer returns findings as data; nothing here prints or raises for bad input.
+Every layer returns findings as data and nothing here prints; load_project raises
+InvalidFilesError, carrying them all, when a project cannot be used.
 """
 
 from __future__ import annotations
@@ -383,7 +384,8 @@ def _reason_text(code: str, subject: str | None, days: int | None) -> str:
 
 
 def _health_findings(files: ProjectFiles, as_of: date, health: HealthSettings) -> list[Finding]:
-    """A warning where the team's reported health differs from the computed one (SPEC §5)."""
+    """A warning where the team's reported health differs from the computed one (the rules:
+    "How health is computed" in the README)."""
     facts = compute_health(_build(files), as_of, health)
     week = iso_week(as_of)
     reported = [u for u in files.updates if u.data["week"] <= week]
