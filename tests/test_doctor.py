@@ -43,12 +43,24 @@ def test_missing_essential_piece_fails(run_cli: RunCli, monkeypatch: pytest.Monk
     def broken() -> Check:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(doctor, "CHECKS", (doctor._python, no_pango, broken))
+    monkeypatch.setattr(doctor, "CHECKS", (("Python", doctor._python), ("Pango", no_pango),
+                                           ("git", broken)))
     result = run_cli("doctor")
     assert result.exit_code == 1
     assert "FAIL  Pango" in result.output
     assert "fix: apt-get install libpango-1.0-0" in result.output
-    assert "check failed: RuntimeError: boom" in result.output
+    assert "warn  git     check failed: RuntimeError: boom" in result.output
+
+
+def test_a_crashing_essential_check_fails(run_cli: RunCli,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> Check:
+        raise OSError("libpango is damaged")
+
+    monkeypatch.setattr(doctor, "CHECKS", (("Python", doctor._python), ("Pango", broken)))
+    result = run_cli("doctor")
+    assert result.exit_code == 1
+    assert "FAIL  Pango   check failed: OSError: libpango is damaged" in result.output
 
 
 @pytest.mark.pdf

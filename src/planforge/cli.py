@@ -299,20 +299,10 @@ def send_command(obj: Context, week: str | None, to: tuple[str, ...], dry_run: b
       planforge send --week 2026-W47 --to jonas.weber@example.com --to sales-leads
       planforge send --week 2026-W47 --to acme-crm:priya-nair --force
     """
-    from .errors import UsageError
     from .mail import Outcome, plan_messages, send_messages
-    from .validate import parse_week, week_of
 
     ws = obj.workspace()
-    if week is None:
-        as_of = ws.today()
-        week = week_of(as_of)
-    else:
-        parsed = parse_week(week)
-        if parsed is None:
-            raise UsageError(f"--week {week}: not an ISO week that exists (write YYYY-Www, e.g. "
-                             "2026-W47)")
-        as_of = date.fromisocalendar(parsed[0], parsed[1], 5)
+    week, as_of = _week_and_date(ws, week, None)
     plan = plan_messages(ws, week, as_of, to=list(to) or None)
     for note in plan.notes:
         click.echo(f"note: {note}", err=True)
@@ -347,6 +337,7 @@ def send_command(obj: Context, week: str | None, to: tuple[str, ...], dry_run: b
 
 def _week_and_date(ws: Workspace, week: str | None, as_of: Any) -> tuple[str, date]:
     """``--week W`` means as of the Friday of W; ``--as-of D`` its week; neither, today."""
+    from .errors import UsageError
     from .facts import iso_week
     from .validate import parse_week
 
@@ -355,8 +346,8 @@ def _week_and_date(ws: Workspace, week: str | None, as_of: Any) -> tuple[str, da
     if week:
         parsed = parse_week(week)
         if parsed is None:
-            raise click.BadParameter(f"{week} is not an ISO week such as 2026-W47",
-                                     param_hint="--week")
+            raise UsageError(f"--week {week}: not an ISO week that exists (write YYYY-Www, e.g. "
+                             "2026-W47)")
         return week, date.fromisocalendar(parsed[0], parsed[1], 5)
     day: date = as_of.date() if as_of else ws.today()
     return iso_week(day), day

@@ -114,19 +114,22 @@ def _git() -> Check:
 #: or "since last week" (git), and doctor still exits 0 without them.
 ESSENTIAL = frozenset({"Python", "planforge", "WeasyPrint", "Pango"})
 
-CHECKS: tuple[Callable[[], Check], ...] = (
-    _python, _planforge, _weasyprint, _pango, _harfbuzz_subset, _cjk_font, _git,
+#: Each check with the name it reports under, so that a check that crashes is still reported
+#: under its name (and counts as essential if it is).
+CHECKS: tuple[tuple[str, Callable[[], Check]], ...] = (
+    ("Python", _python), ("planforge", _planforge), ("WeasyPrint", _weasyprint),
+    ("Pango", _pango), ("HarfBuzz subsetting", _harfbuzz_subset), ("Chinese font", _cjk_font),
+    ("git", _git),
 )
 
 
 def check_machine() -> list[Check]:
     """Every check, in the order a reader would fix them."""
     results = []
-    for check in CHECKS:
+    for name, check in CHECKS:
         try:
             result = check()
         except Exception as exc:  # a check must never crash the report
-            name = check.__name__.strip("_")
             result = Check(name, False, f"check failed: {type(exc).__name__}: {exc}")
         results.append(replace(result, essential=result.name in ESSENTIAL))
     return results
