@@ -25,6 +25,7 @@ from .facts import (
     Reason,
     RiskFacts,
     compute_facts,
+    iso_week,
     open_customer_milestones,
 )
 from .i18n import Translator, builtin_templates
@@ -379,8 +380,7 @@ def _health_weeks(project: Project, facts: ProjectFacts) -> list[charts.HealthWe
     monday = project.start - timedelta(days=project.start.weekday())
     weeks = []
     while monday <= last:
-        iso = monday.isocalendar()
-        week = f"{iso.year}-W{iso.week:02d}"
+        week = iso_week(monday)
         weeks.append(charts.HealthWeek(week, reported.get(week)))
         monday += timedelta(days=7)
     return weeks

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from planforge.model import (
+    WEEKDAYS,
     Budget,
     Goal,
     HealthSettings,
@@ -188,7 +189,6 @@ class ProjectFacts:
 
 
 _HEALTH_RANK = {"red": 0, "amber": 1, "green": 2}
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3}
 # Floats from YAML (0.65 − 0.5 = 0.15000000000000002) must not tip a value that sits exactly on
 # a threshold over it: comparisons round to this many decimals first.
@@ -428,12 +428,12 @@ def compute_health(project: Project, as_of: date, health: HealthSettings) -> Hea
 
 
 def _weekday(name: str | int | None) -> int:
-    return _WEEKDAYS.index(str(name).strip().lower())
+    return WEEKDAYS.index(str(name).strip().lower())
 
 
 def _nth_weekday(year: int, month: int, spec: str) -> date:
     ordinal, name = spec.strip().lower().split()
-    weekday = _WEEKDAYS.index(name)
+    weekday = WEEKDAYS.index(name)
     if ordinal == "last":
         last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
         return last - timedelta(days=(last.weekday() - weekday) % 7)

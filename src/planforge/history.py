@@ -16,8 +16,9 @@ from pathlib import Path, PurePosixPath
 
 from .changes import Change, PlanDiff, diff_plans, diff_projects
 from .errors import GitError, InvalidFilesError, WorkspaceError
+from .facts import iso_week
 from .model import Project
-from .validate import load_project, week_of
+from .validate import load_project
 from .workspace import CONFIG_FILE, PROJECT_FILE, RETRO_FILE, UPDATES_DIR, Workspace
 
 #: Said wherever missing history may be the cause, because CI clones are shallow by default.
@@ -382,7 +383,7 @@ def _weekly_commits(ws: Workspace, as_of: date) -> tuple[Repository, str, str | 
     old_commit = commit_before(repo, start)
     if old_commit is None:
         return None
-    if week_of(as_of) >= week_of(ws.today()):
+    if iso_week(as_of) >= iso_week(ws.today()):
         return repo, old_commit, None
     # A commit before the week's start is also before its end: this is never None.
     return repo, old_commit, commit_before(repo, start + timedelta(days=7))

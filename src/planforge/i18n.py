@@ -22,6 +22,7 @@ from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from .errors import RenderError, TemplateError
+from .model import WEEKDAYS
 from .yamlio import load_bytes
 
 #: The document locales planforge speaks, and the Babel locale behind each. British English
@@ -208,8 +209,7 @@ class Translator:
 
     def weekday(self, day: dt.date) -> str:
         """The weekday's name from the catalog."""
-        names = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-        return self.label(f"weekday.{names[day.weekday()]}")
+        return self.label(f"weekday.{WEEKDAYS[day.weekday()]}")
 
 
 def translator(locale: str, templates_dir: Path | None = None) -> Translator:

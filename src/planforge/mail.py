@@ -39,6 +39,7 @@ from babel.dates import format_date
 
 from .errors import MailError, PlanforgeError, UsageError
 from .facts import ProjectFacts, compute_facts, open_customer_milestones
+from .i18n import LOCALES
 from .model import EmailSettings, Project, Settings, SmtpSettings
 from .schema import is_address
 from .validate import load_project
@@ -88,7 +89,6 @@ def _filename_part(text: str) -> str:
 # Labels of the email body (the PDF carries the detail)
 # ---------------------------------------------------------------------------------------------
 
-_BABEL_LOCALES = {"en": "en_GB", "zh-CN": "zh_Hans_CN"}
 
 _LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -149,7 +149,7 @@ def _labels(locale: str) -> dict[str, str]:
 
 
 def _date(day: date, locale: str) -> str:
-    return format_date(day, "medium", locale=_BABEL_LOCALES.get(locale, "en_GB"))
+    return format_date(day, "medium", locale=LOCALES.get(locale, LOCALES["en"]))
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from pathlib import Path
 from string import Template
 
 from .errors import WorkspaceError
+from .facts import iso_week
 from .schema import SCHEMA_NAMES, schema_text
-from .validate import week_of
 from .workspace import PROJECT_FILE, PROJECT_ID, UPDATES_DIR, Workspace, display_path
 
 SCHEMAS_DIR = "schemas"
@@ -64,7 +64,7 @@ def create_project(
     phase1_end = start + timedelta(weeks=3, days=4)
     schemas = ensure_schemas(ws)
     name = project_id.replace("-", " ").title()
-    week = week_of(day)
+    week = iso_week(day)
     values = {
         "name": name,
         "name_yaml": _yaml_string(name),

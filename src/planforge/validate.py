@@ -16,7 +16,7 @@ from typing import Any
 
 from .errors import Finding, InvalidFilesError
 from .facts import compute_health, iso_week
-from .model import HealthSettings, Project, build_project
+from .model import WEEKDAYS, HealthSettings, Project, build_project
 from .schema import check_document
 from .workspace import (
     CONFIG_FILE,
@@ -32,7 +32,6 @@ from .workspace import (
 from .yamlio import Document, PathPart, format_path, load_bytes
 
 WEEK_FILE = re.compile(r"(\d{4})-W(\d{2})\.yaml")
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def weeks_in_year(year: int) -> int:
@@ -49,14 +48,6 @@ def parse_week(week: str) -> tuple[int, int] | None:
     if not 1 <= year <= 9998 or not 1 <= number <= weeks_in_year(year):
         return None
     return year, number
-
-
-week_of = iso_week  # the ISO week holding a day, as ``YYYY-Www``
-
-
-def last_full_week(as_of: date) -> str:
-    """The newest ISO week that has ended (its Sunday is on or before ``as_of``)."""
-    return week_of(as_of - timedelta(days=as_of.isoweekday()))
 
 
 @dataclass
@@ -328,9 +319,9 @@ class _Checker:
         d = doc.data
         if d.get("status", "active") != "active":
             return
-        week = last_full_week(self.as_of)
-        year, number = week.split("-W")
-        monday = date.fromisocalendar(int(year), int(number), 1)
+        # The last full week: the newest whose Sunday is on or before as_of.
+        sunday = self.as_of - timedelta(days=self.as_of.isoweekday())
+        monday, week = sunday - timedelta(days=6), iso_week(sunday)
         if monday < date.fromisoformat(d["start"]) or monday > date.fromisoformat(d["end"]):
             return
         # By file name: an update that exists but has errors is reported as such, not missing.
