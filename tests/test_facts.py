@@ -14,6 +14,7 @@ from planforge.facts import (
     compute_health,
     iso_week,
     next_meetings,
+    open_customer_milestones,
     risk_level,
     time_elapsed,
 )
@@ -608,3 +609,15 @@ def test_compute_health_agrees_with_compute_facts() -> None:
         updates=(update("2026-W47", "green"),),
     )
     assert facts_of(p).health == compute_health(p, AS_OF, Settings().health)
+
+
+def test_open_customer_milestones_as_they_stood_on_the_day() -> None:
+    p = with_milestones(
+        milestone("m-late", due="2026-11-27", customer_facing=True, done="2026-12-02"),
+        milestone("m-next", due="2026-12-16", customer_facing=True),
+        milestone("m-internal", due="2026-11-25"),
+    )
+    # A brief of 20 November: the milestone finished on 2 December was still owed then.
+    assert [m.milestone.id for m in open_customer_milestones(facts_of(p))] == ["m-late", "m-next"]
+    assert [m.milestone.id for m in open_customer_milestones(
+        facts_of(p, date(2026, 12, 4)))] == ["m-next"]

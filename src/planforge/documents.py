@@ -512,7 +512,7 @@ def _outcome(facts: ProjectFacts) -> Outcome:
         goals_achieved=sum(g.state == "achieved" for g in facts.goals),
         milestones=len(facts.milestones),
         milestones_on_time=sum(m.state == "done-on-time" for m in facts.milestones),
-        open_milestones=sum(m.milestone.done is None for m in facts.milestones),
+        open_milestones=sum(m.days_until is not None for m in facts.milestones),
         risks=len(facts.risks),
         risks_occurred=sum(r.risk.status == "occurred" for r in facts.risks),
     )

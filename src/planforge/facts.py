@@ -553,5 +553,7 @@ def open_customer_milestones(facts: ProjectFacts) -> list[MilestoneFacts]:
     """The customer-facing milestones not yet done, soonest expected first: what comes next for
     the customer, overdue ones included (they are still owed). The brief and its email both
     take their "next customer date" from here."""
-    open_ones = [m for m in facts.milestones if m.customer_facing and m.milestone.done is None]
+    # days_until is None for what was done by as_of: a brief of a past week still lists a
+    # milestone finished since.
+    open_ones = [m for m in facts.milestones if m.customer_facing and m.days_until is not None]
     return sorted(open_ones, key=lambda m: (m.expected, m.milestone.id))
