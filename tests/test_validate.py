@@ -127,3 +127,16 @@ def test_missing_path_is_an_error(tmp_path: Path, run_cli: RunCli) -> None:
 def test_usage_error_exits_2(run_cli: RunCli) -> None:
     result = run_cli("validate", "--format", "xml")
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("address", "ok"),
+    [("jonas.weber@example.com", True), ("o'brien+tag@mail.example.co.uk", True),
+     (".hidden@example.com", False), ("a..b@example.com", False), ("x.@example.com", False),
+     ("a/b@example.com", False), ("a\\b@example.com", False), ("a@localhost", False),
+     ("jonas weber@example.com", False)],
+)
+def test_addresses_are_strict_enough_to_name_a_folder(address: str, ok: bool) -> None:
+    from planforge.schema import is_address
+
+    assert is_address(address) is ok

@@ -20,6 +20,7 @@ from . import __version__
 from .errors import InvalidFilesError, PlanforgeError, UsageError
 from .facts import ProjectFacts
 from .model import Project
+from .schema import is_address
 from .validate import load_project
 from .workspace import PROJECT_FILE, RETRO_FILE, UPDATES_DIR, Workspace, write_atomic
 
@@ -291,11 +292,6 @@ def build_portfolio(ws: Workspace, email: str, project_inputs: dict[str, str],
     return Result(name, "built", files=files, inputs=inputs)
 
 
-def _safe_email(email: str) -> bool:
-    # The address names a folder: nothing that could climb out of output/portfolio/.
-    return "/" not in email and "\\" not in email and not email.startswith(".")
-
-
 @dataclass
 class Manifest:
     """``output/manifest.json``: every file with its inputs' hash, and what the last build
@@ -523,7 +519,8 @@ def _build_portfolios(
     for email, ids in sorted(recipients.items()):
         # A portfolio bundles several projects; with one, that project's brief is the brief
         # (and the one planforge send mails).
-        if len(ids) < 2 or not _safe_email(email):
+        # The address names a folder: is_address admits nothing that could leave portfolio/.
+        if len(ids) < 2 or not is_address(email):
             continue
         # With shards, each portfolio belongs to one shard (by its address), so no two machines
         # build the same file; otherwise it is built when one of its projects is selected.

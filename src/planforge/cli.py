@@ -507,10 +507,11 @@ def _render_portfolio(ws: Workspace, email: str, day: date, week: str, fmt: str,
     """The portfolio brief of the active projects naming this address, and its default path."""
     from .errors import UsageError
     from .history import changes_since_last_week
+    from .schema import is_address
     from .validate import load_project
 
     address = email.strip().lower()
-    if "@" not in address or "/" in address or "\\" in address or address.startswith("."):
+    if not is_address(address):
         raise UsageError(f"'{email}' is not an email address: `render portfolio` takes the sales "
                          "person's address (ids are per project)")
     projects, changes = [], {}

@@ -74,8 +74,11 @@ def validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(_schema(name), format_checker=_format_checker())
 
 
-_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+# local@domain, the local part a dot-atom (no leading, trailing or doubled dot), the domain
+# dotted labels: never a '/', '\\' or leading '.', so an address can safely name a folder.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_ADDRESS = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*@{_LABEL}(?:\.{_LABEL})+")
 
 
 def is_address(text: object) -> bool:
