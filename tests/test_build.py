@@ -14,7 +14,7 @@ import pytest
 
 from planforge import workspace as workspace_module
 from planforge.build import BuildOptions, build_workspace, shard_of
-from planforge.facts import iso_week
+from planforge.dates import iso_week
 from planforge.workspace import find_workspace, write_atomic
 
 from .conftest import AS_OF, WEEK, RunCli

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from planforge.dates import iso_week
 from planforge.facts import (
     compute_facts,
     compute_health,
-    iso_week,
     next_meetings,
     open_customer_milestones,
     risk_level,

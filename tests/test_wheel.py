@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import sysconfig
 import venv
 from pathlib import Path
 
@@ -20,9 +21,16 @@ def test_wheel_works_outside_the_repository(tmp_path: Path) -> None:
                     str(dist), str(REPO)], check=True, capture_output=True)
     wheel = next(dist.glob("planforge-*.whl"))
     env_dir = tmp_path / "venv"
-    # The dependencies are those of this environment; what is tested is planforge's own files.
-    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env_dir)
+    # The dependencies are those of the environment running the tests, reached through a .pth
+    # line: not the base interpreter's site-packages, which may lack them or hold other versions.
+    # A .pth line adds only that folder, so the editable install's hook there is not loaded and
+    # planforge itself comes from the wheel. What is tested is planforge's own files.
+    venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
+    where_site = "import sysconfig; print(sysconfig.get_path('purelib'))"
+    site = subprocess.run([str(python), "-c", where_site], check=True, capture_output=True,
+                          text=True).stdout.strip()
+    Path(site, "test-dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
     subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--quiet",
                     str(wheel)], check=True, capture_output=True)
     planforge = env_dir / "bin" / "planforge"

@@ -341,7 +341,7 @@ class BuiltOutputs:
     The manifest says what each file was made from; a file changed since is not used."""
 
     def __init__(self, ws: Workspace, as_of: date) -> None:
-        from .facts import iso_week
+        from .dates import iso_week
 
         self.ws = ws
         self.week = iso_week(as_of)

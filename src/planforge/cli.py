@@ -337,20 +337,15 @@ def send_command(obj: Context, week: str | None, to: tuple[str, ...], dry_run: b
 
 def _week_and_date(ws: Workspace, week: str | None, as_of: Any) -> tuple[str, date]:
     """``--week W`` means as of the Friday of W; ``--as-of D`` its week; neither, today."""
+    from .dates import as_of_for, parse_week
     from .errors import UsageError
-    from .facts import iso_week
-    from .validate import parse_week
 
     if week and as_of:
         raise click.UsageError("give --week or --as-of, not both")
-    if week:
-        parsed = parse_week(week)
-        if parsed is None:
-            raise UsageError(f"--week {week}: not an ISO week that exists (write YYYY-Www, e.g. "
-                             "2026-W47)")
-        return week, date.fromisocalendar(parsed[0], parsed[1], 5)
-    day: date = as_of.date() if as_of else ws.today()
-    return iso_week(day), day
+    if week and parse_week(week) is None:
+        raise UsageError(f"--week {week}: not an ISO week that exists (write YYYY-Www, e.g. "
+                         "2026-W47)")
+    return as_of_for(week, as_of.date() if as_of else None, ws.today())
 
 
 @command(cli, "build")

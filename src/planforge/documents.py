@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import charts
+from .dates import iso_week
 from .errors import RenderError, WorkspaceError
 from .facts import (
     MilestoneFacts,
@@ -25,7 +26,6 @@ from .facts import (
     Reason,
     RiskFacts,
     compute_facts,
-    iso_week,
     open_customer_milestones,
 )
 from .i18n import Translator, builtin_templates

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from planforge.model import (
-    WEEKDAYS,
+from .dates import iso_week, nth_weekday, weekday_index
+from .model import (
     Budget,
     Goal,
     HealthSettings,
@@ -39,7 +39,6 @@ __all__ = [
     "RiskFacts",
     "compute_facts",
     "compute_health",
-    "iso_week",
     "next_meetings",
     "open_customer_milestones",
     "risk_level",
@@ -189,7 +188,6 @@ class ProjectFacts:
 
 
 _HEALTH_RANK = {"red": 0, "amber": 1, "green": 2}
-_ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3}
 # Floats from YAML (0.65 − 0.5 = 0.15000000000000002) must not tip a value that sits exactly on
 # a threshold over it: comparisons round to this many decimals first.
 _PRECISION = 6
@@ -213,12 +211,6 @@ def time_elapsed(start: date, end: date, as_of: date) -> float:
     if span <= 0:
         return 1.0 if as_of >= end else 0.0
     return min(1.0, max(0.0, (as_of - start).days / span))
-
-
-def iso_week(day: date) -> str:
-    """The ISO week of a date, written ``YYYY-Www``."""
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 # --- milestones and phases ---------------------------------------------------------------------
@@ -427,20 +419,6 @@ def compute_health(project: Project, as_of: date, health: HealthSettings) -> Hea
 # --- meetings ----------------------------------------------------------------------------------
 
 
-def _weekday(name: str | int | None) -> int:
-    return WEEKDAYS.index(str(name).strip().lower())
-
-
-def _nth_weekday(year: int, month: int, spec: str) -> date:
-    ordinal, name = spec.strip().lower().split()
-    weekday = WEEKDAYS.index(name)
-    if ordinal == "last":
-        last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
-        return last - timedelta(days=(last.weekday() - weekday) % 7)
-    first = date(year, month, 1)
-    return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * _ORDINALS[ordinal])
-
-
 def _meeting_days(meeting: Meeting, start: date, project_start: date) -> Iterator[date]:
     """Every day the meeting takes place, on or after ``start``, in order."""
     cadence = meeting.cadence
@@ -451,7 +429,7 @@ def _meeting_days(meeting: Meeting, start: date, project_start: date) -> Iterato
                 yield day
             day += timedelta(days=1)
     if cadence in ("weekly", "biweekly"):
-        weekday = _weekday(meeting.day)
+        weekday = weekday_index(meeting.day)
         step = 7 if cadence == "weekly" else 14
         # Biweekly meetings count their fortnights from the first such weekday of the project.
         anchor = start if cadence == "weekly" else project_start
@@ -468,7 +446,7 @@ def _meeting_days(meeting: Meeting, start: date, project_start: date) -> Iterato
             if isinstance(meeting.day, int) or str(meeting.day).strip().isdigit():
                 day = date(year, month, int(str(meeting.day)))
             else:
-                day = _nth_weekday(year, month, str(meeting.day))
+                day = nth_weekday(year, month, str(meeting.day))
             if day >= start:
                 yield day
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)

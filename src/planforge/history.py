@@ -11,12 +11,12 @@ import subprocess
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 from .changes import Change, PlanDiff, diff_plans, diff_projects
+from .dates import iso_week, week_start
 from .errors import GitError, InvalidFilesError, WorkspaceError
-from .facts import iso_week
 from .model import Project
 from .validate import load_project
 from .workspace import CONFIG_FILE, PROJECT_FILE, RETRO_FILE, UPDATES_DIR, Workspace
@@ -355,11 +355,6 @@ def compare(ws: Workspace, base: str | None, head: str | None, as_of: date) -> R
     return Review(base_side, head_side, diff, len(set(base_tree) | head_ids), edited)
 
 
-def _week_start(day: date, ws: Workspace) -> datetime:
-    """Monday 00:00 of the ISO week holding ``day``, in the workspace time zone."""
-    return datetime.combine(day - timedelta(days=day.weekday()), time(), ws.timezone())
-
-
 def changes_since_last_week(ws: Workspace, project: Project, as_of: date) -> list[Change] | None:
     """What changed in the project's plan between the end of the previous ISO week and ``as_of``
     (the working tree, given as ``project``, when ``as_of`` is in the current week; else the
@@ -379,7 +374,7 @@ def _weekly_commits(ws: Workspace, as_of: date) -> tuple[Repository, str, str | 
     repo = _optional_repository(ws)
     if repo is None:
         return None
-    start = _week_start(as_of, ws)
+    start = week_start(as_of, ws.timezone())
     old_commit = commit_before(repo, start)
     if old_commit is None:
         return None

@@ -21,8 +21,8 @@ from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_currency, format_decimal, format_percent
 
+from .dates import WEEKDAYS
 from .errors import RenderError, TemplateError
-from .model import WEEKDAYS
 from .yamlio import load_bytes
 
 #: The document locales planforge speaks, and the Babel locale behind each. British English

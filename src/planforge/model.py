@@ -13,7 +13,6 @@ from typing import Any
 Data = dict[str, Any]
 
 #: The day names a meeting's ``day`` may hold, in ISO order (Monday is 0).
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def _date(value: str | None) -> date | None:

@@ -11,8 +11,8 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
+from .dates import iso_week
 from .errors import WorkspaceError
-from .facts import iso_week
 from .schema import SCHEMA_NAMES, schema_text
 from .workspace import PROJECT_FILE, PROJECT_ID, UPDATES_DIR, Workspace, display_path
 

@@ -7,16 +7,16 @@ InvalidFilesError, carrying them all, when a project cannot be used.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from .dates import WEEK_FILE, WEEKDAYS, iso_week, parse_week
 from .errors import Finding, InvalidFilesError
-from .facts import compute_health, iso_week
-from .model import WEEKDAYS, HealthSettings, Project, build_project
+from .facts import compute_health
+from .model import HealthSettings, Project, build_project
 from .schema import check_document
 from .workspace import (
     CONFIG_FILE,
@@ -30,24 +30,6 @@ from .workspace import (
     load_settings,
 )
 from .yamlio import Document, PathPart, format_path, load_bytes
-
-WEEK_FILE = re.compile(r"(\d{4})-W(\d{2})\.yaml")
-
-
-def weeks_in_year(year: int) -> int:
-    """52 or 53: the ISO week of 28 December is always the year's last."""
-    return date(year, 12, 28).isocalendar().week
-
-
-def parse_week(week: str) -> tuple[int, int] | None:
-    """``"2026-W47"`` → ``(2026, 47)``; None unless that ISO week exists."""
-    match = re.fullmatch(r"(\d{4})-W(\d{2})", week)
-    if not match:
-        return None
-    year, number = int(match[1]), int(match[2])
-    if not 1 <= year <= 9998 or not 1 <= number <= weeks_in_year(year):
-        return None
-    return year, number
 
 
 @dataclass

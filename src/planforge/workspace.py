@@ -6,11 +6,12 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from .dates import today_in
 from .errors import Finding, InvalidFilesError, WorkspaceError
 from .model import Settings, build_settings
 from .schema import check_document
@@ -131,7 +132,7 @@ class Workspace:
 
     def today(self) -> date:
         """Today in the workspace's time zone, the default as-of date of every document."""
-        return datetime.now(self.timezone()).date()
+        return today_in(self.timezone())
 
 
 def load_settings(path: Path) -> Settings:

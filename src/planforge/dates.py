@@ -1,0 +1,89 @@
+"""Calendar arithmetic, in one place: ISO weeks, weekdays, "Friday of week", as-of rules.
+
+Every command that takes ``--week`` or ``--as-of`` and every computation that names a week goes
+through this module, so that a week means the same thing to validate, the documents, build,
+send and history.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, tzinfo
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "last": -1}
+FRIDAY = 4
+
+WEEK = re.compile(r"(\d{4})-W(\d{2})")
+WEEK_FILE = re.compile(r"(\d{4})-W(\d{2})\.yaml")
+
+
+def iso_week(day: date) -> str:
+    """The ISO week of a date, written ``YYYY-Www``."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def weeks_in_year(year: int) -> int:
+    """52 or 53: the ISO week of 28 December is always the year's last."""
+    return date(year, 12, 28).isocalendar().week
+
+
+def parse_week(week: str) -> tuple[int, int] | None:
+    """``"2026-W47"`` → ``(2026, 47)``; None unless that ISO week exists."""
+    match = WEEK.fullmatch(week)
+    if not match:
+        return None
+    year, number = int(match[1]), int(match[2])
+    if not 1 <= year <= 9998 or not 1 <= number <= weeks_in_year(year):
+        return None
+    return year, number
+
+
+def monday_of(day: date) -> date:
+    """The Monday of the ISO week holding ``day``."""
+    return day - timedelta(days=day.weekday())
+
+
+def friday_of(week: str) -> date:
+    """The Friday of an ISO week written ``YYYY-Www`` (which must exist): a week's documents are
+    as of its Friday, the day its update is due."""
+    parsed = parse_week(week)
+    if parsed is None:
+        raise ValueError(f"not an ISO week: {week!r}")
+    return date.fromisocalendar(parsed[0], parsed[1], FRIDAY + 1)
+
+
+def week_start(day: date, zone: tzinfo) -> datetime:
+    """Monday 00:00 of the ISO week holding ``day``, in the given time zone."""
+    return datetime.combine(monday_of(day), time(), zone)
+
+
+def weekday_index(name: str | int | None) -> int:
+    """``"Friday"`` → 4; raises ValueError for anything that is not a weekday name."""
+    return WEEKDAYS.index(str(name).strip().lower())
+
+
+def nth_weekday(year: int, month: int, spec: str) -> date:
+    """The day of a month that ``"first monday"`` … ``"last friday"`` names."""
+    ordinal, name = spec.strip().lower().split()
+    weekday = WEEKDAYS.index(name)
+    if ordinal == "last":
+        last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+        return last - timedelta(days=(last.weekday() - weekday) % 7)
+    first = date(year, month, 1)
+    return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * ORDINALS[ordinal])
+
+
+def today_in(zone: tzinfo) -> date:
+    """Today in a time zone: the default as-of date of every document."""
+    return datetime.now(zone).date()
+
+
+def as_of_for(week: str | None, as_of: date | None, today: date) -> tuple[str, date]:
+    """The one as-of rule of every command: ``--week W`` means as of the Friday of W, ``--as-of
+    D`` means D in its week, neither means today. The caller has checked that W exists."""
+    if week:
+        return week, friday_of(week)
+    day = as_of or today
+    return iso_week(day), day
