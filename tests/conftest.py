@@ -24,9 +24,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+CheckGolden = Callable[[Path, str], None]
+
+
 @pytest.fixture
-def update_golden(request: pytest.FixtureRequest) -> bool:
-    return bool(request.config.getoption("--update-golden"))
+def check_golden(request: pytest.FixtureRequest) -> CheckGolden:
+    """Compare text with a golden file; ``pytest --update-golden`` rewrites the file instead."""
+    update = bool(request.config.getoption("--update-golden"))
+
+    def check(path: Path, actual: str) -> None:
+        if update:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(actual, "utf-8")
+        assert path.is_file(), f"no golden file {path}: run pytest --update-golden and review it"
+        assert actual == path.read_text("utf-8")
+
+    return check
 
 
 @pytest.fixture

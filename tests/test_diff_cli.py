@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import RunCli
+from .conftest import CheckGolden, RunCli
 from .gitplans import Repo, changed, dump, isolate_git, item, milestone, plan, update
 
 GOLDEN = Path(__file__).parent / "golden" / "diff"
@@ -71,25 +71,17 @@ def normalised(text: str, repo: Repo) -> str:
     return text.replace(main, "<main>").replace(main[:7], "<main7>")
 
 
-def check_golden(name: str, text: str, update_golden: bool) -> None:
-    path = GOLDEN / name
-    if update_golden:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, "utf-8")
-    assert text == path.read_text("utf-8")
-
-
-def test_markdown_golden(pull_request: Repo, run_cli: RunCli, update_golden: bool) -> None:
+def test_markdown_golden(pull_request: Repo, run_cli: RunCli, check_golden: CheckGolden) -> None:
     result = run_cli("diff", cwd=pull_request.ws)
     assert result.exit_code == 0, result.output
-    check_golden("pull-request.md", normalised(result.stdout, pull_request), update_golden)
+    check_golden(GOLDEN / "pull-request.md", normalised(result.stdout, pull_request))
 
 
-def test_json_golden(pull_request: Repo, run_cli: RunCli, update_golden: bool) -> None:
+def test_json_golden(pull_request: Repo, run_cli: RunCli, check_golden: CheckGolden) -> None:
     result = run_cli("diff", "main", "--format", "json", cwd=pull_request.ws)
     assert result.exit_code == 0, result.output
     text = normalised(result.stdout, pull_request)
-    check_golden("pull-request.json", text, update_golden)
+    check_golden(GOLDEN / "pull-request.json", text)
     data = json.loads(text)
     assert data["base"] == {"rev": "main", "commit": "<main>", "merge_base": False}
     assert [p["id"] for p in data["projects"]] == [

@@ -20,7 +20,7 @@ from planforge.render import escape_markdown, escape_mermaid
 from planforge.validate import load_project
 from planforge.workspace import Workspace, find_workspace
 
-from .conftest import AS_OF, REPO, RunCli
+from .conftest import AS_OF, REPO, CheckGolden, RunCli
 
 GOLDEN = Path(__file__).parent / "golden" / "documents"
 
@@ -60,25 +60,20 @@ def _recipients() -> list[str]:
 _STYLESHEET = re.compile(r"(<style>).*?(</style>)", re.S)
 
 
-def _check_golden(path: Path, actual: str, update: bool) -> None:
+def _content(document: bytes) -> str:
     # Every standalone HTML embeds the same stylesheet: the golden files keep the documents'
     # content, so that a style change does not rewrite each of them (test_stylesheet_embedded
     # checks that the stylesheet is there).
-    actual = _STYLESHEET.sub(r"\1 … \2", actual)
-    if update:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, "utf-8")
-    assert path.is_file(), f"no golden file {path}: run pytest --update-golden and review it"
-    assert actual == path.read_text("utf-8")
+    return _STYLESHEET.sub(r"\1 … \2", document.decode("utf-8"))
 
 
 @pytest.mark.parametrize(("project_id", "kind"), list(_documents()))
 def test_golden_documents(ws: Workspace, project_id: str, kind: str,
-                          update_golden: bool) -> None:
+                          check_golden: CheckGolden) -> None:
     project, _ = load_project(ws, project_id, AS_OF)
     rendered = render_formats(ws, project, kind, AS_OF, ["md", "html"])
     for fmt, data in rendered.items():
-        _check_golden(GOLDEN / project_id / f"{kind}.{fmt}", data.decode("utf-8"), update_golden)
+        check_golden(GOLDEN / project_id / f"{kind}.{fmt}", _content(data))
 
 
 def _mine(ws: Workspace, email: str) -> list[Project]:
@@ -88,12 +83,11 @@ def _mine(ws: Workspace, email: str) -> list[Project]:
 
 
 @pytest.mark.parametrize("email", _recipients())
-def test_golden_portfolios(ws: Workspace, email: str, update_golden: bool) -> None:
+def test_golden_portfolios(ws: Workspace, email: str, check_golden: CheckGolden) -> None:
     projects = _mine(ws, email)
     for fmt in ("md", "html"):
         data = render_portfolio(ws, email, projects, AS_OF, fmt)
-        _check_golden(GOLDEN / "portfolio" / f"{email}.{fmt}", data.decode("utf-8"),
-                      update_golden)
+        check_golden(GOLDEN / "portfolio" / f"{email}.{fmt}", _content(data))
 
 
 def test_same_input_same_bytes(ws: Workspace) -> None:

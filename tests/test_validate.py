@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .conftest import REPO, RunCli
+from .conftest import REPO, CheckGolden, RunCli
 
 DATA = Path(__file__).parent / "data"
 GOLDEN = Path(__file__).parent / "golden" / "validate"
@@ -49,16 +49,13 @@ def test_corpus_is_large_enough() -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
-def test_case(case: dict[str, Any], tmp_path: Path, run_cli: RunCli, update_golden: bool) -> None:
+def test_case(case: dict[str, Any], tmp_path: Path, run_cli: RunCli,
+              check_golden: CheckGolden) -> None:
     root = tmp_path / "ws"
     make_case(root, case)
     result = run_cli("validate", "--as-of", "2026-11-20", *case.get("args", []), cwd=root)
     actual = f"{result.output}exit code: {result.exit_code}\n"
-    golden = GOLDEN / f"{case['name']}.txt"
-    if update_golden:
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(actual, "utf-8")
-    assert actual == golden.read_text("utf-8")
+    check_golden(GOLDEN / f"{case['name']}.txt", actual)
     assert "Traceback" not in result.output
 
 
