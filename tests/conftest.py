@@ -42,6 +42,15 @@ def check_golden(request: pytest.FixtureRequest) -> CheckGolden:
     return check
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """PDF and property-based tests are slow by nature: ``pytest -m "not slow"`` is the fast
+    inner loop, and the markers need not be repeated on each of them."""
+    for item in items:
+        func = getattr(item, "obj", None)
+        if item.get_closest_marker("pdf") or getattr(func, "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def examples(tmp_path: Path) -> Path:
     """A private copy of the bundled example workspace (planforge.yaml and projects/)."""

@@ -184,6 +184,7 @@ def test_same_inputs_same_bytes(examples: Path, tmp_path: Path) -> None:
     assert first == second
 
 
+@pytest.mark.slow  # starts a process pool
 def test_parallel_build_matches_serial(examples: Path) -> None:
     ws = find_workspace(examples)
     build_workspace(ws, _options(jobs=1))
