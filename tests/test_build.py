@@ -212,6 +212,7 @@ def _git(root: Path, *args: str, when: str | None = None) -> None:
     subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
 
 
+@pytest.mark.slow  # a git repository
 def test_an_unrelated_commit_rebuilds_nothing(examples: Path) -> None:
     ws = find_workspace(examples)
     today = ws.today()

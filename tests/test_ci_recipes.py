@@ -23,6 +23,8 @@ from planforge.yamlio import load_text
 from .conftest import REPO, RunCli
 from .gitplans import Repo, changed, dump, isolate_git, milestone, plan
 
+pytestmark = pytest.mark.slow  # real git repositories and commits
+
 RECIPES = REPO / "examples" / "ci"
 #: recipe → (official schema in check-jsonschema, jobs that run on a pull/merge request)
 CASES = {

@@ -13,6 +13,8 @@ import pytest
 from .conftest import CheckGolden, RunCli
 from .gitplans import Repo, changed, dump, isolate_git, item, milestone, plan, update
 
+pytestmark = pytest.mark.slow  # real git repositories and commits
+
 GOLDEN = Path(__file__).parent / "golden" / "diff"
 
 

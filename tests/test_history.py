@@ -17,6 +17,8 @@ from planforge.workspace import Workspace, find_workspace
 
 from .gitplans import Repo, changed, dump, isolate_git, item, milestone, plan, update
 
+pytestmark = pytest.mark.slow  # real git repositories and commits
+
 TODAY = date(2020, 11, 20)  # only used to check files; nothing here depends on the clock
 
 
