@@ -49,8 +49,10 @@ def _weasyprint() -> Check:
         version = metadata.version("weasyprint")
     except metadata.PackageNotFoundError:
         return Check("WeasyPrint", False, "not installed", "pip install 'weasyprint>=70'")
+    from .pdf import preload
+
     try:
-        import weasyprint  # type: ignore[import-untyped, unused-ignore]  # noqa: F401
+        preload()
     except OSError as exc:  # the Python package is there but Pango is not
         return Check("WeasyPrint", False, f"{version}, cannot load: {exc}",
                      "apt-get install libpango-1.0-0 libpangoft2-1.0-0")
@@ -62,12 +64,13 @@ def _weasyprint() -> Check:
 
 
 def _pango() -> Check:
+    from .pdf import pango_version
+
     try:
-        from weasyprint.text.ffi import pango  # type: ignore[import-untyped, unused-ignore]
+        number = pango_version()
     except (ImportError, OSError) as exc:
         return Check("Pango", False, f"cannot load: {exc}",
                      "apt-get install libpango-1.0-0 libpangoft2-1.0-0")
-    number = int(pango.pango_version())
     version = f"{number // 10000}.{number // 100 % 100}.{number % 100}"
     ok = number >= 14400  # WeasyPrint needs Pango 1.44
     return Check("Pango", ok, version, None if ok else "apt-get install libpango-1.0-0 (1.44+)")
@@ -76,12 +79,14 @@ def _pango() -> Check:
 def _harfbuzz_subset() -> Check:
     # Without libharfbuzz-subset WeasyPrint subsets fonts with fontTools, which takes about
     # 20 s for a Chinese PDF instead of about 1 s: documents still build, slowly.
+    from .pdf import has_harfbuzz_subset
+
     try:
-        from weasyprint.text.ffi import harfbuzz_subset  # type: ignore[import-untyped, unused-ignore]
+        found = has_harfbuzz_subset()
     except (ImportError, OSError) as exc:
         return Check("HarfBuzz subsetting", False, f"cannot load: {exc}",
                      "apt-get install libharfbuzz-subset0")
-    if harfbuzz_subset is None:
+    if not found:
         return Check("HarfBuzz subsetting", False,
                      "libharfbuzz-subset missing: fonts are subset by fontTools, Chinese PDFs "
                      "take ~20 s instead of ~1 s", "apt-get install libharfbuzz-subset0")

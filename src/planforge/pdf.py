@@ -92,6 +92,22 @@ def has_cjk_font() -> bool:
     return bool(out.strip())
 
 
+def pango_version() -> int:
+    """The Pango library WeasyPrint loaded, as Pango's number (1.50.12 → 15012); raises
+    ImportError or OSError when the PDF stack cannot be loaded."""
+    from weasyprint.text.ffi import pango  # type: ignore[import-untyped, unused-ignore]
+
+    return int(pango.pango_version())
+
+
+def has_harfbuzz_subset() -> bool:
+    """Whether WeasyPrint found libharfbuzz-subset (without it fonts are subset by fontTools,
+    far slower); raises ImportError or OSError when the PDF stack cannot be loaded."""
+    from weasyprint.text.ffi import harfbuzz_subset  # type: ignore[import-untyped, unused-ignore]
+
+    return harfbuzz_subset is not None
+
+
 def _within(path: Path, roots: Sequence[Path]) -> bool:
     return any(path == root or root in path.parents for root in roots)
 
@@ -156,7 +172,8 @@ def identifier(*parts: str | bytes) -> bytes:
 
 
 def preload() -> None:
-    """Import the PDF stack now, once per worker process, rather than in the first render."""
+    """Import the PDF stack now, once per worker process, rather than in the first render;
+    raises OSError when the Python package is there but its system libraries are not."""
     import weasyprint  # type: ignore[import-untyped, unused-ignore]  # noqa: F401
 
 
