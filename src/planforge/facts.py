@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from .dates import iso_week, nth_weekday, weekday_index
@@ -29,11 +30,14 @@ from .model import (
 __all__ = [
     "BudgetFacts",
     "GoalFacts",
+    "GoalState",
     "HealthFacts",
     "HeatMap",
     "MeetingOccurrence",
     "MilestoneFacts",
+    "MilestoneState",
     "PhaseFacts",
+    "PhaseState",
     "ProjectFacts",
     "Reason",
     "RiskFacts",
@@ -46,6 +50,11 @@ __all__ = [
 ]
 
 
+MilestoneState = Literal["done-on-time", "done-late", "on-track", "slipping", "overdue"]
+PhaseState = Literal["done", "active", "not-started"]
+GoalState = Literal["achieved", "on-track", "behind", "missed", "not-measured"]
+
+
 @dataclass(frozen=True)
 class MilestoneFacts:
     """A milestone as of a date.
@@ -56,7 +65,7 @@ class MilestoneFacts:
 
     milestone: Milestone
     phase_id: str
-    state: str
+    state: MilestoneState
     days: int
     stale: bool  # open, with a forecast already in the past
     expected: date  # forecast, else due
@@ -74,7 +83,7 @@ class PhaseFacts:
     progress: float  # 0..1
     elapsed: float  # 0..1 share of the phase's calendar time
     milestones: tuple[MilestoneFacts, ...]
-    state: str
+    state: PhaseState
 
 
 @dataclass(frozen=True)
@@ -89,7 +98,7 @@ class GoalFacts:
     actual_week: str | None
     progress: float | None  # (actual − baseline) / (target − baseline); may exceed 0..1
     expected: float  # 0..1 share of time elapsed from project start to goal due
-    state: str
+    state: GoalState
     history: tuple[tuple[str, float], ...]  # (week, value), oldest first
 
 
@@ -224,6 +233,7 @@ def _done(done: date | None, as_of: date) -> bool:
 
 def _milestone_facts(m: Milestone, phase_id: str, as_of: date) -> MilestoneFacts:
     expected = m.expected
+    state: MilestoneState
     if m.done is not None and _done(m.done, as_of):
         late = (m.done - m.due).days
         state, days = ("done-late", late) if late > 0 else ("done-on-time", 0)
@@ -275,6 +285,7 @@ def _phase_facts(phase: Phase, as_of: date) -> PhaseFacts:
     dones = [t.done for t in phase.tasks] + [m.done for m in phase.milestones]
     # A phase with nothing to tick off is done once its dates are past.
     finished = all(_done(d, as_of) for d in dones) if dones else phase.end < as_of
+    state: PhaseState
     if finished:
         state = "done"
     elif as_of >= phase.start or progress > 0:
@@ -306,6 +317,7 @@ def _goal_facts(goal: Goal, project: Project, as_of: date, health: HealthSetting
     if actual is not None and goal.baseline is not None and goal.target != goal.baseline:
         progress = (actual - goal.baseline) / (goal.target - goal.baseline)
     expected = time_elapsed(project.start, goal.due, as_of)
+    state: GoalState
     if progress is None:
         state = "not-measured"
     elif round(progress, _PRECISION) >= 1:

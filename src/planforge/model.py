@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Literal
+
+#: The values the schema allows, as types: a misspelt state is a type error, not a silent miss.
+Health = Literal["green", "amber", "red"]
+RiskStatus = Literal["open", "mitigated", "occurred", "closed"]
+ProjectStatus = Literal["planned", "active", "on-hold", "done", "cancelled"]
 
 Data = dict[str, Any]
 
@@ -114,7 +119,7 @@ class Risk:
     mitigation: str
     contingency: str | None
     trigger: str | None
-    status: str  # open | mitigated | occurred | closed
+    status: RiskStatus
     raised: date | None
     customer_message: str | None
 
@@ -162,7 +167,7 @@ class Feedback:
 @dataclass(frozen=True)
 class Update:
     week: str  # "YYYY-Www"
-    health: str  # green | amber | red
+    health: Health
     summary: str
     done: tuple[str, ...]
     next: tuple[str, ...]
@@ -198,7 +203,7 @@ class Project:
     customer: str
     summary: str | None
     locale: str | None  # None: the workspace's
-    status: str
+    status: ProjectStatus
     start: date
     end: date
     scope_in: tuple[str, ...]
