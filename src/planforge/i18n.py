@@ -22,8 +22,9 @@ from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from .dates import WEEKDAYS
-from .errors import RenderError, TemplateError
-from .yamlio import load_bytes
+from .errors import Finding, RenderError, TemplateError
+from .files import FileRefused, read_file
+from .yamlio import Document, load_bytes
 
 #: The document locales planforge speaks, and the Babel locale behind each. British English
 #: gives "20 Nov 2026", which readers on both sides of the Atlantic parse without doubt.
@@ -36,29 +37,39 @@ def builtin_templates() -> Traversable:
     return files("planforge.templates")
 
 
-def _flatten(data: Mapping[str, Any], prefix: str, out: dict[str, str], file: str) -> None:
+def _flatten(data: Mapping[str, Any], prefix: str, out: dict[str, str], doc: Document,
+             findings: list[Finding]) -> None:
     for key, value in data.items():
         name = f"{prefix}{key}"
         if isinstance(value, Mapping):
-            _flatten(value, f"{name}.", out, file)
+            _flatten(value, f"{name}.", out, doc, findings)
         elif isinstance(value, str):
             out[name] = value
         else:
-            raise TemplateError(f"{file}: label '{name}' must be text, not {type(value).__name__}")
+            findings.append(doc.finding(name.split("."),
+                                        f"a label must be text, not {type(value).__name__}"))
+
+
+def parse_catalog(raw: bytes, file: str) -> tuple[dict[str, str], list[Finding]]:
+    """A label catalog as flat dotted keys (``health.green``) → text, and its problems."""
+    doc, findings = load_bytes(raw, file)
+    if findings or doc is None:
+        return {}, findings
+    if doc.data is None:
+        return {}, []
+    if not isinstance(doc.data, Mapping):
+        return {}, [doc.finding([], "a label catalog is a mapping of keys to text")]
+    out: dict[str, str] = {}
+    _flatten(doc.data, "", out, doc, findings)
+    return out, findings
 
 
 def read_catalog(raw: bytes, file: str) -> dict[str, str]:
-    """A label catalog as flat dotted keys (``health.green``) → text."""
-    doc, findings = load_bytes(raw, file)
-    if findings or doc is None:
-        raise TemplateError("\n".join(f.format() for f in findings) or f"{file}: unreadable")
-    if doc.data is None:
-        return {}
-    if not isinstance(doc.data, Mapping):
-        raise TemplateError(f"{file}: a label catalog is a mapping of keys to text")
-    out: dict[str, str] = {}
-    _flatten(doc.data, "", out, file)
-    return out
+    """A label catalog as flat dotted keys; its problems raise a TemplateError."""
+    labels, findings = parse_catalog(raw, file)
+    if findings:
+        raise TemplateError("\n".join(f.format() for f in findings))
+    return labels
 
 
 @cache
@@ -77,8 +88,12 @@ def load_catalog(locale: str, templates_dir: Path | None = None) -> dict[str, st
     labels = dict(builtin_catalog(locale))
     if templates_dir is not None:
         override = templates_dir / "labels" / f"{locale}.yaml"
-        if override.is_file():
-            labels.update(read_catalog(override.read_bytes(), str(override)))
+        if override.exists() or override.is_symlink():
+            try:
+                raw = read_file(override, templates_dir)
+            except (FileRefused, OSError) as exc:
+                raise TemplateError(f"{override}: {exc}") from None
+            labels.update(read_catalog(raw, str(override)))
     return labels
 
 

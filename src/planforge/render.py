@@ -4,10 +4,16 @@ This is the only module that imports ``jinja2``. Templates are looked up in the 
 ``templates/`` folder first and then among the built-ins; ``builtin:NAME`` always names the
 built-in, so an override can extend it and change a single block. Text from YAML only ever
 reaches templates as data in the context: nothing here compiles user text as a template.
+
+A workspace's templates are untrusted (a workspace may come from a pull request): every
+template runs in Jinja's immutable sandbox, which refuses attributes such as ``__globals__`` and
+calls that change data, and workspace template files are read only as regular files inside the
+templates folder, never through a symbolic link.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -17,10 +23,12 @@ from typing import Any
 
 import jinja2
 from jinja2.loaders import split_template_path
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from .errors import TemplateError
-from .i18n import Translator, builtin_templates, translator
+from .errors import Finding, TemplateError
+from .files import FileRefused, read_file
+from .i18n import LOCALES, Translator, builtin_templates, parse_catalog, translator
 
 BUILTIN_PREFIX = "builtin"
 
@@ -66,17 +74,22 @@ def escape_mermaid(text: object) -> str:
     return _MERMAID_SPECIAL.sub(lambda m: f"#{ord(m[0])};", folded)
 
 
+#: What can end a CSS string or the <style> element around it: the quote, the backslash, '<' and
+#: '>' (no </style>), and control characters, among them CR, LF and FF, which end a string early
+#: and would let the rest of a name become CSS rules.
+_CSS_UNSAFE = re.compile(r'["\\<>\x00-\x1f\x7f-\x9f]')
+
+
+def _css_escape(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    # CSS reads an escaped NUL as U+FFFD anyway; the space after a hex escape ends it, unprinted.
+    return "\ufffd" if code == 0 else f"\\{code:x} "
+
+
 def css_string(text: object) -> Markup:
-    """Text as a quoted CSS string, for ``content:`` in a ``<style>`` block: quotes and
-    backslashes escaped, and '<' written as a CSS escape so that no ``</style>`` can appear."""
-    body = (
-        str(text)
-        .replace("\\", "\\\\")
-        .replace('"', '\\"')
-        .replace("\n", "\\A ")
-        .replace("<", "\\3c ")
-    )
-    return Markup(f'"{body}"')
+    """Text as a quoted CSS string, for ``content:`` in a ``<style>`` block: every character
+    that could end the string, the declaration or the ``<style>`` element is a CSS escape."""
+    return Markup('"' + _CSS_UNSAFE.sub(_css_escape, str(text)) + '"')
 
 
 def css_counters(text: str) -> Markup:
@@ -122,6 +135,38 @@ class _BuiltinLoader(jinja2.BaseLoader):
         return sorted(found)
 
 
+class _WorkspaceLoader(jinja2.BaseLoader):
+    """A workspace's own templates: regular files inside its templates folder, of bounded size,
+    never read through a symbolic link (a link could print any file of the machine)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        path = self.folder.joinpath(*split_template_path(template))
+        if not path.exists() and not path.is_symlink():
+            raise jinja2.TemplateNotFound(template)
+        try:
+            raw = read_file(path, self.folder)
+        except FileRefused as exc:
+            raise TemplateError(f"{path}: {exc}") from None
+        except OSError as exc:
+            raise TemplateError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise TemplateError(f"{path}: not UTF-8 text: save the file as UTF-8") from None
+        return text, str(path), lambda: True
+
+    def list_templates(self) -> list[str]:
+        return sorted(
+            str(p.relative_to(self.folder)) for p in self.folder.rglob("*")
+            if p.name.endswith((".j2", ".css")) and p.is_file() and not p.is_symlink()
+        )
+
+
 def _autoescape(name: str | None) -> bool:
     # HTML only: Markdown has its own escaping filter, and CSS must reach <style> untouched.
     return name is not None and name.endswith((".html.j2", ".html"))
@@ -143,9 +188,9 @@ def make_environment(templates_dir: Path | None, tr: Translator) -> jinja2.Envir
         jinja2.PrefixLoader({BUILTIN_PREFIX: builtin}, delimiter=":")
     ]
     if templates_dir is not None and templates_dir.is_dir():
-        loaders.append(jinja2.FileSystemLoader(str(templates_dir)))
+        loaders.append(_WorkspaceLoader(templates_dir))
     loaders.append(builtin)
-    env = jinja2.Environment(
+    env = ImmutableSandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
         autoescape=_autoescape,
@@ -223,6 +268,73 @@ def render_template(env: jinja2.Environment, name: str, context: Mapping[str, An
         filename, line = _template_line(exc.__traceback__)
         where = f"{_shorten(filename)}:{line}" if filename else name
         raise TemplateError(f"{where}: undefined in template: {exc.message}") from exc
+    except jinja2.exceptions.SecurityError as exc:
+        filename, line = _template_line(exc.__traceback__)
+        where = f"{_shorten(filename)}:{line}" if filename else name
+        raise TemplateError(f"{where}: not allowed in a template: {exc}") from exc
+
+
+def _private_names(tree: jinja2.nodes.Template) -> list[tuple[int, str]]:
+    """Attributes and keys starting with '_', which the sandbox refuses when the template runs:
+    found here, they are reported by ``validate`` before any document is built."""
+    found = []
+    for attr in tree.find_all(jinja2.nodes.Getattr):
+        if attr.attr.startswith("_"):
+            found.append((attr.lineno, attr.attr))
+    for item in tree.find_all(jinja2.nodes.Getitem):
+        key = item.arg.value if isinstance(item.arg, jinja2.nodes.Const) else None
+        if isinstance(key, str) and key.startswith("_"):
+            found.append((item.lineno, key))
+    return sorted(found)
+
+
+def _check_template(env: jinja2.Environment, path: Path, shown: str) -> list[Finding]:
+    def error(line: int | None, message: str) -> Finding:
+        return Finding(shown, line, None, "", "error", message)
+
+    try:
+        text = read_file(path, path.parent).decode("utf-8")
+    except FileRefused as exc:
+        return [error(None, str(exc))]
+    except UnicodeDecodeError:
+        return [error(None, "not UTF-8 text: save the file as UTF-8")]
+    try:
+        tree = env.parse(text, path.name, str(path))
+    except jinja2.TemplateSyntaxError as exc:
+        return [error(exc.lineno, f"template syntax error: {exc.message}")]
+    return [error(line, f"'{name}': names starting with '_' are not allowed in a template")
+            for line, name in _private_names(tree)]
+
+
+def check_templates(folder: Path, shown: str) -> tuple[list[Finding], int]:
+    """Findings for a workspace's templates folder, shown as ``shown``, and how many files were
+    read: links, files too large, template syntax, names the sandbox refuses, label catalogs."""
+    env = make_environment(None, translator("en"))
+    findings: list[Finding] = []
+    read = 0
+    for here, dirs, names in sorted(os.walk(folder)):  # os.walk follows no link to a folder
+        base = Path(here)
+        for name in sorted(dirs + names):
+            path = base / name
+            rel = f"{shown}/{path.relative_to(folder).as_posix()}"
+            if path.is_symlink():
+                findings.append(Finding(rel, None, None, "", "error",
+                                        "a symbolic link: planforge reads no file through a link"))
+            elif name.endswith((".j2", ".css")):
+                read += 1
+                findings += _check_template(env, path, rel)
+            elif base.name == "labels" and base.parent == folder and name.endswith(".yaml"):
+                read += 1
+                if path.stem not in LOCALES:
+                    findings.append(Finding(rel, None, None, "", "warning",
+                                            f"no locale '{path.stem}': this file is never read "
+                                            f"(planforge speaks {', '.join(LOCALES)})"))
+                    continue
+                try:
+                    findings += parse_catalog(read_file(path, folder), rel)[1]
+                except FileRefused as exc:
+                    findings.append(Finding(rel, None, None, "", "error", str(exc)))
+    return findings, read
 
 
 def safe(text: str) -> Markup:

@@ -12,6 +12,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import Finding, Severity
+from .files import MAX_FILE_BYTES
 
 try:  # the C parser is several times faster; the constructor stays Python either way
     from yaml import CSafeLoader as _BaseLoader
@@ -25,8 +26,6 @@ PathPart = str | int
 MAX_EXPANDED_NODES = 200_000
 #: Nesting depth beyond which a document is refused: real plans nest about six levels.
 MAX_DEPTH = 64
-#: Files larger than this are not plans; refusing them bounds time and memory.
-MAX_FILE_BYTES = 4 * 1024 * 1024
 
 
 class _Loader(_BaseLoader):

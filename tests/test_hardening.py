@@ -1,0 +1,167 @@
+"""A workspace is untrusted input (it may come from a pull request): its templates cannot run
+code or read files, and its text cannot break out of the CSS, HTML or email around it."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+import tinycss2
+
+from planforge.documents import render_document
+from planforge.errors import TemplateError
+from planforge.files import MAX_FILE_BYTES, FileRefused, read_file
+from planforge.validate import load_project
+from planforge.workspace import find_workspace
+
+from .conftest import AS_OF, RunCli
+
+#: Ways out of Jinja's data model into Python, each of which once reached ``os`` or the
+#: environment: the sandbox must refuse every one.
+ESCAPES = [
+    "{{ cycler.__init__.__globals__.os.system('touch PWNED') }}",
+    "{{ joiner.__init__.__globals__['os'].environ }}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ lipsum.__globals__['os'].popen('touch PWNED').read() }}",
+    "{{ namespace.__init__.__globals__ }}",
+    "{{ self._TemplateReference__context }}",
+    "{% set x = [] %}{{ x.append(1) }}",
+    "{{ '{0.__class__}'.format(cycler) }}",
+]
+
+
+def _override(root: Path, name: str, text: str) -> None:
+    folder = root / "templates"
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(text, "utf-8")
+
+
+@pytest.mark.parametrize("payload", ESCAPES)
+def test_workspace_templates_cannot_reach_python(
+    examples: Path, payload: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(examples)
+    monkeypatch.setenv("PLANFORGE_SMTP_PASSWORD", "hunter2-secret")
+    _override(examples, "brief.md.j2", payload + "\n")
+    ws = find_workspace(examples)
+    project, _ = load_project(ws, "acme-crm", AS_OF)
+    with pytest.raises(TemplateError, match=r"brief\.md\.j2:1: not allowed in a template"):
+        render_document(ws, project, "brief", AS_OF, "md")
+    assert not (examples / "PWNED").exists()
+
+
+def test_a_symlinked_template_is_not_read(examples: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the SMTP password", "utf-8")
+    (examples / "templates").mkdir()
+    (examples / "templates" / "brief.md.j2").symlink_to(secret)
+    ws = find_workspace(examples)
+    project, _ = load_project(ws, "acme-crm", AS_OF)
+    with pytest.raises(TemplateError, match="symbolic link") as caught:
+        render_document(ws, project, "brief", AS_OF, "md")
+    assert "SMTP password" not in str(caught.value)
+
+
+def test_a_template_folder_linked_elsewhere_is_not_read(examples: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "brief.md.j2").write_text("from outside\n", "utf-8")
+    (examples / "templates").mkdir()
+    (examples / "templates" / "partials").symlink_to(elsewhere)
+    _override(examples, "brief.md.j2", '{% include "partials/brief.md.j2" %}\n')
+    ws = find_workspace(examples)
+    project, _ = load_project(ws, "acme-crm", AS_OF)
+    with pytest.raises(TemplateError, match="symbolic link"):
+        render_document(ws, project, "brief", AS_OF, "md")
+
+
+def test_a_symlinked_label_catalog_is_not_read(examples: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("brief:\n  asks: the SMTP password\n", "utf-8")
+    (examples / "templates" / "labels").mkdir(parents=True)
+    (examples / "templates" / "labels" / "en.yaml").symlink_to(secret)
+    ws = find_workspace(examples)
+    project, _ = load_project(ws, "acme-crm", AS_OF)
+    with pytest.raises(TemplateError, match="symbolic link"):
+        render_document(ws, project, "brief", AS_OF, "md")
+
+
+def test_read_file_checks_the_size_before_reading(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.yaml"
+    with huge.open("wb") as handle:  # sparse: 3 GB that take no disk and must not be read
+        handle.truncate(3 * 1024**3)
+    with pytest.raises(FileRefused, match=r"too large \(3072\.0 MiB"):
+        read_file(huge)
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(FileRefused, match="not a regular file"):
+        read_file(fifo)  # neither blocks nor reads
+    exact = tmp_path / "exact.yaml"
+    exact.write_bytes(b"x" * MAX_FILE_BYTES)
+    assert len(read_file(exact)) == MAX_FILE_BYTES
+
+
+def _style(html: str) -> str:
+    match = re.search(r"<style>(.*?)</style>", html, re.S)
+    assert match, "no <style> element"
+    return match[1]
+
+
+def _tokens(nodes: list[tinycss2.ast.Node]) -> list[tinycss2.ast.Node]:
+    found = []
+    for node in nodes:
+        found.append(node)
+        for attr in ("prelude", "content", "arguments"):
+            inner = getattr(node, attr, None)
+            if isinstance(inner, list):
+                found += _tokens(inner)
+    return found
+
+
+@pytest.mark.parametrize("breaker", ["\r", "\f", "\n", "\\", '"', "</style>"])
+def test_names_cannot_break_out_of_the_css_string(examples: Path, breaker: str) -> None:
+    evil = f'Acme{breaker}}} body {{ background: url(http://127.0.0.1:9/x) }} @page {{ x: "'
+    plan = examples / "projects" / "acme-crm" / "project.yaml"
+    text = plan.read_text("utf-8")
+    quoted = evil.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r") \
+        .replace("\f", "\\f").replace("\n", "\\n")
+    plan.write_text(text.replace("name: Acme CRM rollout", f'name: "{quoted}"', 1), "utf-8")
+    ws = find_workspace(examples)
+    project, _ = load_project(ws, "acme-crm", AS_OF)
+    assert project.name == evil
+    html = render_document(ws, project, "brief", AS_OF, "html").decode()
+    assert html.count("</style>") == 1
+    rules = tinycss2.parse_stylesheet(_style(html), skip_comments=True, skip_whitespace=True)
+    tokens = _tokens(rules)
+    assert not [t for t in tokens if t.type == "url"]
+    assert not [t for t in tokens if t.type == "function" and t.lower_name == "url"]
+    assert not [t for t in tokens if t.type == "error"]
+    footers = [t.value for t in tokens if t.type == "string" and t.value.startswith("Acme")]
+    assert footers and all(evil in value for value in footers)
+
+
+def test_validate_checks_the_workspace_templates(examples: Path, tmp_path: Path,
+                                                 run_cli: RunCli) -> None:
+    _override(examples, "brief.md.j2", "ok\n{{ cycler.__init__.__globals__ }}\n")
+    _override(examples, "charter.md.j2", "{% if %}\n")
+    (examples / "templates" / "retro.md.j2").symlink_to(tmp_path / "anywhere")
+    (examples / "templates" / "labels").mkdir()
+    (examples / "templates" / "labels" / "en.yaml").write_text("brief:\n  asks: [1]\n", "utf-8")
+    (examples / "templates" / "labels" / "fr.yaml").write_text("brief: {}\n", "utf-8")
+    result = run_cli("validate", "--as-of", "2026-11-20", cwd=examples)
+    assert result.exit_code == 1
+    assert result.output.splitlines()[:5] == [
+        "templates/brief.md.j2:2: error: '__globals__': names starting with '_' are not "
+        "allowed in a template",
+        "templates/brief.md.j2:2: error: '__init__': names starting with '_' are not allowed "
+        "in a template",
+        "templates/charter.md.j2:1: error: template syntax error: Expected an expression, got "
+        "'end of statement block'",
+        "templates/labels/en.yaml:2:9: error: brief.asks: a label must be text, not list",
+        "templates/labels/fr.yaml: warning: no locale 'fr': this file is never read (planforge "
+        "speaks en, zh-CN)",
+    ]
+    assert "templates/retro.md.j2: error: a symbolic link" in result.output
+    assert "Traceback" not in result.output
