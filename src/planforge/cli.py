@@ -194,12 +194,13 @@ def validate_command(obj: Context, paths: tuple[Path, ...], fmt: str, strict: bo
     ws = obj.workspace()
     day: date = as_of.date() if as_of else ws.today()
     findings, checked = validate_paths(ws, list(paths), day)
-    if (not paths or ws.root in {p.resolve() for p in paths}) and ws.templates_dir.is_dir():
+    overrides = ws.template_overrides()
+    if overrides is not None and (not paths or ws.root in {p.resolve() for p in paths}):
         # Only a workspace with template overrides pays for importing the template engine.
         from .render import check_templates
         from .workspace import display_path
 
-        found, read = check_templates(ws.templates_dir, display_path(ws.templates_dir))
+        found, read = check_templates(overrides, display_path(overrides))
         findings, checked = sorted(findings + found), checked + read
     _print_findings(findings, fmt, checked)
     failing = {"error", "warning"} if strict else {"error"}

@@ -8,6 +8,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -91,6 +92,15 @@ class Workspace:
     @property
     def templates_dir(self) -> Path:
         return self.root / self.settings.templates_dir
+
+    def template_overrides(self) -> Path | None:
+        """The workspace's own templates folder, if it has one; None also where it is planforge's
+        built-in folder itself (a workspace at the top of a planforge checkout)."""
+        folder = self.templates_dir
+        if not folder.is_dir():
+            return None
+        builtin = Path(str(resources.files("planforge.templates")))
+        return None if folder.resolve() == builtin.resolve() else folder
 
     def project_ids(self) -> list[str]:
         """Every project folder, sorted: a folder holding ``project.yaml``."""
