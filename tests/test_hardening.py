@@ -165,3 +165,56 @@ def test_validate_checks_the_workspace_templates(examples: Path, tmp_path: Path,
     ]
     assert "templates/retro.md.j2: error: a symbolic link" in result.output
     assert "Traceback" not in result.output
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text("utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+@pytest.mark.parametrize(("file", "old", "new", "message"), [
+    ("projects/acme-crm/project.yaml", "start: 2026-08-03", "start: 1001-01-01",
+     "start: '1001-01-01' is outside the years planforge handles (1970–2199)"),
+    ("projects/acme-crm/project.yaml", "end: 2027-02-26", "end: 2037-01-01",
+     "end: the project lasts more than 10 years (2026-08-03 to 2037-01-01)"),
+    ("projects/acme-crm/project.yaml", "duration: 15", "duration: 100000",
+     "duration: 100000 is too large: the most allowed is 720"),
+    ("planforge.yaml", "locale: en ", "paths:\n  output: ../elsewhere\nlocale: en ",
+     "paths.output: '../elsewhere': expected a path inside the workspace"),
+    ("planforge.yaml", "locale: en ", "paths:\n  templates: /etc\nlocale: en ",
+     "paths.templates: '/etc': expected a path inside the workspace"),
+    ("planforge.yaml", 'accent: "#1f4e79"', 'accent: "red\\n::error title=x::pwned"',
+     "brand.accent: 'red\\n::error title=x::pwned': expected a CSS colour"),
+])
+def test_validate_enforces_the_bounds_that_keep_builds_bounded(
+    examples: Path, run_cli: RunCli, file: str, old: str, new: str, message: str
+) -> None:
+    _edit(examples / file, old, new)
+    result = run_cli("validate", "--as-of", "2026-11-20", cwd=examples)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_register_too_long_to_print_is_refused(examples: Path, run_cli: RunCli) -> None:
+    plan = examples / "projects" / "acme-crm" / "project.yaml"
+    risks = "".join(
+        f"  - {{id: r-{i}, title: Risk {i}, likelihood: 2, impact: 2, owner: anna-keller, "
+        f"mitigation: Watch it}}\n" for i in range(201))
+    text = plan.read_text("utf-8")
+    plan.write_text(text[: text.index("\nrisks:\n")] + "\nrisks:\n" + risks
+                    + text[text.index("\nmeetings:"):], "utf-8")
+    result = run_cli("validate", "projects/acme-crm", "--as-of", "2026-11-20", cwd=examples)
+    assert "risks: has more than 200 items, the most planforge takes here" in result.output
+
+
+@pytest.mark.parametrize("args", [["--as-of", "0001-01-01"], ["--as-of", "9999-12-31"],
+                                  ["--week", "9999-W01"]])
+def test_extreme_dates_on_the_command_line_are_usage_errors(
+    examples: Path, run_cli: RunCli, args: list[str]
+) -> None:
+    result = run_cli("render", "brief", "acme-crm", *args, cwd=examples)
+    assert result.exit_code == 2
+    assert "the years planforge handles" in result.output
+    assert "Traceback" not in result.output

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planforge.documents import render_document, render_formats, render_portfolio
-from planforge.errors import RenderError, TemplateError
+from planforge.errors import InvalidFilesError, RenderError, TemplateError
 from planforge.model import Project
 from planforge.render import escape_markdown, escape_mermaid
 from planforge.validate import load_project
@@ -260,10 +260,10 @@ def test_bad_accent_colour_is_refused(examples: Path) -> None:
     config = examples / "planforge.yaml"
     config.write_text(config.read_text("utf-8").replace(
         'accent: "#1f4e79"', 'accent: "red; } body { display: none"'), "utf-8")
-    ws = find_workspace(examples)
-    project, _ = load_project(ws, "acme-crm", AS_OF)
-    with pytest.raises(Exception, match="not a CSS colour"):
-        render_document(ws, project, "brief", AS_OF, "html")
+    # Refused with the settings, by validate and every other command, before any document.
+    with pytest.raises(InvalidFilesError, match=r"planforge\.yaml:9:11: error: brand\.accent: "
+                       r"'red; } body { display: none': expected a CSS colour"):
+        find_workspace(examples)
 
 
 def test_retrospective_needs_its_file(ws: Workspace) -> None:

@@ -126,11 +126,21 @@ def cli(ctx: click.Context) -> None:
     ctx.ensure_object(Context)
 
 
+def _check_as_of(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    from .dates import in_range, range_text
+
+    if value is not None and not in_range(value.date()):
+        raise click.BadParameter(f"{value.date()} is outside the years planforge handles "
+                                 f"({range_text()})")
+    return value
+
+
 def _as_of_option(func: F) -> F:
     return click.option(
         "--as-of",
         "as_of",
         type=click.DateTime(formats=["%Y-%m-%d"]),
+        callback=_check_as_of,
         help="As of this date, YYYY-MM-DD (default: today in the workspace time zone).",
     )(func)
 
@@ -345,14 +355,14 @@ def send_command(obj: Context, week: str | None, to: tuple[str, ...], dry_run: b
 
 def _week_and_date(ws: Workspace, week: str | None, as_of: Any) -> tuple[str, date]:
     """``--week W`` means as of the Friday of W; ``--as-of D`` its week; neither, today."""
-    from .dates import as_of_for, parse_week
+    from .dates import as_of_for, parse_week, range_text
     from .errors import UsageError
 
     if week and as_of:
         raise click.UsageError("give --week or --as-of, not both")
     if week and parse_week(week) is None:
-        raise UsageError(f"--week {week}: not an ISO week that exists (write YYYY-Www, e.g. "
-                         "2026-W47)")
+        raise UsageError(f"--week {week}: not an ISO week that exists within the years "
+                         f"planforge handles, {range_text()} (write YYYY-Www, e.g. 2026-W47)")
     return as_of_for(week, as_of.date() if as_of else None, ws.today())
 
 

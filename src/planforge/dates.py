@@ -14,6 +14,11 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "last": -1}
 FRIDAY = 4
 
+#: The dates planforge handles. A plan is about the present; a typo such as 1001-01-01 would
+#: otherwise validate and then make every document walk a thousand years of weeks.
+EARLIEST = date(1970, 1, 1)
+LATEST = date(2199, 12, 31)
+
 WEEK = re.compile(r"(\d{4})-W(\d{2})")
 WEEK_FILE = re.compile(r"(\d{4})-W(\d{2})\.yaml")
 
@@ -29,13 +34,24 @@ def weeks_in_year(year: int) -> int:
     return date(year, 12, 28).isocalendar().week
 
 
+def in_range(day: date) -> bool:
+    """Whether a date lies within the years planforge handles."""
+    return EARLIEST <= day <= LATEST
+
+
+def range_text() -> str:
+    """The years planforge handles, for messages."""
+    return f"{EARLIEST.year}–{LATEST.year}"
+
+
 def parse_week(week: str) -> tuple[int, int] | None:
-    """``"2026-W47"`` → ``(2026, 47)``; None unless that ISO week exists."""
+    """``"2026-W47"`` → ``(2026, 47)``; None unless that ISO week exists within the years
+    planforge handles."""
     match = WEEK.fullmatch(week)
     if not match:
         return None
     year, number = int(match[1]), int(match[2])
-    if not 1 <= year <= 9998 or not 1 <= number <= weeks_in_year(year):
+    if not EARLIEST.year <= year <= LATEST.year or not 1 <= number <= weeks_in_year(year):
         return None
     return year, number
 

@@ -15,6 +15,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
+from .dates import in_range, range_text
 from .errors import Finding
 from .yamlio import Document, PathPart
 
@@ -31,6 +32,12 @@ _TYPE_WORDS = {
 }
 
 _PATTERN_HINTS = {
+    r"^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,30}|(rgb|rgba|hsl|hsla)\([0-9.,% /a-z]{1,60}\))$": (
+        "expected a CSS colour such as #1f4e79, rgb(0, 112, 60) or teal"
+    ),
+    r"^(?![/\\])(?![A-Za-z]:)(?!(.*[/\\])?\.\.([/\\]|$))[^\x00-\x1f]+$": (
+        "expected a path inside the workspace, relative to it (no leading / and no ..)"
+    ),
     "^[A-Za-z0-9][A-Za-z0-9_.-]*$": (
         "ids start with a letter or digit, then letters, digits, '_', '.' or '-'"
     ),
@@ -91,15 +98,24 @@ def is_address(text: object) -> bool:
 def _format_checker() -> FormatChecker:
     checker: FormatChecker = copy.deepcopy(Draft202012Validator.FORMAT_CHECKER)
     checker.checks("email")(is_address)
+    checker.checks("date")(_is_date)
     return checker
 
 
-def _is_date(text: str) -> bool:
+def _parse_date(text: str) -> date | None:
     try:
-        date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
-        return False
-    return len(text) == 10  # fromisoformat also takes 20261120, the schema wants 2026-11-20
+        return None
+    return day if len(text) == 10 else None  # fromisoformat also takes 20261120
+
+
+def _is_date(text: object) -> bool:
+    """A real date written YYYY-MM-DD within the years planforge handles."""
+    if not isinstance(text, str):
+        return True  # the type is another keyword's business, as with jsonschema's formats
+    day = _parse_date(text)
+    return day is not None and in_range(day)
 
 
 @cache
@@ -207,6 +223,8 @@ def _sentence(error: ValidationError) -> str:
         return f"expected {_describe(value)}, got {got}"
     if kind == "format":
         if value == "date":
+            if isinstance(instance, str) and _parse_date(instance) is not None:
+                return f"{got} is outside the years planforge handles ({range_text()})"
             return f"{got} is not a real date written as YYYY-MM-DD"
         if value == "email":
             return f"{got} is not an email address"
@@ -221,6 +239,10 @@ def _sentence(error: ValidationError) -> str:
         return f"needs at least {value} item{'s' if value != 1 else ''}"
     if kind == "minLength":
         return "must not be empty"
+    if kind == "maxItems":
+        return f"has more than {value} items, the most planforge takes here"
+    if kind == "maxLength":
+        return f"is longer than {value} characters, the most planforge takes here"
     if kind == "uniqueItems":
         return "has the same item twice"
     return str(error.message)

@@ -31,6 +31,11 @@ from .workspace import (
 )
 from .yamlio import Document, PathPart, format_path, load_bytes
 
+#: The longest project planforge plans: documents draw and list its weeks, so the length bounds
+#: their size and the time to build them.
+MAX_PROJECT_YEARS = 10
+MAX_PROJECT_DAYS = MAX_PROJECT_YEARS * 366
+
 
 @dataclass
 class ProjectFiles:
@@ -148,6 +153,9 @@ class _Checker:
         start, end = date.fromisoformat(d["start"]), date.fromisoformat(d["end"])
         if end < start:
             self.error(doc, ["end"], f"the project ends ({end}) before it starts ({start})")
+        elif (end - start).days > MAX_PROJECT_DAYS:
+            self.error(doc, ["end"], f"the project lasts more than {MAX_PROJECT_YEARS} years "
+                       f"({start} to {end}): split it into projects of that length at most")
 
         seen: dict[str, str] = {}
         dated: dict[str, tuple[list[PathPart], date, list[str]]] = {}
