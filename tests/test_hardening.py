@@ -218,3 +218,20 @@ def test_extreme_dates_on_the_command_line_are_usage_errors(
     assert result.exit_code == 2
     assert "the years planforge handles" in result.output
     assert "Traceback" not in result.output
+
+
+def test_an_io_error_is_reported_as_such_not_as_a_bug(
+    examples: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import tempfile
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(examples / "output"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", full_disk)
+    result = run_cli("render", "brief", "acme-crm", "--format", "md", "-o", "out/brief.md",
+                     cwd=examples)
+    assert result.exit_code == 1
+    assert result.output.strip() == f"planforge: {examples / 'output'}: No space left on device"
+    assert "bug" not in result.output

@@ -86,6 +86,13 @@ def _handle_errors(func: F) -> F:
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except OSError as exc:
+            # A full disk, a read-only folder, a path that is no file: the machine's answer,
+            # not a bug, and it names the path.
+            if ctx.debug:
+                traceback.print_exc()
+            click.echo(f"planforge: {os_error_text(exc)}", err=True)
+            sys.exit(1)
         except Exception as exc:
             if ctx.debug:
                 raise
@@ -98,6 +105,16 @@ def _handle_errors(func: F) -> F:
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def os_error_text(exc: OSError) -> str:
+    """An operating system error as one line: what failed, on which path, and why."""
+    reason = exc.strerror or type(exc).__name__
+    if exc.filename is not None and exc.filename2 is not None:
+        return f"{exc.filename} → {exc.filename2}: {reason}"
+    if exc.filename is not None:
+        return f"{exc.filename}: {reason}"
+    return f"{reason} ({exc})" if str(exc) != reason else reason
 
 
 def command(group: click.Group, name: str, **kwargs: Any) -> Callable[[F], F]:
