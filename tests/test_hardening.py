@@ -235,3 +235,43 @@ def test_an_io_error_is_reported_as_such_not_as_a_bug(
     assert result.exit_code == 1
     assert result.output.strip() == f"planforge: {examples / 'output'}: No space left on device"
     assert "bug" not in result.output
+
+
+#: RFC 2047 encoded words that decode to CR LF and a header: Python's email package decoded
+#: them while folding and wrote the line break (CVE-2024-6923).
+SMUGGLED = [
+    "=?utf-8?q?=0D=0ABcc=3A_evil=40example=2Ecom?=",
+    "Acme =?utf-8?q?=0D=0AReply-To=3A_attacker=40evil=2Eexample?= CRM",
+    "=?UTF-8?B?DQpCY2M6IGV2aWxAZXhhbXBsZS5jb20=?=",
+    "星河 =?utf-8?q?=0A=0ABcc=3A_evil=40example=2Ecom?= 推广",
+]
+
+
+@pytest.mark.parametrize("evil", SMUGGLED)
+def test_encoded_line_breaks_cannot_add_headers(evil: str) -> None:
+    from email import message_from_bytes, policy
+    from email.headerregistry import Address
+
+    from planforge.mail import OutgoingMessage, compose
+
+    msg = OutgoingMessage(
+        week="2026-W47", address="eve@example.com", name=evil, kind="brief",
+        project_ids=("acme",), locale="en", subject=f"{evil} — weekly brief 2026-W47",
+        filename="brief.pdf", text="x\n", html="<p>x</p>", pdf=lambda: b"%PDF-1.7\n")
+    raw = compose(msg, b"%PDF-1.7\n", sender=Address(evil, addr_spec="pmo@example.com"),
+                  reply_to=Address(evil, addr_spec="pmo@example.com")).as_bytes()
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert head.isascii()
+    names = [line.split(b":", 1)[0] for line in head.split(b"\r\n") if line[:1] not in b" \t"]
+    assert sorted(names) == sorted([b"From", b"To", b"Reply-To", b"Subject", b"Date",
+                                    b"Message-ID", b"Auto-Submitted", b"Content-Type",
+                                    b"MIME-Version"])
+    parsed = message_from_bytes(raw, policy=policy.default)
+    assert parsed["Bcc"] is None
+    # The recipient sees the text as written, its =? sequences included.
+    assert str(parsed["Subject"]) == f"{evil} — weekly brief 2026-W47"
+    # Python's parser puts a space between adjacent encoded words of a display name, which RFC
+    # 2047 says to drop: compare without spaces.
+    assert parsed["To"].addresses[0].display_name.replace(" ", "") == evil.replace(" ", "")
+    assert parsed["To"].addresses[0].addr_spec == "eve@example.com"
+    assert parsed["From"].addresses[0].addr_spec == "pmo@example.com"

@@ -14,6 +14,7 @@ two together; a lost brief would be worse.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 import json
@@ -592,6 +593,63 @@ def message_id(week: str, address: str, domain: str, resend: int = 0) -> str:
     return f"<planforge.{week}.{token}{suffix}@{domain}>"
 
 
+# Display names written as they are: atext and spaces (RFC 5322), no '?' so no "=?" either.
+_PLAIN_PHRASE = re.compile(r"[A-Za-z0-9 !#$%&'*+/=^_`{|}~-]*")
+_PLAIN_TEXT = re.compile(r"[\x20-\x7e]*")
+_WORD_BYTES = 45  # UTF-8 bytes per encoded word: 60 base64 characters, a line under 78
+
+
+def _encoded_words(text: str) -> str:
+    """Text as RFC 2047 base64 encoded words, split between characters, one per folded line."""
+    words, chunk = [], b""
+    for char in text:
+        raw = char.encode("utf-8")
+        if len(chunk) + len(raw) > _WORD_BYTES:
+            words.append(chunk)
+            chunk = b""
+        chunk += raw
+    words.append(chunk)
+    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words)
+
+
+class _SelfEncoded(str):
+    """A header value planforge encoded itself, which the email package stores and writes as it
+    is. Handing it text instead would be unsafe: Python's email package decodes encoded words
+    while folding, so a name such as ``=?utf-8?q?=0D=0ABcc=3A...?=`` became a real line break
+    and a header of its own (CVE-2024-6923, in the Python versions still common). ``str()`` is
+    the text, as a parsed header's would be."""
+
+    name: str
+    _folded: str
+
+    def __new__(cls, name: str, text: str, encoded: str) -> _SelfEncoded:
+        value = super().__new__(cls, text)
+        value.name, value._folded = name, f"{name}: {encoded}"
+        return value
+
+    def fold(self, *, policy: policy.Policy) -> str:
+        return self._folded.replace("\r\n", policy.linesep) + policy.linesep
+
+
+def _text_header(name: str, text: str) -> _SelfEncoded:
+    """An unstructured header (the subject): as it is when plain ASCII, else encoded words."""
+    text = one_line(text)
+    plain = _PLAIN_TEXT.fullmatch(text) and "=?" not in text and len(text) <= 900
+    return _SelfEncoded(name, text, text if plain else _encoded_words(text))
+
+
+def _address_header(name: str, address: Address) -> _SelfEncoded:
+    """An address header whose display name is plain atext, else encoded words; the address was
+    checked to need no escaping."""
+    display = one_line(address.display_name)
+    if not display:
+        return _SelfEncoded(name, address.addr_spec, address.addr_spec)
+    phrase = display if _PLAIN_PHRASE.fullmatch(display) and len(display) <= 200 \
+        else _encoded_words(display)
+    return _SelfEncoded(name, f"{display} <{address.addr_spec}>",
+                        f"{phrase} <{address.addr_spec}>")
+
+
 def compose(
     msg: OutgoingMessage,
     pdf: bytes,
@@ -605,11 +663,13 @@ def compose(
     if not is_address(msg.address):
         raise MailError(f"'{one_line(msg.address)}' is not a valid email address")
     out = EmailMessage(policy=policy.SMTP)
-    out["From"] = sender
-    out["To"] = Address(display_name=one_line(msg.name or ""), addr_spec=msg.address)
+    # Every header with text from the workspace is encoded here, never by the email package.
+    out["From"] = _address_header("From", sender)
+    out["To"] = _address_header("To", Address(display_name=msg.name or "",
+                                              addr_spec=msg.address))
     if reply_to is not None:
-        out["Reply-To"] = reply_to
-    out["Subject"] = one_line(msg.subject)
+        out["Reply-To"] = _address_header("Reply-To", reply_to)
+    out["Subject"] = _text_header("Subject", msg.subject)
     out["Date"] = format_datetime(now or datetime.now(UTC))
     out["Message-ID"] = msg_id or message_id(msg.week, msg.address, sender.domain)
     # RFC 3834: out-of-office replies should not answer a machine.
