@@ -49,7 +49,7 @@ def run(args: list[str], cwd: Path) -> tuple[float, float]:
 def md_floor(ws_root: Path) -> float:
     """The bare minimum of a Markdown build: load each project's YAML and render the same
     Markdown templates with a context prepared beforehand (not timed)."""
-    from planforge.documents import _doc, _project_context, _translator, project_locale
+    from planforge.documents import document_context, project_locale
     from planforge.facts import compute_facts
     from planforge.render import environment, render_template
     from planforge.validate import load_project
@@ -60,12 +60,10 @@ def md_floor(ws_root: Path) -> float:
     for pid in ws.project_ids():
         project, _ = load_project(ws, pid, AS_OF)
         facts = compute_facts(project, AS_OF, ws.settings)
-        tr = _translator(ws, project_locale(ws, project))
-        env = environment(ws.templates_dir, tr.locale)
+        env = environment(ws.templates_dir, project_locale(ws, project))
         for kind in ("charter", "brief"):
-            ctx = _project_context(ws, project, facts, tr, kind, False, None)
             prepared.append((pid, env, f"{kind}.md.j2",
-                             {"doc": _doc(ws, tr, kind, facts, project.name), **ctx}))
+                             document_context(ws, project, kind, facts)))
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     started = time.perf_counter()
     for pid, env, name, ctx in prepared:

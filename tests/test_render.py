@@ -216,9 +216,10 @@ def test_override_extends_the_builtin_and_changes_one_block(examples: Path) -> N
     (examples / "templates").mkdir()
     (examples / "templates" / "brief.html.j2").write_text(
         '{% extends "builtin:brief.html.j2" %}\n'
-        "{% block title %}Our brief {{ p.name }}{% endblock %}\n", "utf-8")
+        "{% block title %}Our brief {{ v.project.name }}{% endblock %}\n", "utf-8")
     (examples / "templates" / "brief.md.j2").write_text(
-        '{% include "builtin:brief.md.j2" %}\nCustom footer for {{ p.customer | md }}\n', "utf-8")
+        '{% include "builtin:brief.md.j2" %}\n'
+        "Custom footer for {{ v.project.customer | md }}\n", "utf-8")
     ws = find_workspace(examples)
     project, _ = load_project(ws, "acme-crm", AS_OF)
     out = render_formats(ws, project, "brief", AS_OF, ["md", "html"])

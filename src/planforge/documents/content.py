@@ -1,0 +1,574 @@
+"""What each document shows: the views of ``views.py`` built from the model and the facts.
+
+Names are looked up, sentences of reasons and changes put together from labels, and charts
+drawn here, so that templates only lay out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Protocol
+
+from .. import charts
+from ..dates import iso_week
+from ..facts import (
+    GoalFacts,
+    MilestoneFacts,
+    PhaseFacts,
+    ProjectFacts,
+    Reason,
+    RiskFacts,
+    open_customer_milestones,
+)
+from ..i18n import Translator
+from ..model import Meeting, Person, Project
+from ..render import safe
+from .views import (
+    ActionRow,
+    AskRow,
+    BriefView,
+    BudgetSummary,
+    ChangeLine,
+    CharterView,
+    Charts,
+    CommunicationPlan,
+    FeedbackRow,
+    GanttSection,
+    GanttTask,
+    GoalRow,
+    HealthSummary,
+    HeatCell,
+    HeatRow,
+    MeetingRow,
+    MilestoneRow,
+    NextMeeting,
+    Outcome,
+    PersonRow,
+    PhaseRow,
+    PortfolioRow,
+    ProjectHead,
+    RaciRow,
+    ReasonLine,
+    RetroView,
+    RiskRow,
+    UpdateSummary,
+)
+
+#: How many customer-facing dates and risks the brief lists: a sales person reads it in a minute.
+BRIEF_DATES = 3
+BRIEF_RISKS = 3
+
+
+class ChangeLike(Protocol):
+    """What the brief needs of a change since last week (``planforge.changes.Change``)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def old(self) -> date | int | float | str | None: ...
+    @property
+    def new(self) -> date | int | float | str | None: ...
+    @property
+    def days(self) -> int | None: ...
+    @property
+    def customer_facing(self) -> bool: ...
+    @property
+    def note(self) -> str | None: ...
+
+
+# --- names and sentences ----------------------------------------------------------------------
+
+
+class _Names:
+    """People's names by id, the way every document prints them."""
+
+    def __init__(self, project: Project, tr: Translator) -> None:
+        self._people = project.people
+        self._sep = tr.label("common.list_sep")
+
+    def one(self, pid: str | None) -> str:
+        """A person's name; "" for nobody, the id itself for someone not in the plan."""
+        if pid is None:
+            return ""
+        person = self._people.get(pid)
+        return person.name if person else pid
+
+    def joined(self, pids: Iterable[str]) -> str:
+        """Several names joined with the list separator; "" for none."""
+        return self._sep.join(self.one(p) for p in pids)
+
+
+def _value(tr: Translator, value: date | int | float | str | None) -> str:
+    if value is None:
+        return tr.label("common.none")
+    if isinstance(value, date):
+        return tr.date(value)
+    if isinstance(value, bool):
+        return tr.label("common.yes" if value else "common.no")
+    if isinstance(value, int | float):
+        return tr.number(value)
+    return str(value)
+
+
+def _subject(project: Project, subject_id: str | None) -> str:
+    if subject_id is None:
+        return ""
+    for m in project.milestones:
+        if m.id == subject_id:
+            return m.name
+    for g in project.goals:
+        if g.id == subject_id:
+            return g.title
+    for r in project.risks:
+        if r.id == subject_id:
+            return r.title
+    return subject_id
+
+
+def reason_lines(project: Project, reasons: Iterable[Reason], tr: Translator) -> list[ReasonLine]:
+    """Health reasons as sentences in the document's language."""
+    return [
+        ReasonLine(
+            r.level,
+            tr.label(
+                f"reason.{r.code}",
+                subject=_subject(project, r.subject_id),
+                days=tr.days(r.days) if r.days is not None else "",
+                points=tr.points(r.points) if r.points is not None else "",
+            ),
+        )
+        for r in reasons
+    ]
+
+
+def change_lines(changes: Iterable[ChangeLike], tr: Translator) -> list[ChangeLine]:
+    """Changes since last week as sentences; customer-facing ones first, otherwise as given."""
+    lines = []
+    for c in changes:
+        key = f"change.{c.kind}" if tr.has(f"change.{c.kind}") else "change.other"
+        text = tr.label(
+            key,
+            subject=c.subject,
+            old=_value(tr, c.old),
+            new=_value(tr, c.new),
+            days=tr.days(c.days) if c.days is not None else "",
+        )
+        lines.append(ChangeLine(c.kind, text, c.customer_facing, c.note))
+    return sorted(lines, key=lambda line: not line.customer_facing)
+
+
+def _clock(hhmm: str, minutes: int) -> tuple[str, str]:
+    start = datetime.strptime(hhmm, "%H:%M")
+    end = start + timedelta(minutes=minutes)
+    return start.strftime("%H:%M"), end.strftime("%H:%M")
+
+
+def meeting_when(m: Meeting, tr: Translator, default_tz: str) -> str:
+    """When a meeting recurs, in words: "Every Thursday, 14:00–14:30 (Europe/Berlin)"."""
+    start, end = _clock(m.time, m.duration)
+    args: dict[str, str] = {"start": start, "end": end, "tz": m.timezone or default_tz}
+    day = m.day
+    if m.cadence == "monthly" and isinstance(day, int):
+        key = "when.monthly_day"
+        args["day"] = str(day)
+    elif m.cadence == "monthly" and isinstance(day, str) and " " in day:
+        ordinal, weekday = day.lower().split(None, 1)
+        key = "when.monthly_nth"
+        args["ordinal"] = tr.label(f"ordinal.{ordinal}")
+        args["day"] = tr.label(f"weekday.{weekday}")
+    elif m.cadence in ("weekly", "biweekly") and isinstance(day, str):
+        key = f"when.{m.cadence}"
+        args["day"] = tr.label(f"weekday.{day.lower()}")
+    else:
+        key = f"when.{m.cadence}_any"
+    return tr.label(key, **args)
+
+
+# --- records ----------------------------------------------------------------------------------
+
+
+def _head(project: Project, names: _Names) -> ProjectHead:
+    coordinator = project.communication.coordinator if project.communication else None
+    return ProjectHead(
+        id=project.id,
+        name=project.name,
+        customer=project.customer,
+        status=project.status,
+        start=project.start,
+        end=project.end,
+        summary=project.summary,
+        coordinator=names.one(coordinator) if coordinator else None,
+        sales=tuple(p.name for p in project.people.values() if p.team == "sales"),
+    )
+
+
+def _person_row(p: Person) -> PersonRow:
+    return PersonRow(p.name, p.role, p.team, p.email, p.brief)
+
+
+def _milestone_row(m: MilestoneFacts, names: _Names) -> MilestoneRow:
+    return MilestoneRow(
+        name=m.milestone.name,
+        owner=names.one(m.milestone.owner),
+        customer_facing=m.customer_facing,
+        due=m.milestone.due,
+        expected=m.expected,
+        done=m.milestone.done,
+        actual=m.actual,
+        state=m.state,
+        days=m.days,
+        variance_days=m.variance_days,
+        reason=m.milestone.reason,
+    )
+
+
+def _goal_row(g: GoalFacts, names: _Names) -> GoalRow:
+    goal = g.goal
+    return GoalRow(
+        title=goal.title,
+        metric=goal.metric,
+        why=goal.why,
+        baseline=goal.baseline,
+        target=goal.target,
+        unit=goal.unit,
+        due=goal.due,
+        owner=names.one(goal.owner),
+        actual=g.actual,
+        actual_week=g.actual_week,
+        progress=g.progress,
+        expected=g.expected,
+        state=g.state,
+    )
+
+
+def _risk_numbers(risks: Sequence[RiskFacts]) -> dict[str, str]:
+    """R1, R2 … in register order (score descending): the heat map names risks by number."""
+    return {r.risk.id: f"R{i}" for i, r in enumerate(risks, start=1)}
+
+
+def _risk_row(r: RiskFacts, numbers: dict[str, str], names: _Names) -> RiskRow:
+    risk = r.risk
+    return RiskRow(
+        number=numbers[risk.id],
+        title=risk.title,
+        category=risk.category,
+        trigger=risk.trigger,
+        likelihood=risk.likelihood,
+        impact=risk.impact,
+        score=r.score,
+        level=r.level,
+        owner=names.one(risk.owner),
+        mitigation=risk.mitigation,
+        contingency=risk.contingency,
+        status=risk.status,
+        customer_message=risk.customer_message,
+    )
+
+
+def _phase_row(p: PhaseFacts, names: _Names) -> PhaseRow:
+    return PhaseRow(
+        name=p.phase.name,
+        owner=names.one(p.phase.owner),
+        start=p.phase.start,
+        end=p.phase.end,
+        milestones=tuple(_milestone_row(m, names) for m in p.milestones),
+    )
+
+
+def _schedule_gantt(facts: ProjectFacts) -> tuple[GanttSection, ...]:
+    """The phases as a Mermaid gantt: each phase's bar, then its milestones."""
+    sections = []
+    for p in facts.phases:
+        tasks = [
+            GanttTask(
+                p.phase.name,
+                "done, " if p.state == "done" else "active, " if p.state == "active" else "",
+                p.phase.start.isoformat(),
+                # Mermaid's end date is exclusive: the phase ends at the end of its last day.
+                (p.phase.end + timedelta(days=1)).isoformat(),
+            )
+        ]
+        for m in p.milestones:
+            tags = "milestone, "
+            if m.milestone.done is not None:
+                tags += "done, "
+            elif m.state in ("slipping", "overdue"):
+                tags += "crit, "
+            tasks.append(GanttTask(("★ " if m.customer_facing else "") + m.milestone.name,
+                                   tags, m.actual.isoformat(), "0d"))
+        sections.append(GanttSection(p.phase.name, tuple(tasks)))
+    return tuple(sections)
+
+
+def _variance_gantt(facts: ProjectFacts, tr: Translator) -> tuple[GanttSection, ...]:
+    """Baseline against actual as a Mermaid gantt: every milestone twice, once per section."""
+    baseline = tuple(GanttTask(m.milestone.name, "milestone, ", m.milestone.due.isoformat(), "0d")
+                     for m in facts.milestones)
+    actual = tuple(GanttTask(m.milestone.name,
+                             "milestone, crit, " if m.variance_days > 0 else "milestone, done, ",
+                             m.actual.isoformat(), "0d")
+                   for m in facts.milestones)
+    return (GanttSection(tr.label("retro.baseline"), baseline),
+            GanttSection(tr.label("retro.actual"), actual))
+
+
+def _budget(facts: ProjectFacts) -> BudgetSummary | None:
+    b = facts.budget
+    if b is None:
+        return None
+    spent = b.budget.spent
+    return BudgetSummary(
+        currency=b.budget.currency,
+        planned=b.budget.planned,
+        spent=spent,
+        remaining=b.budget.planned - spent if spent is not None else None,
+        spent_share=b.spent_share,
+        elapsed=b.elapsed,
+        ahead_points=b.ahead_points,
+        over=b.over,
+    )
+
+
+def _budget_verdict(budget: BudgetSummary | None, tr: Translator) -> str:
+    """"EUR 11,500 over budget (+7%)", or under, or on budget."""
+    if budget is None or budget.spent is None:
+        return tr.label("common.none")
+    difference = budget.spent - budget.planned
+    if not difference:
+        return tr.label("retro.on_budget")
+    share = tr.percent(abs(difference) / budget.planned) if budget.planned else ""
+    key = "retro.over" if difference > 0 else "retro.under"
+    return tr.label(key, amount=tr.money(abs(difference), budget.currency), share=share)
+
+
+def customer_next(facts: ProjectFacts) -> list[MilestoneFacts]:
+    """The next customer dates the brief lists, soonest first."""
+    return open_customer_milestones(facts)[:BRIEF_DATES]
+
+
+def _brief_milestones(facts: ProjectFacts) -> list[MilestoneFacts]:
+    """Customer-facing milestones due in the next four weeks, then every slipped one."""
+    seen: set[str] = set()
+    out = []
+    for m in (*facts.customer_milestones_next_4_weeks, *facts.slipped):
+        if m.milestone.id not in seen:
+            seen.add(m.milestone.id)
+            out.append(m)
+    return sorted(out, key=lambda m: (m.expected, m.milestone.id))
+
+
+def _health_weeks(project: Project, facts: ProjectFacts) -> list[charts.HealthWeek]:
+    """Every ISO week from the project's start to its end or the as-of date, whichever comes
+    first, with the health the team reported that week (None: no update that week).
+
+    Only reported health is shown week by week: the health computed for a past week from
+    today's plan would use hindsight (today's spending, today's forecasts), not what the plan
+    said then.
+    """
+    reported = dict(facts.health_history)
+    last = min(project.end, facts.as_of)
+    monday = project.start - timedelta(days=project.start.weekday())
+    weeks = []
+    while monday <= last:
+        week = iso_week(monday)
+        weeks.append(charts.HealthWeek(week, reported.get(week)))
+        monday += timedelta(days=7)
+    return weeks
+
+
+def _heat_rows(facts: ProjectFacts, risk_no: dict[str, str]) -> tuple[HeatRow, ...]:
+    """The heat map as rows for a Markdown table, likelihood 5 at the top."""
+    return tuple(
+        HeatRow(li, tuple(
+            HeatCell(facts.heatmap.level(li, im),
+                     tuple(risk_no.get(i, i) for i in facts.heatmap.cells[li - 1][im - 1]))
+            for im in range(1, 6)
+        ))
+        for li in range(5, 0, -1)
+    )
+
+
+def _signoff(project: Project) -> list[Person]:
+    """Who signs the charter: the customer and management sponsors, the sales people who own
+    the relationship, and on the delivery side whoever answers for the plan: the coordinator
+    and the accountable of each RACI row or, in a plan with neither, the phase owners."""
+    delivery = {project.communication.coordinator} if project.communication else set()
+    delivery |= {row.accountable for row in project.responsibilities}
+    delivery.discard(None)
+    if not delivery:
+        delivery = {phase.owner for phase in project.phases if phase.owner}
+    return [
+        p
+        for p in project.people.values()
+        if p.team in ("customer", "management")
+        or (p.team == "sales" and p.brief)
+        or p.id in delivery
+    ]
+
+
+def _outcome(facts: ProjectFacts) -> Outcome:
+    return Outcome(
+        goals=len(facts.goals),
+        goals_achieved=sum(g.state == "achieved" for g in facts.goals),
+        milestones=len(facts.milestones),
+        milestones_on_time=sum(m.state == "done-on-time" for m in facts.milestones),
+        open_milestones=sum(m.days_until is not None for m in facts.milestones),
+        risks=len(facts.risks),
+        risks_occurred=sum(r.risk.status == "occurred" for r in facts.risks),
+    )
+
+
+def _update(facts: ProjectFacts, names: _Names) -> UpdateSummary | None:
+    update = facts.update or facts.latest_update
+    if update is None:
+        return None
+    return UpdateSummary(
+        week=update.week,
+        stale=update.week != facts.week,
+        summary=update.summary,
+        blockers=update.blockers,
+        decisions=update.decisions,
+        talking_points=update.talking_points,
+        asks=tuple(AskRow(a.ask, names.one(a.owner), a.due) for a in update.sales_asks),
+        feedback=tuple(FeedbackRow(fb.feedback, names.one(fb.source), fb.response)
+                       for fb in update.customer_feedback),
+    )
+
+
+def _charts(kind: str, project: Project, facts: ProjectFacts, tr: Translator,
+            accent: str | None, risk_no: dict[str, str]) -> Charts:
+    """The SVG charts a document shows, drawn only for the documents that show them, and only
+    when a brand colour is given: Markdown shows none."""
+    if accent is None:
+        return Charts()
+    goals = safe(charts.goal_bars(facts.goals, tr)) if facts.goals else None
+    if kind == "charter":
+        return Charts(
+            goals=goals,
+            gantt=safe(charts.gantt(facts.phases, facts.as_of, tr, accent, project.start,
+                                    project.end)),
+            heatmap=safe(charts.heatmap(facts.heatmap, risk_no, tr)),
+        )
+    if kind == "retro":
+        return Charts(
+            goals=goals,
+            variance=safe(charts.variance(facts.milestones, tr)),
+            health=safe(charts.health_strip(_health_weeks(project, facts), tr)),
+        )
+    return Charts(goals=goals)
+
+
+# --- the views --------------------------------------------------------------------------------
+
+
+def charter_view(project: Project, facts: ProjectFacts, tr: Translator, default_tz: str,
+                 accent: str | None) -> CharterView:
+    """The kickoff charter's view; ``accent`` draws the charts (None: Markdown, no charts)."""
+    names = _Names(project, tr)
+    risk_no = _risk_numbers(facts.risks)
+    comm = project.communication
+    return CharterView(
+        project=_head(project, names),
+        scope_in=project.scope_in,
+        scope_out=project.scope_out,
+        acceptance=project.acceptance,
+        goals=tuple(_goal_row(g, names) for g in facts.goals),
+        people=tuple(_person_row(p) for p in project.people.values()),
+        raci=tuple(RaciRow(r.area, names.one(r.responsible), names.one(r.accountable),
+                           names.joined(r.consulted), names.joined(r.informed))
+                   for r in project.responsibilities),
+        phases=tuple(_phase_row(p, names) for p in facts.phases),
+        gantt=_schedule_gantt(facts),
+        risks=tuple(_risk_row(r, risk_no, names) for r in facts.risks),
+        heat_rows=_heat_rows(facts, risk_no),
+        communication=CommunicationPlan(comm.channels, comm.norms) if comm else None,
+        meetings=tuple(
+            MeetingRow(m.name, m.purpose, m.agenda, m.channel, meeting_when(m, tr, default_tz),
+                       names.joined(m.attendees))
+            for m in project.meetings
+        ),
+        budget=_budget(facts),
+        signoff=tuple(_person_row(p) for p in _signoff(project)),
+        charts=_charts("charter", project, facts, tr, accent, risk_no),
+    )
+
+
+def brief_view(project: Project, facts: ProjectFacts, tr: Translator, default_tz: str,
+               accent: str | None, changes: Sequence[ChangeLike] | None) -> BriefView:
+    """The weekly brief's view; ``changes`` None: not known (no history)."""
+    names = _Names(project, tr)
+    risk_no = _risk_numbers(facts.risks)
+    top = facts.top_risks[:BRIEF_RISKS]
+    return BriefView(
+        project=_head(project, names),
+        anchor=f"project-{project.id}",
+        health=HealthSummary(facts.health.level, facts.health.reported, facts.health.watermelon,
+                             tuple(reason_lines(project, facts.health.reasons, tr))),
+        progress=facts.progress,
+        elapsed=facts.elapsed,
+        next_dates=tuple(_milestone_row(m, names) for m in customer_next(facts)),
+        update=_update(facts, names),
+        risk_messages=tuple(r.risk.customer_message for r in top if r.risk.customer_message),
+        milestones=tuple(_milestone_row(m, names) for m in _brief_milestones(facts)),
+        goals=tuple(_goal_row(g, names) for g in facts.goals),
+        top_risks=tuple(_risk_row(r, risk_no, names) for r in top),
+        changes=tuple(change_lines(changes, tr)) if changes is not None else None,
+        next_meetings=tuple(
+            NextMeeting(
+                o.meeting.name,
+                tr.label("when.next", day=tr.date(o.start.date(), "weekday"),
+                         start=tr.time(o.start), tz=o.meeting.timezone or default_tz),
+                o.meeting.channel,
+            )
+            for o in facts.next_meetings
+        ),
+        charts=_charts("brief", project, facts, tr, accent, risk_no),
+    )
+
+
+def retro_view(project: Project, facts: ProjectFacts, tr: Translator,
+               accent: str | None) -> RetroView:
+    """The retrospective's view; the project must have a retrospective."""
+    retro = project.retrospective
+    assert retro is not None
+    names = _Names(project, tr)
+    risk_no = _risk_numbers(facts.risks)
+    budget = _budget(facts)
+    return RetroView(
+        project=_head(project, names),
+        held=retro.held,
+        facilitator=names.one(retro.facilitator) if retro.facilitator else None,
+        outcome=_outcome(facts),
+        goals=tuple(_goal_row(g, names) for g in facts.goals),
+        milestones=tuple(_milestone_row(m, names) for m in facts.milestones),
+        gantt=_variance_gantt(facts, tr),
+        risks=tuple(_risk_row(r, risk_no, names) for r in facts.risks),
+        budget=budget,
+        budget_verdict=_budget_verdict(budget, tr),
+        health_weeks=tuple(_health_weeks(project, facts)),
+        went_well=retro.went_well,
+        to_improve=retro.to_improve,
+        lessons=retro.lessons,
+        actions=tuple(ActionRow(a.action, names.one(a.owner), a.due) for a in retro.actions),
+        charts=_charts("retro", project, facts, tr, accent, risk_no),
+    )
+
+
+def portfolio_row(project: Project, facts: ProjectFacts, tr: Translator) -> PortfolioRow:
+    """One project's line in a portfolio's summary table."""
+    update = facts.update or facts.latest_update
+    nxt = customer_next(facts)
+    return PortfolioRow(
+        anchor=f"project-{project.id}",
+        name=project.name,
+        customer=project.customer,
+        reported=facts.health.reported,
+        computed=facts.health.level,
+        watermelon=facts.health.watermelon,
+        next_date=_milestone_row(nxt[0], _Names(project, tr)) if nxt else None,
+        slipped=len(facts.slipped),
+        asks=len(update.sales_asks) if update else 0,
+    )

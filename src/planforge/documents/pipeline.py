@@ -1,0 +1,290 @@
+"""Rendering documents: the view and its metadata into Markdown, HTML and PDF.
+
+``render_formats`` and ``render_portfolio_formats`` are what the CLI, ``build`` and ``send``
+call. Templates receive only ``v`` (the view), ``doc`` (the metadata) and the labels.
+"""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ..errors import RenderError, WorkspaceError
+from ..facts import ProjectFacts, compute_facts
+from ..i18n import Translator, builtin_templates
+from ..model import Project
+from ..render import environment, render_template, safe
+from ..workspace import Workspace
+from .content import (
+    ChangeLike,
+    brief_view,
+    charter_view,
+    portfolio_row,
+    retro_view,
+)
+from .views import BriefView, CharterView, DocMeta, PortfolioView, RetroView
+
+KINDS = ("charter", "brief", "retro")
+FORMATS = ("md", "html", "pdf")
+
+_CSS_COLOUR = re.compile(
+    r"#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,30}|(?:rgb|rgba|hsl|hsla)\([0-9.,%\s/a-z]{1,60}\)"
+)
+
+
+def project_locale(ws: Workspace, project: Project) -> str:
+    """The language of a project's documents: its own, else the workspace's."""
+    return project.locale or ws.settings.locale
+
+
+def accent_colour(ws: Workspace) -> str:
+    """The brand accent from ``planforge.yaml``, checked to be a plain CSS colour because it is
+    written into the stylesheet."""
+    accent = ws.settings.accent.strip()
+    if not _CSS_COLOUR.fullmatch(accent):
+        raise WorkspaceError(
+            f"brand.accent '{accent}' is not a CSS colour (write it as #1f4e79, rgb(0, 112, 60) "
+            "or a colour name)"
+        )
+    return accent
+
+
+def _logo(ws: Workspace) -> tuple[str | None, Path | None]:
+    """The logo as a data: URI (the HTML stays standalone) and its resolved path."""
+    if not ws.settings.logo:
+        return None, None
+    root = ws.root.resolve()
+    path = (ws.root / ws.settings.logo).resolve()
+    if root not in path.parents or not path.is_file():
+        raise WorkspaceError(f"brand.logo: no file '{ws.settings.logo}' inside the workspace")
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if not kind.startswith("image/"):
+        raise WorkspaceError(f"brand.logo: '{ws.settings.logo}' is not an image")
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f"data:{kind};base64,{data}", path
+
+
+def _translator(ws: Workspace, locale: str) -> Translator:
+    from ..i18n import translator
+
+    return translator(locale, ws.templates_dir)
+
+
+def _meta(ws: Workspace, tr: Translator, kind: str, as_of: date, week: str,
+          subject: str) -> DocMeta:
+    title = tr.label(f"doc.{kind}")
+    footer = f"{subject} · {title} · {tr.date(as_of)}"
+    return DocMeta(kind, title, ws.settings.organization, as_of, week, tr.locale, footer)
+
+
+def _html_meta(ws: Workspace, meta: DocMeta) -> DocMeta:
+    """The metadata of an HTML page: the stylesheet, the brand colour and the logo added."""
+    env = environment(ws.templates_dir, meta.lang)
+    assert env.loader is not None
+    css = env.loader.get_source(env, "style.css")[0]
+    # The stylesheet is planforge's own (or the workspace's) file, never user data; passed as
+    # Markup so that autoescaping does not turn its quotes into entities.
+    return replace(meta, stylesheet=safe(css.replace("</", "<\\/")),
+                   accent=safe(accent_colour(ws)), logo=_logo(ws)[0])
+
+
+ProjectView = CharterView | BriefView | RetroView
+
+
+def project_view(ws: Workspace, project: Project, kind: str, facts: ProjectFacts,
+                 tr: Translator, html: bool,
+                 changes: Sequence[ChangeLike] | None = None) -> ProjectView:
+    """The view of one project document; ``html`` draws its charts."""
+    accent = accent_colour(ws) if html else None
+    tz = ws.settings.timezone
+    if kind == "charter":
+        return charter_view(project, facts, tr, tz, accent)
+    if kind == "retro":
+        return retro_view(project, facts, tr, accent)
+    return brief_view(project, facts, tr, tz, accent, changes)
+
+
+def document_context(ws: Workspace, project: Project, kind: str, facts: ProjectFacts,
+                     html: bool = False,
+                     changes: Sequence[ChangeLike] | None = None) -> dict[str, Any]:
+    """Everything a project document's template receives: ``v`` and ``doc``."""
+    tr = _translator(ws, project_locale(ws, project))
+    meta = _meta(ws, tr, kind, facts.as_of, facts.week, project.name)
+    return {"v": project_view(ws, project, kind, facts, tr, html, changes),
+            "doc": _html_meta(ws, meta) if html else meta}
+
+
+def _pdf(ws: Workspace, html: str, title: str, author: str, subject: str, lang: str,
+         as_of: date) -> bytes:
+    from ..pdf import PdfMetadata, html_to_pdf
+
+    builtin = Path(str(builtin_templates()))
+    _, logo_path = _logo(ws)
+    roots = [p for p in (builtin, ws.templates_dir) if p.is_dir()]
+    if logo_path is not None and logo_path.parent != ws.root.resolve():
+        roots.append(logo_path.parent)
+    base = ws.templates_dir if ws.templates_dir.is_dir() else builtin
+    meta = PdfMetadata(title=title, author=author, subject=subject, lang=lang, created=as_of)
+    return html_to_pdf(html, meta, base_dir=base, roots=roots,
+                       files=[logo_path] if logo_path else [])
+
+
+def _tidy(markdown: str) -> str:
+    """At most one blank line in a row and one newline at the end: the templates' conditional
+    sections leave stray blank lines that a reviewer would otherwise see in a diff."""
+    return re.sub(r"\n{3,}", "\n\n", markdown).strip("\n") + "\n"
+
+
+def _check(kind: str | None, fmts: Iterable[str]) -> None:
+    if kind is not None and kind not in KINDS:
+        raise RenderError(f"unknown document '{kind}' (one of {', '.join(KINDS)})")
+    for fmt in fmts:
+        if fmt not in FORMATS:
+            raise RenderError(f"unknown format '{fmt}' (one of {', '.join(FORMATS)})")
+
+
+def render_formats(
+    ws: Workspace,
+    project: Project,
+    kind: str,
+    as_of: date,
+    fmts: Sequence[str],
+    changes: Sequence[ChangeLike] | None = None,
+    facts: ProjectFacts | None = None,
+) -> dict[str, bytes]:
+    """One document in several formats at once: the facts and the view are computed and the
+    HTML is rendered once for all of them. A caller rendering several documents of a project
+    may pass the facts it computed for ``as_of``."""
+    _check(kind, fmts)
+    if kind == "retro" and project.retrospective is None:
+        raise RenderError(f"project '{project.id}' has no retrospective.yaml")
+    if facts is None or facts.as_of != as_of or facts.project is not project:
+        facts = compute_facts(project, as_of, ws.settings)
+    locale = project_locale(ws, project)
+    tr = _translator(ws, locale)
+    env = environment(ws.templates_dir, locale)
+    html_wanted = "html" in fmts or "pdf" in fmts
+    view = project_view(ws, project, kind, facts, tr, html_wanted, changes)
+    meta = _meta(ws, tr, kind, facts.as_of, facts.week, project.name)
+    out: dict[str, bytes] = {}
+    if "md" in fmts:
+        md = render_template(env, f"{kind}.md.j2", {"v": view, "doc": meta})
+        out["md"] = _tidy(md).encode()
+    if html_wanted:
+        html = render_template(env, f"{kind}.html.j2", {"v": view, "doc": _html_meta(ws, meta)})
+        if "html" in fmts:
+            out["html"] = html.encode()
+        if "pdf" in fmts:
+            author = ws.settings.organization or project.name
+            subject = f"{project.name} — {project.customer}"
+            out["pdf"] = _pdf(ws, html, f"{project.name} — {meta.title}", author, subject,
+                              locale, as_of)
+    return {fmt: out[fmt] for fmt in fmts}
+
+
+def render_document(
+    ws: Workspace,
+    project: Project,
+    kind: str,
+    as_of: date,
+    fmt: str,
+    changes: Sequence[ChangeLike] | None = None,
+) -> bytes:
+    """A charter, brief or retrospective of a project as of a date, as Markdown, HTML or PDF."""
+    return render_formats(ws, project, kind, as_of, [fmt], changes)[fmt]
+
+
+def _portfolio_locale(ws: Workspace, projects: Sequence[Project]) -> str:
+    locales = {project_locale(ws, p) for p in projects}
+    return locales.pop() if len(locales) == 1 else ws.settings.locale
+
+
+def _person_by_email(email: str, projects: Sequence[Project]) -> str:
+    for project in projects:
+        for person in project.people.values():
+            if person.email and person.email.lower() == email.lower():
+                return person.name
+    return email
+
+
+def render_portfolio_formats(
+    ws: Workspace,
+    email: str,
+    projects: Sequence[Project],
+    as_of: date,
+    fmts: Sequence[str],
+    changes: Mapping[str, Sequence[ChangeLike] | None] | None = None,
+    known_facts: Mapping[str, ProjectFacts] | None = None,
+) -> dict[str, bytes]:
+    """The portfolio brief of one sales person in several formats; ``changes`` maps a project id
+    to its changes since last week, ``known_facts`` to facts already computed for ``as_of``."""
+    _check(None, fmts)
+    shown = sorted((p for p in projects if p.status not in ("done", "cancelled")),
+                   key=lambda p: (p.name.lower(), p.id))
+    if not shown:
+        raise RenderError(f"no active project for {email}")
+    locale = _portfolio_locale(ws, shown)
+    tr = _translator(ws, locale)
+    env = environment(ws.templates_dir, locale)
+    person = _person_by_email(email, shown)
+    html_wanted = "html" in fmts or "pdf" in fmts
+    want = ["md"] * ("md" in fmts) + ["html"] * html_wanted
+    rows = []
+    bodies: dict[str, list[str]] = {"md": [], "html": []}
+    first_facts: ProjectFacts | None = None
+    for project in shown:
+        given = (known_facts or {}).get(project.id)
+        facts = (given if given is not None and given.as_of == as_of and given.project is project
+                 else compute_facts(project, as_of, ws.settings))
+        first_facts = first_facts or facts
+        p_tr = _translator(ws, project_locale(ws, project))
+        rows.append(portfolio_row(project, facts, p_tr))
+        p_env = environment(ws.templates_dir, p_tr.locale)
+        view = project_view(ws, project, "brief", facts, p_tr, html_wanted,
+                            (changes or {}).get(project.id))
+        p_meta = _meta(ws, p_tr, "brief", facts.as_of, facts.week, project.name)
+        for fmt in want:
+            meta = replace(p_meta, logo=_logo(ws)[0]) if fmt == "html" else p_meta
+            bodies[fmt].append(render_template(p_env, f"partials/brief_body.{fmt}.j2",
+                                               {"v": view, "doc": meta}))
+    assert first_facts is not None
+    title = tr.label("doc.portfolio")
+    meta = DocMeta("portfolio", title, ws.settings.organization, as_of, first_facts.week,
+                   locale, f"{person} · {title} · {tr.date(as_of)}")
+    out: dict[str, bytes] = {}
+    if "md" in fmts:
+        summary = PortfolioView(person, email, tuple(rows), tuple(bodies["md"]))
+        md = render_template(env, "portfolio.md.j2", {"v": summary, "doc": meta})
+        out["md"] = _tidy(md).encode()
+    if html_wanted:
+        summary = PortfolioView(person, email, tuple(rows),
+                                tuple(safe(b) for b in bodies["html"]))
+        html = render_template(env, "portfolio.html.j2",
+                               {"v": summary, "doc": _html_meta(ws, meta)})
+        if "html" in fmts:
+            out["html"] = html.encode()
+        if "pdf" in fmts:
+            pdf_title = f"{title} — {person} — {first_facts.week}"
+            author = ws.settings.organization or person
+            subject = ", ".join(p.name for p in shown)
+            out["pdf"] = _pdf(ws, html, pdf_title, author, subject, locale, as_of)
+    return {fmt: out[fmt] for fmt in fmts}
+
+
+def render_portfolio(
+    ws: Workspace,
+    email: str,
+    projects: Sequence[Project],
+    as_of: date,
+    fmt: str,
+    changes: Mapping[str, Sequence[ChangeLike] | None] | None = None,
+) -> bytes:
+    """One sales person's portfolio brief: a summary table of their active projects, then each
+    project's brief."""
+    return render_portfolio_formats(ws, email, projects, as_of, [fmt], changes)[fmt]

@@ -1,0 +1,436 @@
+"""The template contract: one frozen view per document kind, made of small records.
+
+A template receives ``v`` (the view of its document kind), ``doc`` (``DocMeta``) and the labels
+and filters; nothing else. Every name is already looked up and every sentence put together, so
+a template only lays out; dates and numbers stay dates and numbers for the locale's filters.
+Workspace templates depend on these names: ``templates/README.md`` documents each field (a test
+keeps the two in step), so fields are added freely and removed only with a changelog note.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from ..charts import HealthWeek
+
+__all__ = [
+    "ActionRow",
+    "AskRow",
+    "BriefView",
+    "BudgetSummary",
+    "ChangeLine",
+    "CharterView",
+    "Charts",
+    "CommunicationPlan",
+    "DocMeta",
+    "FeedbackRow",
+    "GanttSection",
+    "GanttTask",
+    "GoalRow",
+    "HealthSummary",
+    "HealthWeek",
+    "HeatCell",
+    "HeatRow",
+    "MeetingRow",
+    "MilestoneRow",
+    "NextMeeting",
+    "Outcome",
+    "PersonRow",
+    "PhaseRow",
+    "PortfolioRow",
+    "PortfolioView",
+    "ProjectHead",
+    "RaciRow",
+    "ReasonLine",
+    "RetroView",
+    "RiskRow",
+    "UpdateSummary",
+]
+
+
+@dataclass(frozen=True)
+class DocMeta:
+    """What every document knows about itself, beside its view."""
+
+    kind: str
+    title: str
+    organization: str | None
+    as_of: date
+    week: str
+    lang: str
+    footer: str
+    # HTML only (None in Markdown): planforge's own stylesheet, the brand colour and the logo
+    # as a data: URI.
+    stylesheet: str | None = None
+    accent: str | None = None
+    logo: str | None = None
+
+
+# --- records ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProjectHead:
+    """What a document's heading says about its project."""
+
+    id: str
+    name: str
+    customer: str
+    status: str
+    start: date
+    end: date
+    summary: str | None
+    coordinator: str | None
+    sales: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """A person of the project."""
+
+    name: str
+    role: str
+    team: str
+    email: str | None
+    brief: bool
+
+
+@dataclass(frozen=True)
+class RaciRow:
+    """One row of the RACI matrix, with names; several names are joined with the list
+    separator."""
+
+    area: str
+    responsible: str
+    accountable: str
+    consulted: str
+    informed: str
+
+
+@dataclass(frozen=True)
+class GoalRow:
+    """A goal with its measurement as of the document's date."""
+
+    title: str
+    metric: str
+    why: str | None
+    baseline: float | None
+    target: float
+    unit: str | None
+    due: date
+    owner: str
+    actual: float | None
+    actual_week: str | None
+    progress: float | None
+    expected: float
+    state: str
+
+
+@dataclass(frozen=True)
+class MilestoneRow:
+    """A milestone as of the document's date."""
+
+    name: str
+    owner: str
+    customer_facing: bool
+    due: date
+    expected: date
+    done: date | None
+    actual: date
+    state: str
+    days: int
+    variance_days: int
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class PhaseRow:
+    """A phase of the schedule with its milestones."""
+
+    name: str
+    owner: str
+    start: date
+    end: date
+    milestones: tuple[MilestoneRow, ...]
+
+
+@dataclass(frozen=True)
+class GanttTask:
+    """One line of a Mermaid gantt block."""
+
+    name: str
+    tags: str
+    start: str
+    end: str
+
+
+@dataclass(frozen=True)
+class GanttSection:
+    """A section of a Mermaid gantt block."""
+
+    name: str
+    tasks: tuple[GanttTask, ...]
+
+
+@dataclass(frozen=True)
+class RiskRow:
+    """A risk of the register, numbered R1, R2 … by score."""
+
+    number: str
+    title: str
+    category: str
+    trigger: str | None
+    likelihood: int
+    impact: int
+    score: int
+    level: str
+    owner: str
+    mitigation: str
+    contingency: str | None
+    status: str
+    customer_message: str | None
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    """One cell of the Markdown heat map."""
+
+    level: str
+    risks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HeatRow:
+    """One likelihood row of the Markdown heat map."""
+
+    likelihood: int
+    cells: tuple[HeatCell, ...]
+
+
+@dataclass(frozen=True)
+class CommunicationPlan:
+    """How the team communicates."""
+
+    channels: tuple[str, ...]
+    norms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MeetingRow:
+    """A meeting of the cadence, with when it recurs in words and who attends."""
+
+    name: str
+    purpose: str | None
+    agenda: tuple[str, ...]
+    channel: str | None
+    when: str
+    attendees: str
+
+
+@dataclass(frozen=True)
+class NextMeeting:
+    """The next occurrence of a meeting, in words."""
+
+    name: str
+    when: str
+    channel: str | None
+
+
+@dataclass(frozen=True)
+class BudgetSummary:
+    """The budget with what remains."""
+
+    currency: str
+    planned: float
+    spent: float | None
+    remaining: float | None
+    spent_share: float | None
+    elapsed: float
+    ahead_points: float | None
+    over: bool
+
+
+@dataclass(frozen=True)
+class ReasonLine:
+    """Why computed health is not green, as a sentence."""
+
+    level: str
+    text: str
+
+
+@dataclass(frozen=True)
+class HealthSummary:
+    """Computed health, the reported one beside it, and the reasons."""
+
+    level: str
+    reported: str | None
+    watermelon: bool
+    reasons: tuple[ReasonLine, ...]
+
+
+@dataclass(frozen=True)
+class AskRow:
+    """Something the team asks of sales."""
+
+    ask: str
+    owner: str
+    due: date | None
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    """Customer feedback and the team's response."""
+
+    feedback: str
+    source: str
+    response: str | None
+
+
+@dataclass(frozen=True)
+class UpdateSummary:
+    """The weekly update the brief reports."""
+
+    week: str
+    stale: bool
+    summary: str
+    blockers: tuple[str, ...]
+    decisions: tuple[str, ...]
+    talking_points: tuple[str, ...]
+    asks: tuple[AskRow, ...]
+    feedback: tuple[FeedbackRow, ...]
+
+
+@dataclass(frozen=True)
+class ChangeLine:
+    """A change since last week, as a sentence."""
+
+    kind: str
+    text: str
+    customer_facing: bool
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The retrospective's counts at a glance."""
+
+    goals: int
+    goals_achieved: int
+    milestones: int
+    milestones_on_time: int
+    open_milestones: int
+    risks: int
+    risks_occurred: int
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    """An action agreed in the retrospective."""
+
+    action: str
+    owner: str
+    due: date | None
+
+
+@dataclass(frozen=True)
+class Charts:
+    """The SVG charts, drawn for the HTML documents that show them; None otherwise."""
+
+    goals: str | None = None
+    gantt: str | None = None
+    heatmap: str | None = None
+    variance: str | None = None
+    health: str | None = None
+
+
+@dataclass(frozen=True)
+class PortfolioRow:
+    """One project in the portfolio's summary table."""
+
+    anchor: str
+    name: str
+    customer: str
+    reported: str | None
+    computed: str
+    watermelon: bool
+    next_date: MilestoneRow | None
+    slipped: int
+    asks: int
+
+
+# --- the views --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CharterView:
+    """The kickoff charter."""
+
+    project: ProjectHead
+    scope_in: tuple[str, ...]
+    scope_out: tuple[str, ...]
+    acceptance: tuple[str, ...]
+    goals: tuple[GoalRow, ...]
+    people: tuple[PersonRow, ...]
+    raci: tuple[RaciRow, ...]
+    phases: tuple[PhaseRow, ...]
+    gantt: tuple[GanttSection, ...]
+    risks: tuple[RiskRow, ...]
+    heat_rows: tuple[HeatRow, ...]
+    communication: CommunicationPlan | None
+    meetings: tuple[MeetingRow, ...]
+    budget: BudgetSummary | None
+    signoff: tuple[PersonRow, ...]
+    charts: Charts
+
+
+@dataclass(frozen=True)
+class BriefView:
+    """The weekly sales brief of one project."""
+
+    project: ProjectHead
+    anchor: str
+    health: HealthSummary
+    progress: float
+    elapsed: float
+    next_dates: tuple[MilestoneRow, ...]
+    update: UpdateSummary | None
+    risk_messages: tuple[str, ...]
+    milestones: tuple[MilestoneRow, ...]
+    goals: tuple[GoalRow, ...]
+    top_risks: tuple[RiskRow, ...]
+    changes: tuple[ChangeLine, ...] | None
+    next_meetings: tuple[NextMeeting, ...]
+    charts: Charts
+
+
+@dataclass(frozen=True)
+class RetroView:
+    """The retrospective."""
+
+    project: ProjectHead
+    held: date | None
+    facilitator: str | None
+    outcome: Outcome
+    goals: tuple[GoalRow, ...]
+    milestones: tuple[MilestoneRow, ...]
+    gantt: tuple[GanttSection, ...]
+    risks: tuple[RiskRow, ...]
+    budget: BudgetSummary | None
+    budget_verdict: str
+    health_weeks: tuple[HealthWeek, ...]
+    went_well: tuple[str, ...]
+    to_improve: tuple[str, ...]
+    lessons: tuple[str, ...]
+    actions: tuple[ActionRow, ...]
+    charts: Charts
+
+
+@dataclass(frozen=True)
+class PortfolioView:
+    """One sales person's portfolio: the summary table and each project's rendered brief."""
+
+    person: str
+    email: str
+    rows: tuple[PortfolioRow, ...]
+    bodies: tuple[str, ...]
