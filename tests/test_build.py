@@ -293,7 +293,7 @@ def test_a_bug_in_a_worker_keeps_its_type_and_traceback(examples: Path) -> None:
     report = build_workspace(broken, _options(jobs=2))
     assert report.count("failed") == 4
     failure = next(r for r in report.failed if r.name == "acme-crm")
-    assert failure.error == "internal error: KeyError: 'foo'"
+    assert failure.error == "internal error: KeyError: 'foo'" and failure.bug
     assert "in templates_dir" in failure.traceback  # where it happened, in the worker
     assert failure.traceback.rstrip().endswith("KeyError: 'foo'")
 

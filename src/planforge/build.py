@@ -70,7 +70,8 @@ class Result:
     files: tuple[str, ...] = ()  # relative to the output folder
     inputs: str = ""  # the inputs' hash
     error: str = ""  # for a failure: the message, findings included
-    traceback: str = ""  # for a failure that is a bug: where it happened, for --debug
+    traceback: str = ""  # for a failure planforge did not raise itself: where, for --debug
+    bug: bool = False  # a failure neither planforge nor the machine explains
     record: ProjectRecord | None = None  # of a project built or unchanged, for the manifest
     portfolio: bool = False
 
@@ -137,12 +138,16 @@ def _select(ws: Workspace, options: BuildOptions) -> list[str]:
 
 
 def _failure(name: str, exc: Exception, *, portfolio: bool = False) -> Result:
-    """A failed result. An error planforge expects says what to fix; anything else is a bug:
-    its type is named (a KeyError's message alone is just the key) and its traceback kept."""
+    """A failed result. An error planforge raises says what to fix, and an operating system
+    error (a full disk) names its path and reason; anything else is a bug, whose type is named
+    (a KeyError's message alone is just the key). Both keep their traceback."""
     if isinstance(exc, PlanforgeError):
         return Result(name, "failed", error=str(exc), portfolio=portfolio)
+    where = "".join(traceback.format_exception(exc))
+    if isinstance(exc, OSError):
+        return Result(name, "failed", error=str(exc), traceback=where, portfolio=portfolio)
     return Result(name, "failed", error=f"internal error: {type(exc).__name__}: {exc}",
-                  traceback="".join(traceback.format_exception(exc)), portfolio=portfolio)
+                  traceback=where, bug=True, portfolio=portfolio)
 
 
 @dataclass(frozen=True)

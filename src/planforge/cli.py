@@ -459,7 +459,7 @@ def build_command(obj: Context, projects: tuple[str, ...], formats: str, week: s
         click.echo(f"failed: {failure.name}\n{failure.error}", err=True)
         if failure.traceback and obj.debug:
             click.echo(failure.traceback.rstrip(), err=True)
-        elif failure.traceback:
+        elif failure.bug:
             click.echo("This is a bug. Run the same command with --debug for the traceback and "
                        "report it.", err=True)
     from .workspace import display_path
