@@ -7,15 +7,17 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
-from planforge import workspace as workspace_module
+from planforge import outputs as outputs_module
 from planforge.build import BuildOptions, build_workspace, shard_of
 from planforge.dates import iso_week
-from planforge.workspace import find_workspace, write_atomic
+from planforge.outputs import write_atomic
+from planforge.workspace import Workspace, find_workspace
 
 from .conftest import AS_OF, WEEK, RunCli
 
@@ -63,7 +65,8 @@ def test_unchanged_projects_are_skipped_and_changes_invalidate(examples: Path) -
     assert {r.status for r in again.results} == {"skipped"}
     assert again.count("skipped") == 4 and again.count("skipped", portfolios=True) == 1
     acme = next(r for r in again.results if r.name == "acme-crm")
-    assert (acme.health, acme.project_name) == ("amber", "Acme CRM rollout")
+    assert acme.record is not None
+    assert (acme.record.health, acme.record.name) == ("amber", "Acme CRM rollout")
 
     update = examples / "projects" / "globex-portal" / "updates" / "2026-W47.yaml"
     update.write_text(update.read_text("utf-8") + "\n# reviewed with the customer\n", "utf-8")
@@ -107,7 +110,7 @@ def test_an_interrupted_write_leaves_the_old_file(tmp_path: Path,
     def crash(path: str, mode: int) -> None:
         raise KeyboardInterrupt  # the process is stopped after the bytes were written
 
-    monkeypatch.setattr(workspace_module.os, "chmod", crash)
+    monkeypatch.setattr(outputs_module.os, "chmod", crash)
     with pytest.raises(KeyboardInterrupt):
         write_atomic(target, b"new file" * 1000)
     assert target.read_bytes() == b"old complete file"
@@ -269,3 +272,47 @@ def test_a_badly_named_folder_does_not_stop_building_another_project(
     result = run_cli("build", "acme-crm", "--formats", "md", "--week", WEEK, cwd=examples)
     assert result.exit_code == 0, result.output
     assert (examples / "output" / "manifest.json").is_file()
+
+
+@dataclass(frozen=True)
+class _BrokenInWorkers(Workspace):
+    """A workspace with a bug that shows only in a worker process."""
+
+    parent: int = 0
+
+    @property
+    def templates_dir(self) -> Path:
+        if os.getpid() != self.parent:
+            raise KeyError("foo")
+        return super().templates_dir
+
+
+def test_a_bug_in_a_worker_keeps_its_type_and_traceback(examples: Path) -> None:
+    ws = find_workspace(examples)
+    broken = _BrokenInWorkers(ws.root, ws.settings, ws.config_path, os.getpid())
+    report = build_workspace(broken, _options(jobs=2))
+    assert report.count("failed") == 4
+    failure = next(r for r in report.failed if r.name == "acme-crm")
+    assert failure.error == "internal error: KeyError: 'foo'" and failure.bug
+    assert "in templates_dir" in failure.traceback  # where it happened, in the worker
+    assert failure.traceback.rstrip().endswith("KeyError: 'foo'")
+
+
+def test_debug_shows_the_traceback_of_a_failed_project(
+    examples: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import planforge.documents as documents
+
+    def crash(*args: object, **kwargs: object) -> dict[str, bytes]:
+        return {}["foo"]
+
+    monkeypatch.setattr(documents, "render_formats", crash)
+    args = ("build", "acme-crm", "--formats", "md", "--week", WEEK, "--jobs", "1")
+    plain = run_cli(*args, cwd=examples)
+    assert plain.exit_code == 1
+    assert "failed: acme-crm\ninternal error: KeyError: 'foo'\n" in plain.output
+    assert "--debug" in plain.output and "Traceback" not in plain.output
+    debug = run_cli(*args, "--debug", cwd=examples)
+    assert debug.exit_code == 1
+    assert "Traceback (most recent call last)" in debug.output
+    assert 'return {}["foo"]' in debug.output

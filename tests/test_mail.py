@@ -660,7 +660,7 @@ email:
 
 @pytest.fixture
 def fake_renderer(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mail, "_default_render", lambda ws, as_of: fake_render)
+    monkeypatch.setattr(mail, "_default_render", lambda *args: fake_render)
 
 
 @pytest.mark.usefixtures("fake_renderer")

@@ -7,26 +7,43 @@ from __future__ import annotations
 
 import hashlib
 import html
-import json
 import time
-from collections.abc import Callable, Iterable, Iterator
+import traceback
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from . import __version__
+from .audience import brief_recipients, portfolios
 from .errors import InvalidFilesError, PlanforgeError, UsageError
 from .facts import ProjectFacts
 from .model import Project
-from .schema import is_address
+from .outputs import (
+    FORMATS,
+    INDEX,
+    PORTFOLIO_DIR,
+    PORTFOLIO_FORMATS,
+    DocumentKind,
+    Format,
+    Manifest,
+    ProjectRecord,
+    Written,
+    document_stem,
+    portfolio_folder,
+    portfolio_inputs,
+    portfolio_stem,
+    project_documents,
+    project_inputs,
+    record_build,
+    shared_inputs,
+    write_atomic,
+)
 from .validate import load_project
-from .workspace import PROJECT_FILE, RETRO_FILE, UPDATES_DIR, Workspace, write_atomic
+from .workspace import Workspace
 
-FORMATS = ("md", "html", "pdf")
-PORTFOLIO_FORMATS = ("md", "pdf")  # a portfolio brief is read, not published: no HTML
-MANIFEST = "manifest.json"
+Status = Literal["built", "skipped", "failed"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +52,7 @@ class BuildOptions:
 
     as_of: date
     week: str
-    formats: tuple[str, ...] = FORMATS
+    formats: tuple[Format, ...] = FORMATS
     projects: tuple[str, ...] = ()  # empty: every project of the workspace
     jobs: int = 1
     changed_since: str | None = None
@@ -44,28 +61,19 @@ class BuildOptions:
     read_history: bool = True  # False where the workspace has no git history (found once)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Result:
     """The outcome of one unit of work: a project, or one sales person's portfolio."""
 
-    name: str  # project id, or "portfolio/<email>"
-    status: str  # built | skipped | failed
-    files: list[str] = field(default_factory=list)  # relative to the output folder
+    name: str  # project id, or "portfolio/<address>"
+    status: Status
+    files: tuple[str, ...] = ()  # relative to the output folder
     inputs: str = ""  # the inputs' hash
     error: str = ""  # for a failure: the message, findings included
-    health: str | None = None  # computed health, for the index
-    reported: str | None = None
-    project_name: str = ""
-    customer: str = ""
-    active: bool = False
-    recipients: list[str] = field(default_factory=list)  # brief addresses, if active
-
-    def record(self) -> dict[str, Any]:
-        """What the manifest keeps of a project, so that an unchanged one is not even loaded
-        next time (its portfolio recipients and health are known from its inputs' hash)."""
-        return {"inputs": self.inputs, "name": self.project_name, "customer": self.customer,
-                "health": self.health, "reported": self.reported, "active": self.active,
-                "recipients": self.recipients}
+    traceback: str = ""  # for a failure planforge did not raise itself: where, for --debug
+    bug: bool = False  # a failure neither planforge nor the machine explains
+    record: ProjectRecord | None = None  # of a project built or unchanged, for the manifest
+    portfolio: bool = False
 
 
 @dataclass
@@ -74,10 +82,9 @@ class BuildReport:
     seconds: float
     output: Path
 
-    def count(self, status: str, *, portfolios: bool = False) -> int:
+    def count(self, status: Status, *, portfolios: bool = False) -> int:
         """How many projects (or portfolio briefs) ended with this status."""
-        return sum(r.status == status and r.name.startswith("portfolio/") == portfolios
-                   for r in self.results)
+        return sum(r.status == status and r.portfolio == portfolios for r in self.results)
 
     @property
     def failed(self) -> list[Result]:
@@ -101,6 +108,15 @@ def parse_shard(text: str) -> tuple[int, int]:
     return index, count
 
 
+def parse_formats(text: str) -> tuple[Format, ...]:
+    """``"md,pdf"`` → ``("md", "pdf")``."""
+    names = [f.strip() for f in text.split(",") if f.strip()]
+    chosen = tuple(f for f in FORMATS if f in names)
+    if not names or len(set(names)) != len(chosen):
+        raise UsageError(f"--formats takes a list of {', '.join(FORMATS)}")
+    return tuple(sorted(chosen, key=names.index))
+
+
 def _select(ws: Workspace, options: BuildOptions) -> list[str]:
     ws.require_projects()
     every = ws.project_ids()
@@ -121,65 +137,17 @@ def _select(ws: Workspace, options: BuildOptions) -> list[str]:
     return chosen
 
 
-def _digest_tree(digest: Any, folder: Path) -> None:
-    if not folder.is_dir():
-        return
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-            digest.update(path.read_bytes() + b"\0")
-
-
-def _project_files(folder: Path) -> Iterator[Path]:
-    yield folder / PROJECT_FILE
-    if (folder / RETRO_FILE).is_file():
-        yield folder / RETRO_FILE
-    if (folder / UPDATES_DIR).is_dir():
-        yield from sorted(p for p in (folder / UPDATES_DIR).iterdir() if p.is_file())
-
-
-def shared_inputs(ws: Workspace, as_of: date, history: str) -> str:
-    """What every document depends on besides its project: planforge, templates, settings,
-    the as-of date and the git revision "since last week" compares with."""
-    from .i18n import builtin_templates
-
-    digest = hashlib.sha256()
-    digest.update(f"{__version__}\0{as_of}\0{history}\0".encode())
-    _digest_tree(digest, Path(str(builtin_templates())))
-    _digest_tree(digest, ws.templates_dir)
-    if ws.config_path is not None:
-        digest.update(ws.config_path.read_bytes())
-    if ws.settings.logo:
-        logo = ws.root / ws.settings.logo
-        if logo.is_file():
-            digest.update(logo.read_bytes())
-    return digest.hexdigest()
-
-
-def portfolio_inputs(project_hashes: Iterable[str]) -> str:
-    """A portfolio brief's inputs: those of its projects, in the order of their ids."""
-    return hashlib.sha256("".join(project_hashes).encode()).hexdigest()
-
-
-def project_inputs(ws: Workspace, project_id: str, shared: str) -> str:
-    """The hash of everything one project's documents are made from."""
-    digest = hashlib.sha256(shared.encode())
-    folder = ws.projects_dir / project_id
-    for path in _project_files(folder):
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
-def _outputs(project: Project, week: str) -> list[tuple[str, str]]:
-    """(kind, path without extension) of each document of a project."""
-    docs = [("charter", f"{project.id}/charter"), ("brief", f"{project.id}/briefs/{week}")]
-    if project.retrospective is not None:
-        docs.append(("retro", f"{project.id}/retrospective"))
-    return docs
-
-
-def _failure(name: str, exc: Exception) -> Result:
-    return Result(name, "failed", error=str(exc))
+def _failure(name: str, exc: Exception, *, portfolio: bool = False) -> Result:
+    """A failed result. An error planforge raises says what to fix, and an operating system
+    error (a full disk) names its path and reason; anything else is a bug, whose type is named
+    (a KeyError's message alone is just the key). Both keep their traceback."""
+    if isinstance(exc, PlanforgeError):
+        return Result(name, "failed", error=str(exc), portfolio=portfolio)
+    where = "".join(traceback.format_exception(exc))
+    if isinstance(exc, OSError):
+        return Result(name, "failed", error=str(exc), traceback=where, portfolio=portfolio)
+    return Result(name, "failed", error=f"internal error: {type(exc).__name__}: {exc}",
+                  traceback=where, bug=True, portfolio=portfolio)
 
 
 @dataclass(frozen=True)
@@ -208,25 +176,17 @@ def _load(ws: Workspace, project_id: str, options: BuildOptions, inputs: str) ->
     return _LOADED[key]
 
 
-def _recipients(project: Project) -> list[str]:
-    if project.status != "active":
-        return []
-    return sorted({p.email.lower() for p in project.people.values() if p.brief and p.email})
-
-
 def unchanged_project(ws: Workspace, project_id: str, options: BuildOptions, inputs: str,
                       previous: Manifest) -> Result | None:
     """The result of a project whose documents were made from these inputs and are still
     there, from what the manifest recorded; None if it must be built."""
-    known = previous.projects.get(project_id, {})
-    stems = known.get("stems") if known.get("inputs") == inputs else None
-    files = [f"{stem}.{fmt}" for stem in stems or () for fmt in options.formats]
-    if options.force or not stems or not previous.up_to_date(ws, files, inputs):
+    known = previous.projects.get(project_id)
+    if options.force or known is None or known.inputs != inputs or not known.stems:
         return None
-    return Result(project_id, "skipped", inputs=inputs, files=files,
-                  health=known.get("health"), reported=known.get("reported"),
-                  project_name=known.get("name", ""), customer=known.get("customer", ""),
-                  active=bool(known.get("active")), recipients=known.get("recipients", []))
+    files = tuple(f"{stem}.{fmt}" for stem in known.stems for fmt in options.formats)
+    if not previous.up_to_date(ws, files, inputs):
+        return None
+    return Result(project_id, "skipped", files, inputs, record=known)
 
 
 def build_project(ws: Workspace, project_id: str, options: BuildOptions, inputs: str) -> Result:
@@ -238,93 +198,99 @@ def build_project(ws: Workspace, project_id: str, options: BuildOptions, inputs:
     from .documents import render_formats
 
     project, health = loaded.project, loaded.facts.health
-    result = Result(project_id, "built", inputs=inputs, health=health.level,
-                    reported=health.reported, project_name=project.name,
-                    customer=project.customer, active=project.status == "active",
-                    recipients=_recipients(project))
+    files: list[str] = []
     try:
-        for kind, stem in _outputs(project, options.week):
+        for kind, stem in project_documents(project, options.week):
             rendered = render_formats(ws, project, kind, options.as_of, options.formats,
                                       loaded.changes if kind == "brief" else None, loaded.facts)
             for fmt, data in rendered.items():
                 write_atomic(ws.output_dir / f"{stem}.{fmt}", data)
-                result.files.append(f"{stem}.{fmt}")
+                files.append(f"{stem}.{fmt}")
     except PlanforgeError as exc:
         return _failure(project_id, exc)
-    return result
+    record = ProjectRecord(
+        inputs=inputs, name=project.name, customer=project.customer, health=health.level,
+        reported=health.reported, active=project.status == "active",
+        recipients=brief_recipients(project),
+        stems=tuple(sorted({f.rsplit(".", 1)[0] for f in files})))
+    return Result(project_id, "built", tuple(files), inputs, record=record)
 
 
-def _portfolio_files(email: str, options: BuildOptions) -> list[str]:
-    return [f"portfolio/{email}/{options.week}.{fmt}" for fmt in PORTFOLIO_FORMATS
-            if fmt in options.formats]
+def _portfolio_formats(options: BuildOptions) -> list[Format]:
+    return [f for f in PORTFOLIO_FORMATS if f in options.formats]
 
 
-def unchanged_portfolio(ws: Workspace, email: str, options: BuildOptions, inputs: str,
+def unchanged_portfolio(ws: Workspace, address: str, options: BuildOptions, inputs: str,
                         previous: Manifest) -> Result | None:
     """The result of a portfolio brief still made from these inputs; None if it must be built."""
-    files = _portfolio_files(email, options)
+    stem = portfolio_stem(address, options.week)
+    files = tuple(f"{stem}.{fmt}" for fmt in _portfolio_formats(options))
     if options.force or not previous.up_to_date(ws, files, inputs):
         return None
-    return Result(f"portfolio/{email}", "skipped", files=files, inputs=inputs)
+    return Result(portfolio_folder(address), "skipped", files, inputs, portfolio=True)
 
 
-def build_portfolio(ws: Workspace, email: str, project_inputs: dict[str, str],
+def build_portfolio(ws: Workspace, address: str, project_inputs: dict[str, str],
                     options: BuildOptions, inputs: str) -> Result:
     """One sales person's portfolio brief over their active projects."""
-    name = f"portfolio/{email}"
-    formats = [f for f in PORTFOLIO_FORMATS if f in options.formats]
+    stem, name = portfolio_stem(address, options.week), portfolio_folder(address)
     from .documents import render_portfolio_formats
 
     try:
         loaded = {pid: _load(ws, pid, options, key) for pid, key in project_inputs.items()}
         rendered = render_portfolio_formats(
-            ws, email, [one.project for one in loaded.values()], options.as_of, formats,
+            ws, address, [one.project for one in loaded.values()], options.as_of,
+            _portfolio_formats(options),
             {pid: one.changes for pid, one in loaded.items()},
             {pid: one.facts for pid, one in loaded.items()},
         )
         files = []
         for fmt, data in rendered.items():
-            name_of_file = f"portfolio/{email}/{options.week}.{fmt}"
-            write_atomic(ws.output_dir / name_of_file, data)
-            files.append(name_of_file)
+            write_atomic(ws.output_dir / f"{stem}.{fmt}", data)
+            files.append(f"{stem}.{fmt}")
     except PlanforgeError as exc:
-        return _failure(name, exc)
-    return Result(name, "built", files=files, inputs=inputs)
+        return _failure(name, exc, portfolio=True)
+    return Result(name, "built", tuple(files), inputs, portfolio=True)
 
 
-@dataclass
-class Manifest:
-    """``output/manifest.json``: every file with its inputs' hash, and what the last build
-    learned of each project."""
+@dataclass(frozen=True)
+class ProjectTask:
+    """Render one project's documents."""
 
-    files: dict[str, Any] = field(default_factory=dict)
-    projects: dict[str, Any] = field(default_factory=dict)
+    project_id: str
+    inputs: str
 
-    @classmethod
-    def load(cls, output: Path) -> Manifest:
-        try:
-            data = json.loads((output / MANIFEST).read_text("utf-8"))
-            files, projects = data.get("files", {}), data.get("projects", {})
-            if isinstance(files, dict) and isinstance(projects, dict):
-                return cls(files, projects)
-        except (OSError, ValueError, AttributeError):
-            pass  # no manifest, or a damaged one: everything is built again
-        return cls()
+    @property
+    def name(self) -> str:
+        return self.project_id
 
-    def up_to_date(self, ws: Workspace, names: Iterable[str], inputs: str) -> bool:
-        """Whether each file was made from these inputs and is still the file written then (a
-        file rewritten since, say by ``planforge render``, is stale)."""
-        names = list(names)
-        return bool(names) and all(self._unchanged(ws.output_dir / n, n, inputs) for n in names)
 
-    def _unchanged(self, path: Path, name: str, inputs: str) -> bool:
-        entry = self.files.get(name, {})
-        try:
-            stat = path.stat()
-        except OSError:
-            return False
-        return bool(entry.get("inputs") == inputs and entry.get("size") == stat.st_size
-                    and entry.get("mtime_ns") == stat.st_mtime_ns)
+@dataclass(frozen=True)
+class PortfolioTask:
+    """Render one portfolio brief."""
+
+    address: str  # its key (audience.address_key)
+    members: tuple[tuple[str, str], ...]  # (project id, its inputs' hash), by id
+    inputs: str
+
+    @property
+    def name(self) -> str:
+        return portfolio_folder(self.address)
+
+
+Task = ProjectTask | PortfolioTask
+
+
+def _execute(ws: Workspace, options: BuildOptions, task: Task) -> Result:
+    """Run one task, in this process or a worker; whatever goes wrong becomes a failed result
+    that keeps the traceback of where it happened (a bug in one project must not lose the
+    others' work)."""
+    try:
+        if isinstance(task, ProjectTask):
+            return build_project(ws, task.project_id, options, task.inputs)
+        return build_portfolio(ws, task.address, dict(task.members), options, task.inputs)
+    except Exception as exc:
+        return _failure(task.name, exc, portfolio=isinstance(task, PortfolioTask))
 
 
 def _worker_init(formats: tuple[str, ...]) -> None:
@@ -333,45 +299,6 @@ def _worker_init(formats: tuple[str, ...]) -> None:
         from .pdf import preload
 
         preload()
-
-
-class BuiltOutputs:
-    """The PDF briefs in the output folder that a build made from the current inputs, so that
-    ``planforge send`` after ``planforge build`` attaches them instead of rendering them again.
-    The manifest says what each file was made from; a file changed since is not used."""
-
-    def __init__(self, ws: Workspace, as_of: date) -> None:
-        from .dates import iso_week
-
-        self.ws = ws
-        self.week = iso_week(as_of)
-        self.manifest = Manifest.load(ws.output_dir)
-        from .history import history_key
-
-        self.shared = shared_inputs(ws, as_of, history_key(ws, as_of))
-        self._inputs: dict[str, str] = {}
-
-    def _project(self, project_id: str) -> str:
-        if project_id not in self._inputs:
-            self._inputs[project_id] = project_inputs(self.ws, project_id, self.shared)
-        return self._inputs[project_id]
-
-    def _read(self, name: str, inputs: str) -> bytes | None:
-        if not self.manifest.up_to_date(self.ws, [name], inputs):
-            return None
-        try:
-            return (self.ws.output_dir / name).read_bytes()
-        except OSError:
-            return None
-
-    def brief(self, project_id: str) -> bytes | None:
-        """The project's brief of the week as built, if current."""
-        return self._read(f"{project_id}/briefs/{self.week}.pdf", self._project(project_id))
-
-    def portfolio(self, email: str, project_ids: Iterable[str]) -> bytes | None:
-        """The portfolio brief of the week as built for these projects, if current."""
-        key = portfolio_inputs(self._project(pid) for pid in sorted(project_ids))
-        return self._read(f"portfolio/{email.lower()}/{self.week}.pdf", key)
 
 
 class _Pool:
@@ -398,11 +325,8 @@ class _Pool:
             self.executor.shutdown()
 
 
-Task = tuple[str, Callable[..., Result], tuple[Any, ...]]  # result name, function, arguments
-
-
-def _run(pool: _Pool, ready: list[Result], tasks: list[Task],
-         progress: Callable[[Result, int, int], None] | None) -> list[Result]:
+def _run(ws: Workspace, options: BuildOptions, pool: _Pool, ready: list[Result],
+         tasks: list[Task], progress: Callable[[Result, int, int], None] | None) -> list[Result]:
     """``ready`` (decided without work) then the results of ``tasks``, in or out of process."""
     results: list[Result] = []
     total = len(ready) + len(tasks)
@@ -416,23 +340,21 @@ def _run(pool: _Pool, ready: list[Result], tasks: list[Task],
         done(result)
     executor = pool.get(len(tasks))
     if executor is None:
-        for name, func, args in tasks:
-            try:
-                done(func(*args))
-            except Exception as exc:  # a bug in one project must not lose the others' work
-                done(_failure(name, exc))
+        for task in tasks:
+            done(_execute(ws, options, task))
         return results
-    futures: dict[Future[Result], str] = {
-        executor.submit(func, *args): name for name, func, args in tasks
+    futures: dict[Future[Result], Task] = {
+        executor.submit(_execute, ws, options, task): task for task in tasks
     }
     pending = set(futures)
     while pending:
         finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-        for future in sorted(finished, key=lambda f: futures[f]):
+        for future in sorted(finished, key=lambda f: futures[f].name):
+            task = futures[future]
             try:
                 done(future.result())
-            except Exception as exc:
-                done(_failure(futures[future], exc))
+            except Exception as exc:  # the worker itself died, or a result did not pickle
+                done(_failure(task.name, exc, portfolio=isinstance(task, PortfolioTask)))
     return results
 
 
@@ -444,8 +366,7 @@ def build_workspace(
     """Render every selected project's documents and the portfolio briefs; write the index and
     the manifest. Failures are results, not exceptions."""
     started = time.perf_counter()
-    unknown = set(options.formats) - set(FORMATS)
-    if unknown or not options.formats:
+    if not options.formats or not set(options.formats) <= set(FORMATS):
         raise UsageError(f"--formats takes a list of {', '.join(FORMATS)}")
     selected = _select(ws, options)
     previous = Manifest.load(ws.output_dir)
@@ -462,16 +383,19 @@ def build_workspace(
         if unchanged is not None:
             ready.append(unchanged)
         else:
-            tasks.append((pid, build_project, (ws, pid, options, inputs[pid])))
+            tasks.append(ProjectTask(pid, inputs[pid]))
     pool = _Pool(options)
     try:
-        results = _run(pool, ready, tasks, progress)
+        results = _run(ws, options, pool, ready, tasks, progress)
         results += _build_portfolios(ws, options, selected, inputs, results, previous, pool,
                                      progress)
     finally:
         _LOADED.clear()
         pool.close()
-    manifest = write_manifest(ws, options, results, previous)
+    manifest = record_build(
+        ws, previous, options.week, options.as_of,
+        [Written(f, r.name, r.inputs) for r in results if r.status == "built" for f in r.files],
+        {r.name: r.record for r in results if not r.portfolio})
     write_index(ws, options, manifest)
     return BuildReport(results, time.perf_counter() - started, ws.output_dir)
 
@@ -487,92 +411,42 @@ def _build_portfolios(
     progress: Callable[[Result, int, int], None] | None,
 ) -> list[Result]:
     """The portfolio briefs touched by the selected projects."""
-    if not any(f in options.formats for f in PORTFOLIO_FORMATS):
+    if not _portfolio_formats(options):
         return []
 
-    # Portfolios: every brief recipient of the selected projects, over all their active
-    # projects (which may lie outside this selection or shard). What an unselected project's
-    # recipients are is known from the manifest while its inputs are unchanged.
-    known: dict[str, Result] = {r.name: r for r in results if r.status != "failed"}
+    # Who receives which brief is needed of every project, as a portfolio may reach outside
+    # this selection or shard. An unselected project's recipients are known from the manifest
+    # while its inputs are unchanged.
+    recipients = {r.name: r.record.recipients for r in results if r.record is not None}
     for pid in ws.project_ids():
         record = previous.projects.get(pid)
-        if pid in known or pid in selected:
+        if pid in recipients or pid in selected:
             continue
-        if record and record.get("inputs") == inputs[pid]:
-            known[pid] = Result(pid, "skipped", inputs=inputs[pid],
-                                active=bool(record.get("active")),
-                                recipients=record.get("recipients", []))
+        if record is not None and record.inputs == inputs[pid]:
+            recipients[pid] = record.recipients
         else:
             try:
                 project, _ = load_project(ws, pid, options.as_of)
             except PlanforgeError:
                 continue  # reported when that project itself is built
-            known[pid] = Result(pid, "skipped", inputs=inputs[pid],
-                                active=project.status == "active",
-                                recipients=_recipients(project))
-    recipients: dict[str, list[str]] = {}
-    for pid, result in sorted(known.items()):
-        for email in result.recipients if result.active else ():
-            recipients.setdefault(email, []).append(pid)
+            recipients[pid] = brief_recipients(project)
     ready: list[Result] = []
-    portfolio_tasks: list[Task] = []
-    for email, ids in sorted(recipients.items()):
-        # A portfolio bundles several projects; with one, that project's brief is the brief
-        # (and the one planforge send mails).
-        # The address names a folder: is_address admits nothing that could leave portfolio/.
-        if len(ids) < 2 or not is_address(email):
-            continue
+    tasks: list[Task] = []
+    for address, ids in portfolios(recipients).items():
         # With shards, each portfolio belongs to one shard (by its address), so no two machines
         # build the same file; otherwise it is built when one of its projects is selected.
         if options.shard:
-            if shard_of(email, options.shard[1]) != options.shard[0]:
+            if shard_of(address, options.shard[1]) != options.shard[0]:
                 continue
         elif not set(selected).intersection(ids):
             continue
         key = portfolio_inputs(inputs[i] for i in ids)
-        unchanged = unchanged_portfolio(ws, email, options, key, previous)
+        unchanged = unchanged_portfolio(ws, address, options, key, previous)
         if unchanged is not None:
             ready.append(unchanged)
-            continue
-        members = {pid: inputs[pid] for pid in ids}
-        portfolio_tasks.append(
-            (f"portfolio/{email}", build_portfolio, (ws, email, members, options, key)))
-    return _run(pool, ready, portfolio_tasks, progress)
-
-
-def write_manifest(ws: Workspace, options: BuildOptions, results: list[Result],
-                   previous: Manifest) -> Manifest:
-    """Record every file with its inputs' hash and its own, and each project's record; entries
-    this run did not touch are kept while their files exist."""
-    files = dict(previous.files)
-    projects = dict(previous.projects)
-    for result in results:
-        if result.status == "failed":
-            projects.pop(result.name, None)
-            continue
-        if result.status == "built":
-            for name in result.files:
-                path = ws.output_dir / name
-                stat = path.stat()
-                files[name] = {
-                    "source": result.name,
-                    "inputs": result.inputs,
-                    "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-                    "size": stat.st_size,
-                    "mtime_ns": stat.st_mtime_ns,
-                }
-        if not result.name.startswith("portfolio/"):
-            record = result.record()
-            record["stems"] = sorted({f.rsplit(".", 1)[0] for f in result.files})
-            projects[result.name] = record
-    files = {name: entry for name, entry in files.items() if (ws.output_dir / name).is_file()}
-    projects = {pid: r for pid, r in projects.items() if (ws.projects_dir / pid).is_dir()}
-    manifest = Manifest(dict(sorted(files.items())), dict(sorted(projects.items())))
-    data = {"planforge": __version__, "week": options.week, "as_of": options.as_of.isoformat(),
-            "files": manifest.files, "projects": manifest.projects}
-    write_atomic(ws.output_dir / MANIFEST,
-                 (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
-    return manifest
+        else:
+            tasks.append(PortfolioTask(address, tuple((pid, inputs[pid]) for pid in ids), key))
+    return _run(ws, options, pool, ready, tasks, progress)
 
 
 _HEALTH_STYLE = {"green": "#2e7d32", "amber": "#b26a00", "red": "#c62828"}
@@ -586,42 +460,44 @@ def write_index(ws: Workspace, options: BuildOptions, manifest: Manifest) -> Non
     for pid in ws.project_ids():
         record = manifest.projects.get(pid)
         docs = []
-        for label, pattern in (("Charter", f"{pid}/charter"),
-                               ("Brief " + options.week, f"{pid}/briefs/{options.week}"),
-                               ("Retrospective", f"{pid}/retrospective")):
-            links = [f'<a href="{html.escape(pattern)}.{fmt}">{fmt.upper()}</a>'
-                     for fmt in FORMATS if (out / f"{pattern}.{fmt}").is_file()]
+        documents: tuple[tuple[str, DocumentKind], ...] = (
+            ("Charter", "charter"), ("Brief " + options.week, "brief"),
+            ("Retrospective", "retro"))
+        for label, kind in documents:
+            stem = document_stem(pid, kind, options.week)
+            links = [f'<a href="{html.escape(stem)}.{fmt}">{fmt.upper()}</a>'
+                     for fmt in FORMATS if (out / f"{stem}.{fmt}").is_file()]
             if links:
                 docs.append(f"{label}: {' · '.join(links)}")
-        briefs = out / pid / "briefs"
+        briefs = (out / document_stem(pid, "brief", options.week)).parent
         weeks = sorted({p.stem for p in briefs.glob("*.md")} - {options.week}) \
             if briefs.is_dir() else []
         if weeks:
             docs.append("Briefs of other weeks: " + ", ".join(
-                f'<a href="{html.escape(pid)}/briefs/{html.escape(w)}.md">{html.escape(w)}</a>'
-                for w in weeks))
-        health = record.get("health") if record else None
+                f'<a href="{html.escape(document_stem(pid, "brief", w))}.md">'
+                f"{html.escape(w)}</a>" for w in weeks))
+        health = record.health if record else None
         if record is None:
             state = '<span class="failed">not built: run planforge validate</span>'
         elif health in _HEALTH_STYLE:
             state = (f'<span class="dot" style="background:{_HEALTH_STYLE[health]}"></span>'
                      f"{html.escape(health)}")
-            reported = record.get("reported")
+            reported = record.reported
             if reported and reported != health:
                 state += f" (reported {html.escape(reported)})"
         else:
             state = ""
-        name = html.escape(record.get("name") or pid if record else pid)
-        customer = html.escape(record.get("customer", "") if record else "")
+        name = html.escape(record.name or pid if record else pid)
+        customer = html.escape(record.customer if record else "")
         rows.append(f"<tr><td><strong>{name}</strong><br><small>{html.escape(pid)}</small></td>"
                     f"<td>{customer}</td><td>{state}</td><td>{'<br>'.join(docs)}</td></tr>")
     portfolios = []
-    portfolio_dir = out / "portfolio"
+    portfolio_dir = out / PORTFOLIO_DIR
     if portfolio_dir.is_dir():
         for folder in sorted(p for p in portfolio_dir.iterdir() if p.is_dir()):
-            links = [f'<a href="portfolio/{html.escape(folder.name)}/{html.escape(options.week)}'
-                     f'.{fmt}">{fmt.upper()}</a>' for fmt in PORTFOLIO_FORMATS
-                     if (folder / f"{options.week}.{fmt}").is_file()]
+            stem = portfolio_stem(folder.name, options.week)
+            links = [f'<a href="{html.escape(stem)}.{fmt}">{fmt.upper()}</a>'
+                     for fmt in PORTFOLIO_FORMATS if (out / f"{stem}.{fmt}").is_file()]
             if links:
                 portfolios.append(f"<li>{html.escape(folder.name)}: {' · '.join(links)}</li>")
     title = html.escape(ws.settings.organization or "planforge")
@@ -650,4 +526,4 @@ Health is computed by planforge.</p>
 </ul>
 </body></html>
 """
-    write_atomic(out / "index.html", page.encode())
+    write_atomic(out / INDEX, page.encode())

@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -21,6 +21,7 @@ from .errors import PlanforgeError
 
 if TYPE_CHECKING:
     from .errors import Finding
+    from .outputs import DocumentKind
     from .workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -320,8 +321,9 @@ def send_command(obj: Context, week: str | None, to: tuple[str, ...], dry_run: b
     """Email each recipient the week's brief as a PDF attachment.
 
     Recipients are the people with `brief: true` (sales people by default) of
-    every active project; a person on several projects (the same address) gets
-    one email with a portfolio brief. Each address gets one email per week: the
+    every active project; a person who receives the briefs of two or more
+    projects (the same address) gets one email with their portfolio brief, as
+    `planforge build` makes it. Each address gets one email per week: the
     ledger (email.ledger, default .planforge/sent.jsonl) records every message the
     server accepted, so a rerun after a crash or a failure sends only what is
     missing. The SMTP password comes from the environment variable
@@ -334,11 +336,14 @@ def send_command(obj: Context, week: str | None, to: tuple[str, ...], dry_run: b
       planforge send --week 2026-W47 --to jonas.weber@example.com --to sales-leads
       planforge send --week 2026-W47 --to acme-crm:priya-nair --force
     """
+    from .history import history_key
     from .mail import Outcome, plan_messages, send_messages
+    from .outputs import BuiltOutputs
 
     ws = obj.workspace()
     week, as_of = _week_and_date(ws, week, None)
-    plan = plan_messages(ws, week, as_of, to=list(to) or None)
+    built = BuiltOutputs(ws, as_of, history_key(ws, as_of))
+    plan = plan_messages(ws, week, as_of, to=list(to) or None, built=built)
     for note in plan.notes:
         click.echo(f"note: {note}", err=True)
 
@@ -415,14 +420,14 @@ def build_command(obj: Context, projects: tuple[str, ...], formats: str, week: s
     """
     import os
 
-    from .build import BuildOptions, Result, build_workspace, parse_shard
+    from .build import BuildOptions, Result, Status, build_workspace, parse_formats, parse_shard
 
     ws = obj.workspace()
     week_name, day = _week_and_date(ws, week, as_of)
     options = BuildOptions(
         as_of=day,
         week=week_name,
-        formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
+        formats=parse_formats(formats),
         projects=projects,
         jobs=jobs or os.cpu_count() or 1,
         changed_since=changed_since,
@@ -452,11 +457,19 @@ def build_command(obj: Context, projects: tuple[str, ...], formats: str, week: s
         bar.render_finish()
     for failure in report.failed:
         click.echo(f"failed: {failure.name}\n{failure.error}", err=True)
+        if failure.traceback and obj.debug:
+            click.echo(failure.traceback.rstrip(), err=True)
+        elif failure.bug:
+            click.echo("This is a bug. Run the same command with --debug for the traceback and "
+                       "report it.", err=True)
     from .workspace import display_path
 
+    words: tuple[tuple[Status, str], ...] = (("built", "built"), ("skipped", "unchanged"),
+                                              ("failed", "failed"))
+
     def counts(portfolios: bool) -> str:
-        return ", ".join(f"{report.count(status, portfolios=portfolios)} {word}" for status, word
-                         in (("built", "built"), ("skipped", "unchanged"), ("failed", "failed")))
+        return ", ".join(f"{report.count(status, portfolios=portfolios)} {word}"
+                         for status, word in words)
 
     click.echo(
         f"projects: {counts(False)}; portfolio briefs: {counts(True)}; "
@@ -483,7 +496,8 @@ def render_command(obj: Context, document: str, target: str, week: str | None, a
     """Render one document of one project, or one sales person's portfolio brief.
 
     PROJECT is a project id (its folder name); for `portfolio` give the sales
-    person's EMAIL address instead: their active projects, one brief each. The
+    person's EMAIL address instead: the portfolio brief `build` and `send` make
+    for it (the active projects whose brief it receives, two or more). The
     brief's "since last week" comes from the git history when there is one.
     Markdown and HTML go to standard output unless -o names a file; a PDF goes to
     the output folder (output/acme-crm/briefs/2026-W47.pdf and so on) unless -o
@@ -499,6 +513,7 @@ def render_command(obj: Context, document: str, target: str, week: str | None, a
     """
     from .documents import render_document, render_portfolio
     from .errors import UsageError
+    from .outputs import document_stem, write_atomic
     from .workspace import display_path
 
     ws = obj.workspace()
@@ -513,9 +528,8 @@ def render_command(obj: Context, document: str, target: str, week: str | None, a
 
         changes = changes_since_last_week(ws, project, day) if document == "brief" else None
         data = render_document(ws, project, document, day, fmt, changes)
-        stem = {"charter": "charter", "brief": f"briefs/{week_name}",
-                "retro": "retrospective"}[document]
-        default = ws.output_dir / project.id / f"{stem}.{fmt}"
+        kind = cast("DocumentKind", document)  # click.Choice has checked it
+        default = ws.output_dir / f"{document_stem(project.id, kind, week_name)}.{fmt}"
     if output == "-" or (output is None and fmt != "pdf"):
         if fmt == "pdf" and sys.stdout.isatty():
             raise UsageError("will not write a PDF to a terminal: give -o FILE, or redirect")
@@ -526,40 +540,29 @@ def render_command(obj: Context, document: str, target: str, week: str | None, a
     path = Path(output) if output is not None else default
     if path.is_dir():
         raise UsageError(f"-o {output}: is a folder; name the file to write")
-    from .workspace import write_atomic
-
     write_atomic(path, data)
     click.echo(f"wrote {display_path(path)}", err=True)
 
 
 def _render_portfolio(ws: Workspace, email: str, day: date, week: str, fmt: str,
                       render: Callable[..., bytes]) -> tuple[bytes, Path]:
-    """The portfolio brief of the active projects naming this address, and its default path."""
-    from .errors import UsageError
+    """The portfolio brief this address receives, and its default path."""
+    from .audience import portfolio_of
     from .history import changes_since_last_week
-    from .schema import is_address
+    from .outputs import portfolio_stem
     from .validate import load_project
 
-    address = email.strip().lower()
-    if not is_address(address):
-        raise UsageError(f"'{email}' is not an email address: `render portfolio` takes the sales "
-                         "person's address (ids are per project)")
-    projects, changes = [], {}
+    projects = []
     for pid in ws.project_ids():
         try:
-            project, _warnings = load_project(ws, pid, day)
+            projects.append(load_project(ws, pid, day)[0])
         except PlanforgeError:
             click.echo(f"note: skipped {pid}: its files have errors (planforge validate {pid})",
                        err=True)
-            continue
-        people = project.people.values()
-        if project.status == "active" and any((p.email or "").lower() == address for p in people):
-            projects.append(project)
-            changes[project.id] = changes_since_last_week(ws, project, day)
-    if not projects:
-        raise UsageError(f"no active project names {email}")
-    return (render(ws, address, projects, day, fmt, changes),
-            ws.output_dir / "portfolio" / address / f"{week}.{fmt}")
+    recipient = portfolio_of(email, projects)
+    changes = {p.id: changes_since_last_week(ws, p, day) for p in recipient.projects}
+    return (render(ws, recipient.key, list(recipient.projects), day, fmt, changes),
+            ws.output_dir / f"{portfolio_stem(recipient.key, week)}.{fmt}")
 
 
 @command(cli, "doctor")

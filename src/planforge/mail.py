@@ -38,13 +38,15 @@ from typing import IO, Any, Literal
 
 from babel.dates import format_date
 
+from .audience import Recipient, address_key, brief_locale, recipients, without_address
 from .errors import MailError, PlanforgeError, UsageError
 from .facts import ProjectFacts, compute_facts, open_customer_milestones
 from .i18n import LOCALES
 from .model import EmailSettings, Project, Settings, SmtpSettings
+from .outputs import BuiltOutputs, ledger_path, outbox_dir, write_atomic
 from .schema import is_address
 from .validate import load_project
-from .workspace import Workspace, write_atomic
+from .workspace import Workspace
 
 PASSWORD_ENV = "PLANFORGE_SMTP_PASSWORD"
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
@@ -73,11 +75,6 @@ def one_line(text: str) -> str:
     """
     visible = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
     return " ".join(visible.split())
-
-
-def address_key(address: str) -> str:
-    """How an address is compared: across projects a person is known by their address."""
-    return address.strip().lower()
 
 
 def _filename_part(text: str) -> str:
@@ -367,13 +364,6 @@ class _Member:
     brief: bool
 
 
-@dataclass
-class _Recipient:
-    address: str
-    name: str | None
-    projects: list[Project] = field(default_factory=list)
-
-
 def subject_for(template: str, project: Project, week: str) -> str:
     """The subject of a one-project brief from the workspace's ``email.subject`` template."""
     values = {"project": one_line(project.name), "customer": one_line(project.customer),
@@ -396,17 +386,14 @@ def subject_for(template: str, project: Project, week: str) -> str:
     return one_line("".join(out))
 
 
-def _default_render(ws: Workspace, as_of: date) -> RenderPdf:
-    from .build import BuiltOutputs
-
-    built = BuiltOutputs(ws, as_of)
-
+def _default_render(ws: Workspace, as_of: date, built: BuiltOutputs | None) -> RenderPdf:
     def render(address: str, projects: Sequence[Project]) -> bytes:
         # What `planforge build` already made from the same inputs is attached as it is.
-        current = (built.brief(projects[0].id) if len(projects) == 1
-                   else built.portfolio(address, [p.id for p in projects]))
-        if current is not None:
-            return current
+        if built is not None:
+            current = (built.brief(projects[0].id) if len(projects) == 1
+                       else built.portfolio(address, [p.id for p in projects]))
+            if current is not None:
+                return current
         # Imported here: planning and the SMTP code must not need the PDF stack.
         from .documents import render_document, render_portfolio
         from .history import changes_since_last_week
@@ -478,34 +465,22 @@ def _resolve_to(
 
 def _recipients(
     ws: Workspace, active: list[Project], to: Sequence[str] | None
-) -> tuple[list[_Recipient], list[str]]:
-    members = _members(active)
-    notes = [
-        f"{p.id}:{pid} ({one_line(person.name)}) receives the brief but has no email address"
-        for p in active
-        for pid, person in p.people.items()
-        if person.brief and not (person.email and person.email.strip())
-    ]
-    by_key: dict[str, _Recipient] = {}
+) -> tuple[list[Recipient], list[str]]:
+    usual = {r.key: r for r in recipients(active)}
     if not to:
-        for m in members:
-            if m.brief:
-                r = by_key.setdefault(address_key(m.address), _Recipient(m.address, m.name))
-                if m.project not in r.projects:
-                    r.projects.append(m.project)
-        return list(by_key.values()), notes
+        notes = [f"{p.id}:{pid} ({one_line(person.name)}) receives the brief but has no email "
+                 "address" for p in active for pid, person in without_address(p)]
+        return list(usual.values()), notes
+    members = _members(active)
+    by_key: dict[str, Recipient] = {}
     for address, name in _resolve_to(to, ws, active, members):
         key = address_key(address)
-        mine = [m for m in members if address_key(m.address) == key]
         # What they would get anyway; else every project they belong to; else (a manager on a
         # list, not in any project) every active project.
-        projects = ([m.project for m in mine if m.brief] or [m.project for m in mine]
-                    or list(active))
-        r = _Recipient(address, name)
-        for p in projects:
-            if p not in r.projects:
-                r.projects.append(p)
-        by_key[key] = r
+        theirs = {m.project.id: m.project for m in members if address_key(m.address) == key}
+        projects = (usual[key].projects if key in usual
+                    else tuple(theirs.values()) or tuple(active))
+        by_key[key] = Recipient(address, name, projects)
     return list(by_key.values()), []
 
 
@@ -516,29 +491,29 @@ def plan_messages(
     to: Sequence[str] | None = None,
     render: RenderPdf | None = None,
     projects: Sequence[Project] | None = None,
+    built: BuiltOutputs | None = None,
 ) -> MailPlan:
     """The messages of a week: one per address, with a brief or, for several projects, a
-    portfolio brief. ``to`` replaces the default recipients (people with ``brief: true``)."""
+    portfolio brief (``audience``). ``to`` replaces the usual recipients. Without ``render``,
+    PDFs are rendered, or taken from ``built`` where a build made them from the same inputs."""
     if projects is None:
         projects = [load_project(ws, pid, as_of)[0] for pid in ws.project_ids()]
     active = sorted((p for p in projects if p.status == "active"), key=lambda p: p.id)
     recipients, notes = _recipients(ws, active, to)
     settings = ws.settings
-    render = render or _default_render(ws, as_of)
+    render = render or _default_render(ws, as_of, built)
     digests = {p.id: digest(compute_facts(p, as_of, settings)) for p in active}
     messages = [_message(r, week, settings, render, digests)
                 for r in sorted(recipients, key=lambda r: address_key(r.address))]
     return MailPlan(week, tuple(messages), tuple(notes))
 
 
-def _message(r: _Recipient, week: str, settings: Settings, render: RenderPdf,
+def _message(r: Recipient, week: str, settings: Settings, render: RenderPdf,
              digests: dict[str, Digest]) -> OutgoingMessage:
     projects = sorted(r.projects, key=lambda p: p.id)
-    locales = {p.locale or settings.locale for p in projects}
-    # A portfolio in the one language all its projects share, else the workspace's.
-    locale = locales.pop() if len(locales) == 1 else settings.locale
+    locale = brief_locale(projects, settings.locale)
     lb = _labels(locale)
-    if len(projects) == 1:
+    if not r.portfolio:
         p = projects[0]
         kind: Literal["brief", "portfolio"] = "brief"
         template = settings.email.subject
@@ -859,11 +834,6 @@ def _sync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def ledger_path(ws: Workspace) -> Path:
-    """Where the workspace's send ledger lives."""
-    return ws.root / ws.settings.email.ledger
-
-
 # ---------------------------------------------------------------------------------------------
 # Delivery
 # ---------------------------------------------------------------------------------------------
@@ -1093,7 +1063,7 @@ def send_messages(
 
     sender, reply_to = _sender(ws)
     if dry_run:
-        folder = outbox if outbox is not None else ws.output_dir / "outbox"
+        folder = outbox if outbox is not None else outbox_dir(ws)
         for msg in messages:
             try:
                 email = compose(msg, _render(msg), sender=sender, reply_to=reply_to, now=now())

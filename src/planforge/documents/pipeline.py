@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ..audience import brief_locale, person_name
 from ..errors import RenderError, WorkspaceError
 from ..facts import ProjectFacts, compute_facts
 from ..i18n import Translator, builtin_templates
@@ -200,19 +201,6 @@ def render_document(
     return render_formats(ws, project, kind, as_of, [fmt], changes)[fmt]
 
 
-def _portfolio_locale(ws: Workspace, projects: Sequence[Project]) -> str:
-    locales = {project_locale(ws, p) for p in projects}
-    return locales.pop() if len(locales) == 1 else ws.settings.locale
-
-
-def _person_by_email(email: str, projects: Sequence[Project]) -> str:
-    for project in projects:
-        for person in project.people.values():
-            if person.email and person.email.lower() == email.lower():
-                return person.name
-    return email
-
-
 def render_portfolio_formats(
     ws: Workspace,
     email: str,
@@ -229,10 +217,10 @@ def render_portfolio_formats(
                    key=lambda p: (p.name.lower(), p.id))
     if not shown:
         raise RenderError(f"no active project for {email}")
-    locale = _portfolio_locale(ws, shown)
+    locale = brief_locale(shown, ws.settings.locale)
     tr = _translator(ws, locale)
     env = environment(ws.templates_dir, locale)
-    person = _person_by_email(email, shown)
+    person = person_name(email, shown) or email
     html_wanted = "html" in fmts or "pdf" in fmts
     want = ["md"] * ("md" in fmts) + ["html"] * html_wanted
     rows = []

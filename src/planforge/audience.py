@@ -1,0 +1,137 @@
+"""Who receives what: the brief recipients of a project, who gets a portfolio brief over which
+projects, and in which language and under which name.
+
+One rule for ``build``, ``render portfolio`` and ``send`` (the README's "Who receives what"):
+a person receives the weekly brief of an *active* project when they have ``brief: true`` and an
+email address there. Across projects a person is their address, compared without case. Whoever
+receives the briefs of two or more active projects gets one portfolio brief over exactly those
+projects; whoever receives one gets that project's brief.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from .errors import UsageError
+from .model import Person, Project
+from .schema import is_address
+
+ACTIVE = "active"
+
+
+def address_key(address: str) -> str:
+    """How an address is compared, and the name of its portfolio folder."""
+    return address.strip().lower()
+
+
+def _address(person: Person) -> str | None:
+    return person.email.strip() if person.email and person.email.strip() else None
+
+
+def brief_recipients(project: Project) -> tuple[str, ...]:
+    """The address keys that receive this project's brief: none unless it is active."""
+    if project.status != ACTIVE:
+        return ()
+    return tuple(sorted({address_key(address) for person in project.people.values()
+                         if person.brief and (address := _address(person))}))
+
+
+def without_address(project: Project) -> list[tuple[str, Person]]:
+    """(person id, person) of those who should receive an active project's brief but have no
+    email address to receive it at."""
+    if project.status != ACTIVE:
+        return []
+    return [(pid, person) for pid, person in project.people.items()
+            if person.brief and _address(person) is None]
+
+
+def by_address(recipients: Mapping[str, Iterable[str]]) -> dict[str, tuple[str, ...]]:
+    """Each address key with the ids of the projects whose brief it receives, both sorted;
+    ``recipients`` maps a project id to its brief recipients (as ``brief_recipients``).
+
+    The address rule: a key that is not a plain address receives nothing, since it would also
+    name a folder of the output."""
+    out: dict[str, list[str]] = {}
+    for pid in sorted(recipients):
+        for key in recipients[pid]:
+            if is_address(key) and pid not in out.setdefault(key, []):
+                out[key].append(pid)
+    return {key: tuple(out[key]) for key in sorted(out)}
+
+
+def portfolios(recipients: Mapping[str, Iterable[str]]) -> dict[str, tuple[str, ...]]:
+    """The address keys that receive a portfolio brief, each with its projects' ids."""
+    return {key: ids for key, ids in by_address(recipients).items() if len(ids) >= 2}
+
+
+def person_name(address: str, projects: Iterable[Project]) -> str | None:
+    """The name a person goes by: as the first project (by id) naming the address writes it."""
+    key = address_key(address)
+    for project in sorted(projects, key=lambda p: p.id):
+        for person in project.people.values():
+            if person.email and address_key(person.email) == key:
+                return person.name
+    return None
+
+
+def brief_locale(projects: Iterable[Project], default: str) -> str:
+    """The language of a brief over these projects: the one they all share, else ``default``
+    (the workspace's)."""
+    locales = {p.locale or default for p in projects}
+    return locales.pop() if len(locales) == 1 else default
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One address and the projects whose brief it receives."""
+
+    address: str  # as the first of its projects (by id) writes it
+    name: str | None
+    projects: tuple[Project, ...]  # sorted by id
+
+    @property
+    def key(self) -> str:
+        return address_key(self.address)
+
+    @property
+    def portfolio(self) -> bool:
+        """Whether they receive one portfolio brief rather than one project's brief."""
+        return len(self.projects) >= 2
+
+
+def recipients(projects: Sequence[Project]) -> list[Recipient]:
+    """Everyone who receives a brief of these projects, by address key."""
+    known = {p.id: p for p in projects}
+    members = by_address({p.id: brief_recipients(p) for p in projects})
+    out = []
+    for key, ids in members.items():
+        mine = tuple(known[pid] for pid in ids)
+        written = next(address for person in mine[0].people.values()
+                       if person.brief and (address := _address(person))
+                       and address_key(address) == key)
+        out.append(Recipient(written, person_name(key, mine), mine))
+    return out
+
+
+def portfolio_of(address: str, projects: Sequence[Project]) -> Recipient:
+    """The recipient of the portfolio brief at this address; a usage error that says what the
+    address receives instead when that is no portfolio brief."""
+    if not is_address(address_key(address)):
+        raise UsageError(f"'{address}' is not an email address: a portfolio brief is found by "
+                         "the sales person's address (ids are per project)")
+    key = address_key(address)
+    found = [r for r in recipients(projects) if r.key == key]
+    if found and found[0].portfolio:
+        return found[0]
+    if found:
+        only = found[0].projects[0].id
+        raise UsageError(f"{address} receives the brief of one active project, {only}, and no "
+                         f"portfolio brief: planforge render brief {only}")
+    named = sorted(p.id for p in projects if p.status == ACTIVE
+                   and any(person.email and address_key(person.email) == key
+                           for person in p.people.values()))
+    if named:
+        raise UsageError(f"{address} receives no brief: they are not `brief: true` in "
+                         f"{', '.join(named)} (see 'Who receives what' in the README)")
+    raise UsageError(f"no active project names {address}")

@@ -1,0 +1,326 @@
+"""Where every output goes, what it is made from, and the manifest of what was built.
+
+The layout of the output folder (documents, portfolio briefs, the index, the manifest, the
+outbox) and of the send ledger is spelled here only; ``build``, ``render`` and ``send`` ask.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from . import __version__
+from .audience import address_key
+from .model import Project
+from .workspace import PROJECT_FILE, RETRO_FILE, UPDATES_DIR, Workspace
+
+DocumentKind = Literal["charter", "brief", "retro"]
+Format = Literal["md", "html", "pdf"]
+FORMATS: tuple[Format, ...] = ("md", "html", "pdf")
+PORTFOLIO_FORMATS: tuple[Format, ...] = ("md", "pdf")  # a portfolio brief is read: no HTML
+MANIFEST = "manifest.json"
+INDEX = "index.html"
+PORTFOLIO_DIR = "portfolio"
+OUTBOX_DIR = "outbox"
+
+_STEMS: dict[DocumentKind, str] = {"charter": "charter", "brief": "briefs/{week}",
+                                   "retro": "retrospective"}
+
+
+# --- the layout ------------------------------------------------------------------------------
+
+
+def document_stem(project_id: str, kind: DocumentKind, week: str) -> str:
+    """A project document's name in the output folder, without the extension."""
+    return f"{project_id}/{_STEMS[kind].format(week=week)}"
+
+
+def project_documents(project: Project, week: str) -> list[tuple[DocumentKind, str]]:
+    """(kind, stem) of every document a project has."""
+    kinds: list[DocumentKind] = ["charter", "brief"]
+    if project.retrospective is not None:
+        kinds.append("retro")
+    return [(kind, document_stem(project.id, kind, week)) for kind in kinds]
+
+
+def portfolio_folder(address: str) -> str:
+    """The folder of a person's portfolio briefs in the output folder; the caller has checked
+    the address (``audience``), so it cannot leave the portfolio folder."""
+    return f"{PORTFOLIO_DIR}/{address_key(address)}"
+
+
+def portfolio_stem(address: str, week: str) -> str:
+    """A portfolio brief's name in the output folder, without the extension."""
+    return f"{portfolio_folder(address)}/{week}"
+
+
+def outbox_dir(ws: Workspace) -> Path:
+    """Where ``send --dry-run`` writes its messages by default."""
+    return ws.output_dir / OUTBOX_DIR
+
+
+def ledger_path(ws: Workspace) -> Path:
+    """Where the workspace's send ledger lives."""
+    return ws.root / ws.settings.email.ledger
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path`` and rename it into place: readers and later
+    runs see the old file or the new one, never half of one, even if the process is killed.
+    There is no fsync: outputs can be rebuilt, and one per file was a fifth of a Markdown
+    build (what must survive a power cut, the mail ledger, syncs its own writes)."""
+    if not path.parent.is_dir():  # mkdir of an existing folder costs 100 times a stat
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        # mkstemp creates the file private (0600); outputs are shared like any file written.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# --- what an output is made from ------------------------------------------------------------
+
+
+class _Digest(Protocol):
+    def update(self, data: bytes, /) -> None: ...
+
+
+def _digest_tree(digest: _Digest, folder: Path) -> None:
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+
+
+def _project_files(folder: Path) -> Iterator[Path]:
+    yield folder / PROJECT_FILE
+    if (folder / RETRO_FILE).is_file():
+        yield folder / RETRO_FILE
+    if (folder / UPDATES_DIR).is_dir():
+        yield from sorted(p for p in (folder / UPDATES_DIR).iterdir() if p.is_file())
+
+
+def shared_inputs(ws: Workspace, as_of: date, history: str) -> str:
+    """What every document depends on besides its project: planforge, templates, settings,
+    the as-of date and the git revision "since last week" compares with (``history``)."""
+    from .i18n import builtin_templates
+
+    digest = hashlib.sha256()
+    digest.update(f"{__version__}\0{as_of}\0{history}\0".encode())
+    _digest_tree(digest, Path(str(builtin_templates())))
+    _digest_tree(digest, ws.templates_dir)
+    if ws.config_path is not None:
+        digest.update(ws.config_path.read_bytes())
+    if ws.settings.logo:
+        logo = ws.root / ws.settings.logo
+        if logo.is_file():
+            digest.update(logo.read_bytes())
+    return digest.hexdigest()
+
+
+def project_inputs(ws: Workspace, project_id: str, shared: str) -> str:
+    """The hash of everything one project's documents are made from."""
+    digest = hashlib.sha256(shared.encode())
+    folder = ws.projects_dir / project_id
+    for path in _project_files(folder):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def portfolio_inputs(project_hashes: Iterable[str]) -> str:
+    """A portfolio brief's inputs: those of its projects, in the order of their ids."""
+    return hashlib.sha256("".join(project_hashes).encode()).hexdigest()
+
+
+# --- the manifest ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """One file of the output folder as the build that wrote it left it."""
+
+    source: str  # the project id, or "portfolio/<address>"
+    inputs: str  # the inputs' hash
+    sha256: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class ProjectRecord:
+    """What a build learned of a project, so that an unchanged one is not even loaded next
+    time (its portfolio recipients and health are known from its inputs' hash)."""
+
+    inputs: str
+    name: str = ""
+    customer: str = ""
+    health: str | None = None
+    reported: str | None = None
+    active: bool = False
+    recipients: tuple[str, ...] = ()  # address keys of its brief, as audience.brief_recipients
+    stems: tuple[str, ...] = ()  # its documents, without the extension
+
+
+@dataclass(frozen=True)
+class Written:
+    """A file a build has just written, and what it was made from."""
+
+    name: str  # relative to the output folder
+    source: str
+    inputs: str
+
+
+def _file_record(data: Any) -> FileRecord | None:
+    try:
+        return FileRecord(str(data["source"]), str(data["inputs"]), str(data["sha256"]),
+                          int(data["size"]), int(data["mtime_ns"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _optional(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _project_record(data: Any) -> ProjectRecord | None:
+    if not isinstance(data, dict) or not isinstance(data.get("inputs"), str):
+        return None
+    return ProjectRecord(
+        inputs=data["inputs"], name=str(data.get("name") or ""),
+        customer=str(data.get("customer") or ""), health=_optional(data.get("health")),
+        reported=_optional(data.get("reported")), active=data.get("active") is True,
+        recipients=tuple(str(r) for r in data.get("recipients") or ()),
+        stems=tuple(str(s) for s in data.get("stems") or ()))
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """``output/manifest.json``: every file with its inputs' hash, and what the last build
+    learned of each project."""
+
+    files: Mapping[str, FileRecord] = field(default_factory=dict)
+    projects: Mapping[str, ProjectRecord] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, output: Path) -> Manifest:
+        """The manifest in this output folder; an empty one if there is none or it is damaged
+        (everything is then built again)."""
+        try:
+            data = json.loads((output / MANIFEST).read_text("utf-8"))
+        except (OSError, ValueError):
+            return cls()
+        files, projects = (data.get("files"), data.get("projects")) if isinstance(data, dict) \
+            else (None, None)
+        if not isinstance(files, dict) or not isinstance(projects, dict):
+            return cls()
+        return cls(
+            {name: f for name, entry in files.items() if (f := _file_record(entry)) is not None},
+            {pid: p for pid, entry in projects.items()
+             if (p := _project_record(entry)) is not None})
+
+    def up_to_date(self, ws: Workspace, names: Iterable[str], inputs: str) -> bool:
+        """Whether each file was made from these inputs and is still the file written then (a
+        file rewritten since, say by ``planforge render``, is stale)."""
+        names = list(names)
+        return bool(names) and all(self._unchanged(ws.output_dir / n, n, inputs) for n in names)
+
+    def _unchanged(self, path: Path, name: str, inputs: str) -> bool:
+        entry = self.files.get(name)
+        try:
+            stat = path.stat()
+        except OSError:
+            return False
+        return (entry is not None and entry.inputs == inputs and entry.size == stat.st_size
+                and entry.mtime_ns == stat.st_mtime_ns)
+
+
+def record_build(ws: Workspace, previous: Manifest, week: str, as_of: date,
+                 written: Iterable[Written],
+                 projects: Mapping[str, ProjectRecord | None]) -> Manifest:
+    """Write the manifest: every file written with its inputs' hash and its own, and each
+    project's record (None forgets it: it failed). Entries this run did not touch are kept
+    while their files and projects exist."""
+    files = dict(previous.files)
+    for w in written:
+        path = ws.output_dir / w.name
+        stat = path.stat()
+        files[w.name] = FileRecord(w.source, w.inputs, hashlib.sha256(path.read_bytes())
+                                   .hexdigest(), stat.st_size, stat.st_mtime_ns)
+    records = dict(previous.projects)
+    for pid, record in projects.items():
+        if record is None:
+            records.pop(pid, None)
+        else:
+            records[pid] = record
+    manifest = Manifest(
+        {n: r for n, r in sorted(files.items()) if (ws.output_dir / n).is_file()},
+        {p: r for p, r in sorted(records.items()) if (ws.projects_dir / p).is_dir()})
+    data = {"planforge": __version__, "week": week, "as_of": as_of.isoformat(),
+            "files": {n: asdict(r) for n, r in manifest.files.items()},
+            "projects": {p: _project_json(r) for p, r in manifest.projects.items()}}
+    write_atomic(ws.output_dir / MANIFEST,
+                 (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
+    return manifest
+
+
+def _project_json(record: ProjectRecord) -> dict[str, Any]:
+    return {**asdict(record), "recipients": list(record.recipients),
+            "stems": list(record.stems)}
+
+
+# --- reading what a build made ---------------------------------------------------------------
+
+
+class BuiltOutputs:
+    """The PDF briefs in the output folder that a build made from the current inputs, so that
+    ``planforge send`` after ``planforge build`` attaches them instead of rendering them again.
+    The manifest says what each file was made from; a file changed since is not used.
+    ``history`` is the git revision key the build used (``history.history_key``)."""
+
+    def __init__(self, ws: Workspace, as_of: date, history: str) -> None:
+        from .dates import iso_week
+
+        self.ws = ws
+        self.week = iso_week(as_of)
+        self.manifest = Manifest.load(ws.output_dir)
+        self.shared = shared_inputs(ws, as_of, history)
+        self._inputs: dict[str, str] = {}
+
+    def _project(self, project_id: str) -> str:
+        if project_id not in self._inputs:
+            self._inputs[project_id] = project_inputs(self.ws, project_id, self.shared)
+        return self._inputs[project_id]
+
+    def _read(self, name: str, inputs: str) -> bytes | None:
+        if not self.manifest.up_to_date(self.ws, [name], inputs):
+            return None
+        try:
+            return (self.ws.output_dir / name).read_bytes()
+        except OSError:
+            return None
+
+    def brief(self, project_id: str) -> bytes | None:
+        """The project's brief of the week as built, if current."""
+        stem = document_stem(project_id, "brief", self.week)
+        return self._read(f"{stem}.pdf", self._project(project_id))
+
+    def portfolio(self, address: str, project_ids: Iterable[str]) -> bytes | None:
+        """The portfolio brief of the week as built for these projects, if current."""
+        key = portfolio_inputs(self._project(pid) for pid in sorted(project_ids))
+        return self._read(f"{portfolio_stem(address, self.week)}.pdf", key)
