@@ -107,10 +107,10 @@ def test_an_interrupted_write_leaves_the_old_file(tmp_path: Path,
     target = tmp_path / "brief.pdf"
     target.write_bytes(b"old complete file")
 
-    def crash(path: str, mode: int) -> None:
+    def crash(fd: int, mode: int) -> None:
         raise KeyboardInterrupt  # the process is stopped after the bytes were written
 
-    monkeypatch.setattr(outputs_module.os, "chmod", crash)
+    monkeypatch.setattr(outputs_module.os, "fchmod", crash)
     with pytest.raises(KeyboardInterrupt):
         write_atomic(target, b"new file" * 1000)
     assert target.read_bytes() == b"old complete file"

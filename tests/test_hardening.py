@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 import tinycss2
 
+from planforge.build import BuildOptions, BuildReport, build_workspace
 from planforge.documents import render_document
-from planforge.errors import TemplateError
+from planforge.errors import TemplateError, WorkspaceError
 from planforge.files import MAX_FILE_BYTES, FileRefused, read_file
+from planforge.outputs import output_lock, portfolio_folder
 from planforge.validate import load_project
 from planforge.workspace import find_workspace
 
@@ -275,3 +277,102 @@ def test_encoded_line_breaks_cannot_add_headers(evil: str) -> None:
     assert parsed["To"].addresses[0].display_name.replace(" ", "") == evil.replace(" ", "")
     assert parsed["To"].addresses[0].addr_spec == "eve@example.com"
     assert parsed["From"].addresses[0].addr_spec == "pmo@example.com"
+
+
+# --- writes stay inside the output folder -----------------------------------------------------
+
+
+def _build_md(examples: Path) -> BuildReport:
+    return build_workspace(find_workspace(examples),
+                           BuildOptions(as_of=AS_OF, week="2026-W47", formats=("md",)))
+
+
+def test_a_link_inside_the_output_folder_is_not_written_through(
+    examples: Path, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (examples / "output").mkdir()
+    (examples / "output" / "acme-crm").symlink_to(elsewhere)  # as a restored CI cache may hold
+    report = _build_md(examples)
+    assert list(elsewhere.iterdir()) == []
+    (failed,) = report.failed
+    assert failed.name == "acme-crm"
+    assert "a symbolic link; planforge writes nothing through a link" in failed.error
+    assert (examples / "output" / "globex-portal" / "charter.md").is_file()
+
+
+def test_an_output_folder_that_is_a_link_is_refused(examples: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (examples / "output").symlink_to(elsewhere)
+    with pytest.raises(WorkspaceError, match="a symbolic link"):
+        _build_md(examples)
+    assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.parametrize("special", ["fifo", "/proc/self/fd/1", "link"])
+def test_dash_o_replaces_only_regular_files(examples: Path, tmp_path: Path, run_cli: RunCli,
+                                            special: str) -> None:
+    if special == "fifo":
+        target = tmp_path / "pipe"
+        os.mkfifo(target)
+    elif special == "link":
+        target = tmp_path / "link.md"
+        target.symlink_to(tmp_path / "victim.md")
+        (tmp_path / "victim.md").write_text("keep me", "utf-8")
+    else:
+        target = Path(special)
+    result = run_cli("render", "brief", "acme-crm", "--as-of", "2026-11-20", "-o", str(target),
+                     cwd=examples)
+    assert result.exit_code == 1
+    assert "planforge replaces only regular files" in result.output
+    if special == "link":
+        assert (tmp_path / "victim.md").read_text("utf-8") == "keep me"
+
+
+def test_portfolio_folders_have_safe_names() -> None:
+    assert portfolio_folder("Jonas.Weber@Example.com") == "portfolio/jonas.weber@example.com"
+    odd = portfolio_folder("jo|n*as?/x@example.com")
+    assert re.fullmatch(r"portfolio/jo_n_as__x@example\.com-[0-9a-f]{8}", odd)
+    assert odd != portfolio_folder("jo_n_as__x@example.com")
+
+
+# --- two builds at once, a damaged manifest -----------------------------------------------------
+
+
+def test_a_second_build_waits_for_the_first(examples: Path) -> None:
+    ws = find_workspace(examples)
+    with output_lock(ws), pytest.raises(WorkspaceError, match="another planforge build"):
+        with output_lock(ws, wait=0.3):
+            pass
+    with output_lock(ws, wait=0.3):  # released
+        pass
+
+
+def test_the_manifest_records_each_file_as_written(examples: Path) -> None:
+    import hashlib
+    import json
+
+    _build_md(examples)
+    out = examples / "output"
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    for name, entry in manifest["files"].items():
+        data = (out / name).read_bytes()
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest()
+        assert entry["size"] == len(data)
+        assert entry["mtime_ns"] == (out / name).stat().st_mtime_ns
+
+
+@pytest.mark.parametrize("damage", [
+    '{"files": null, "projects": null}',
+    '{"files": {"acme-crm/charter.md": null}, "projects": {"acme-crm": null}}',
+    '{"files": {"acme-crm/charter.md": {"size": "x"}}, "projects": {"acme-crm": [1]}}',
+    "[]", "{", "\x00\xff",
+])
+def test_a_damaged_manifest_means_a_full_rebuild(examples: Path, damage: str) -> None:
+    _build_md(examples)
+    (examples / "output" / "manifest.json").write_text(damage, "utf-8")
+    report = _build_md(examples)
+    assert report.failed == []
+    assert report.count("built") == 4 and report.count("skipped") == 0

@@ -29,8 +29,10 @@ from .outputs import (
     Format,
     Manifest,
     ProjectRecord,
+    Stamp,
     Written,
     document_stem,
+    output_lock,
     portfolio_folder,
     portfolio_inputs,
     portfolio_stem,
@@ -38,7 +40,7 @@ from .outputs import (
     project_inputs,
     record_build,
     shared_inputs,
-    write_atomic,
+    write_output,
 )
 from .validate import load_project
 from .workspace import Workspace
@@ -74,6 +76,7 @@ class Result:
     bug: bool = False  # a failure neither planforge nor the machine explains
     record: ProjectRecord | None = None  # of a project built or unchanged, for the manifest
     portfolio: bool = False
+    stamps: tuple[Stamp, ...] = ()  # of the files built, as written, in the order of files
 
 
 @dataclass
@@ -199,12 +202,13 @@ def build_project(ws: Workspace, project_id: str, options: BuildOptions, inputs:
 
     project, health = loaded.project, loaded.facts.health
     files: list[str] = []
+    stamps: list[Stamp] = []
     try:
         for kind, stem in project_documents(project, options.week):
             rendered = render_formats(ws, project, kind, options.as_of, options.formats,
                                       loaded.changes if kind == "brief" else None, loaded.facts)
             for fmt, data in rendered.items():
-                write_atomic(ws.output_dir / f"{stem}.{fmt}", data)
+                stamps.append(write_output(ws, f"{stem}.{fmt}", data))
                 files.append(f"{stem}.{fmt}")
     except PlanforgeError as exc:
         return _failure(project_id, exc)
@@ -213,7 +217,7 @@ def build_project(ws: Workspace, project_id: str, options: BuildOptions, inputs:
         reported=health.reported, active=project.status == "active",
         recipients=brief_recipients(project),
         stems=tuple(sorted({f.rsplit(".", 1)[0] for f in files})))
-    return Result(project_id, "built", tuple(files), inputs, record=record)
+    return Result(project_id, "built", tuple(files), inputs, record=record, stamps=tuple(stamps))
 
 
 def _portfolio_formats(options: BuildOptions) -> list[Format]:
@@ -244,13 +248,11 @@ def build_portfolio(ws: Workspace, address: str, project_inputs: dict[str, str],
             {pid: one.changes for pid, one in loaded.items()},
             {pid: one.facts for pid, one in loaded.items()},
         )
-        files = []
-        for fmt, data in rendered.items():
-            write_atomic(ws.output_dir / f"{stem}.{fmt}", data)
-            files.append(f"{stem}.{fmt}")
+        files = [f"{stem}.{fmt}" for fmt in rendered]
+        stamps = tuple(write_output(ws, f"{stem}.{fmt}", data) for fmt, data in rendered.items())
     except PlanforgeError as exc:
         return _failure(name, exc, portfolio=True)
-    return Result(name, "built", tuple(files), inputs, portfolio=True)
+    return Result(name, "built", tuple(files), inputs, portfolio=True, stamps=stamps)
 
 
 @dataclass(frozen=True)
@@ -369,6 +371,12 @@ def build_workspace(
     if not options.formats or not set(options.formats) <= set(FORMATS):
         raise UsageError(f"--formats takes a list of {', '.join(FORMATS)}")
     selected = _select(ws, options)
+    with output_lock(ws):
+        return _build(ws, options, selected, progress, started)
+
+
+def _build(ws: Workspace, options: BuildOptions, selected: list[str],
+           progress: Callable[[Result, int, int], None] | None, started: float) -> BuildReport:
     previous = Manifest.load(ws.output_dir)
     from .history import history_key
 
@@ -394,7 +402,8 @@ def build_workspace(
         pool.close()
     manifest = record_build(
         ws, previous, options.week, options.as_of,
-        [Written(f, r.name, r.inputs) for r in results if r.status == "built" for f in r.files],
+        [Written(f, r.name, r.inputs, s) for r in results if r.status == "built"
+         for f, s in zip(r.files, r.stamps, strict=True)],
         {r.name: r.record for r in results if not r.portfolio})
     write_index(ws, options, manifest)
     return BuildReport(results, time.perf_counter() - started, ws.output_dir)
@@ -526,4 +535,4 @@ Health is computed by planforge.</p>
 </ul>
 </body></html>
 """
-    write_atomic(out / INDEX, page.encode())
+    write_output(ws, INDEX, page.encode())

@@ -513,7 +513,7 @@ def render_command(obj: Context, document: str, target: str, week: str | None, a
     """
     from .documents import render_document, render_portfolio
     from .errors import UsageError
-    from .outputs import document_stem, write_atomic
+    from .outputs import document_stem, output_lock, write_atomic
     from .workspace import display_path
 
     ws = obj.workspace()
@@ -537,10 +537,15 @@ def render_command(obj: Context, document: str, target: str, week: str | None, a
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    path = Path(output) if output is not None else default
-    if path.is_dir():
-        raise UsageError(f"-o {output}: is a folder; name the file to write")
-    write_atomic(path, data)
+    if output is None:
+        with output_lock(ws):
+            write_atomic(default, data, inside=ws.root)
+        path = default
+    else:
+        path = Path(output)
+        if path.is_dir():
+            raise UsageError(f"-o {output}: is a folder; name the file to write")
+        write_atomic(path, data)
     click.echo(f"wrote {display_path(path)}", err=True)
 
 

@@ -1064,6 +1064,7 @@ def send_messages(
     sender, reply_to = _sender(ws)
     if dry_run:
         folder = outbox if outbox is not None else outbox_dir(ws)
+        inside = None if outbox is not None else ws.root  # the output folder: through no link
         for msg in messages:
             try:
                 email = compose(msg, _render(msg), sender=sender, reply_to=reply_to, now=now())
@@ -1071,7 +1072,7 @@ def send_messages(
                 note("failed", msg, str(exc))
                 continue
             path = folder / msg.week / _outbox_name(msg.address)
-            write_atomic(path, email.as_bytes())
+            write_atomic(path, email.as_bytes(), inside=inside)
             note("written", msg, str(path))
         return report
 

@@ -6,11 +6,16 @@ outbox) and of the send ledger is spelled here only; ``build``, ``render`` and `
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import re
+import stat
 import tempfile
+import time
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -18,6 +23,8 @@ from typing import Any, Literal, Protocol
 
 from . import __version__
 from .audience import address_key
+from .errors import WorkspaceError
+from .files import FileRefused, read_file
 from .model import Project
 from .workspace import PROJECT_FILE, RETRO_FILE, UPDATES_DIR, Workspace
 
@@ -50,10 +57,19 @@ def project_documents(project: Project, week: str) -> list[tuple[DocumentKind, s
     return [(kind, document_stem(project.id, kind, week)) for kind in kinds]
 
 
+#: Folder names that every file system, artifact upload and URL takes as they are.
+_PLAIN_FOLDER = re.compile(r"[a-z0-9][a-z0-9._+-]*@[a-z0-9][a-z0-9.-]*")
+
+
 def portfolio_folder(address: str) -> str:
-    """The folder of a person's portfolio briefs in the output folder; the caller has checked
-    the address (``audience``), so it cannot leave the portfolio folder."""
-    return f"{PORTFOLIO_DIR}/{address_key(address)}"
+    """The folder of a person's portfolio briefs in the output folder: the address itself when
+    it is plain, else with '_' for each character that Windows, CI artifact uploads or a URL
+    would refuse (an address may hold | * ? / and more), and a short hash to keep it unique."""
+    key = address_key(address)
+    if _PLAIN_FOLDER.fullmatch(key):
+        return f"{PORTFOLIO_DIR}/{key}"
+    safe = re.sub(r"[^a-z0-9._+@-]", "_", key).lstrip(".")
+    return f"{PORTFOLIO_DIR}/{safe}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
 
 
 def portfolio_stem(address: str, week: str) -> str:
@@ -71,25 +87,103 @@ def ledger_path(ws: Workspace) -> Path:
     return ws.root / ws.settings.email.ledger
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+@dataclass(frozen=True)
+class Stamp:
+    """A file as it was written: what the manifest records, taken when the file was written
+    rather than at the end of the build, when another process may have replaced it."""
+
+    sha256: str
+    size: int
+    mtime_ns: int
+
+
+def _folders_below(base: Path, folder: Path) -> None:
+    """Make ``folder`` below ``base``, refusing a way through a symbolic link or out of
+    ``base``: an output folder restored from a CI cache may hold a link to anywhere."""
+    try:
+        parts = folder.relative_to(base).parts
+    except ValueError:
+        raise WorkspaceError(f"{folder}: outside {base}; planforge writes only inside the "
+                             "workspace") from None
+    here = base
+    for part in parts:
+        here = here / part
+        try:
+            mode = os.lstat(here).st_mode
+        except FileNotFoundError:
+            os.mkdir(here)
+            continue
+        if stat.S_ISLNK(mode):
+            raise WorkspaceError(f"{here}: a symbolic link; planforge writes nothing through a "
+                                 "link (remove it, and the build writes a real folder)")
+        if not stat.S_ISDIR(mode):
+            raise WorkspaceError(f"{here}: not a folder")
+
+
+def write_atomic(path: Path, data: bytes, *, inside: Path | None = None) -> Stamp:
     """Write to a temporary file beside ``path`` and rename it into place: readers and later
     runs see the old file or the new one, never half of one, even if the process is killed.
-    There is no fsync: outputs can be rebuilt, and one per file was a fifth of a Markdown
-    build (what must survive a power cut, the mail ledger, syncs its own writes)."""
-    if not path.parent.is_dir():  # mkdir of an existing folder costs 100 times a stat
+    Only a regular file is ever replaced (not a FIFO, a device or a link); with ``inside``, no
+    folder between it and the file may be a link. There is no fsync: outputs can be rebuilt,
+    and one per file was a fifth of a Markdown build (what must survive a power cut, the mail
+    ledger, syncs its own writes)."""
+    if inside is not None:
+        _folders_below(inside, path.parent)
+    elif not path.parent.is_dir():  # mkdir of an existing folder costs 100 times a stat
         path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        pass
+    else:
+        if not stat.S_ISREG(mode):
+            what = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
+            raise WorkspaceError(f"{path}: {what}; planforge replaces only regular files")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        # mkstemp creates the file private (0600); outputs are shared like any file written.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+            handle.flush()
+            # mkstemp creates the file private (0600); outputs are shared like any file.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(handle.fileno(), 0o666 & ~umask)
+            written = os.fstat(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return Stamp(hashlib.sha256(data).hexdigest(), written.st_size, written.st_mtime_ns)
+
+
+def write_output(ws: Workspace, name: str, data: bytes) -> Stamp:
+    """Write a file of the output folder (``name`` relative to it), through no link."""
+    return write_atomic(ws.output_dir / name, data, inside=ws.root)
+
+
+@contextmanager
+def output_lock(ws: Workspace, wait: float = 600.0) -> Iterator[None]:
+    """Hold the output folder for one build or render at a time: two builds of one workspace
+    would otherwise record each other's half-finished files as current. A second one waits
+    for the first, up to ``wait`` seconds. The lock is on the folder itself, so the output
+    holds no lock file to publish."""
+    _folders_below(ws.root, ws.output_dir)
+    fd = os.open(ws.output_dir, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise WorkspaceError(
+                        f"{ws.output_dir}: another planforge build is writing here; waited "
+                        f"{wait:.0f} s") from None
+                time.sleep(0.1)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
 
 
 # --- what an output is made from ------------------------------------------------------------
@@ -100,12 +194,19 @@ class _Digest(Protocol):
 
 
 def _digest_tree(digest: _Digest, folder: Path) -> None:
+    # Links are not followed (a link in a workspace's templates could point at /dev/zero), and
+    # a file planforge would refuse to read is hashed by its refusal: rendering then reports it.
     if not folder.is_dir():
         return
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
+    for here, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(names):
+            path = Path(here, name)
             digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-            digest.update(path.read_bytes() + b"\0")
+            try:
+                digest.update(read_file(path, folder) + b"\0")
+            except FileRefused as exc:
+                digest.update(f"{exc}\0".encode())
 
 
 def _project_files(folder: Path) -> Iterator[Path]:
@@ -128,9 +229,10 @@ def shared_inputs(ws: Workspace, as_of: date, history: str) -> str:
     if ws.config_path is not None:
         digest.update(ws.config_path.read_bytes())
     if ws.settings.logo:
-        logo = ws.root / ws.settings.logo
-        if logo.is_file():
-            digest.update(logo.read_bytes())
+        try:
+            digest.update(read_file(ws.root / ws.settings.logo, ws.root))
+        except (FileRefused, OSError) as exc:
+            digest.update(str(exc).encode())
     return digest.hexdigest()
 
 
@@ -184,6 +286,7 @@ class Written:
     name: str  # relative to the output folder
     source: str
     inputs: str
+    stamp: Stamp
 
 
 def _file_record(data: Any) -> FileRecord | None:
@@ -243,11 +346,11 @@ class Manifest:
     def _unchanged(self, path: Path, name: str, inputs: str) -> bool:
         entry = self.files.get(name)
         try:
-            stat = path.stat()
+            now = path.stat()
         except OSError:
             return False
-        return (entry is not None and entry.inputs == inputs and entry.size == stat.st_size
-                and entry.mtime_ns == stat.st_mtime_ns)
+        return (entry is not None and entry.inputs == inputs and entry.size == now.st_size
+                and entry.mtime_ns == now.st_mtime_ns)
 
 
 def record_build(ws: Workspace, previous: Manifest, week: str, as_of: date,
@@ -258,10 +361,8 @@ def record_build(ws: Workspace, previous: Manifest, week: str, as_of: date,
     while their files and projects exist."""
     files = dict(previous.files)
     for w in written:
-        path = ws.output_dir / w.name
-        stat = path.stat()
-        files[w.name] = FileRecord(w.source, w.inputs, hashlib.sha256(path.read_bytes())
-                                   .hexdigest(), stat.st_size, stat.st_mtime_ns)
+        files[w.name] = FileRecord(w.source, w.inputs, w.stamp.sha256, w.stamp.size,
+                                   w.stamp.mtime_ns)
     records = dict(previous.projects)
     for pid, record in projects.items():
         if record is None:
@@ -274,8 +375,7 @@ def record_build(ws: Workspace, previous: Manifest, week: str, as_of: date,
     data = {"planforge": __version__, "week": week, "as_of": as_of.isoformat(),
             "files": {n: asdict(r) for n, r in manifest.files.items()},
             "projects": {p: _project_json(r) for p, r in manifest.projects.items()}}
-    write_atomic(ws.output_dir / MANIFEST,
-                 (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
+    write_output(ws, MANIFEST, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
     return manifest
 
 

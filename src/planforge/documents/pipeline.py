@@ -18,6 +18,7 @@ from typing import Any
 from ..audience import brief_locale, person_name
 from ..errors import RenderError, WorkspaceError
 from ..facts import ProjectFacts, compute_facts
+from ..files import FileRefused, read_file
 from ..i18n import Translator, builtin_templates
 from ..model import Project
 from ..render import environment, render_template, safe
@@ -60,15 +61,18 @@ def _logo(ws: Workspace) -> tuple[str | None, Path | None]:
     """The logo as a data: URI (the HTML stays standalone) and its resolved path."""
     if not ws.settings.logo:
         return None, None
-    root = ws.root.resolve()
-    path = (ws.root / ws.settings.logo).resolve()
-    if root not in path.parents or not path.is_file():
-        raise WorkspaceError(f"brand.logo: no file '{ws.settings.logo}' inside the workspace")
+    path = ws.root / ws.settings.logo
     kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     if not kind.startswith("image/"):
         raise WorkspaceError(f"brand.logo: '{ws.settings.logo}' is not an image")
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f"data:{kind};base64,{data}", path
+    try:
+        raw = read_file(path, ws.root)
+    except FileRefused as exc:
+        raise WorkspaceError(f"brand.logo: '{ws.settings.logo}': {exc}") from None
+    except OSError:
+        raise WorkspaceError(f"brand.logo: no file '{ws.settings.logo}' inside the "
+                             "workspace") from None
+    return f"data:{kind};base64,{base64.b64encode(raw).decode('ascii')}", path.resolve()
 
 
 def _translator(ws: Workspace, locale: str) -> Translator:
