@@ -343,9 +343,9 @@ def test_portfolio_folders_have_safe_names() -> None:
 
 def test_a_second_build_waits_for_the_first(examples: Path) -> None:
     ws = find_workspace(examples)
-    with output_lock(ws), pytest.raises(WorkspaceError, match="another planforge build"):
-        with output_lock(ws, wait=0.3):
-            pass
+    with (output_lock(ws), pytest.raises(WorkspaceError, match="another planforge build"),
+          output_lock(ws, wait=0.3)):
+        pass
     with output_lock(ws, wait=0.3):  # released
         pass
 
