@@ -292,33 +292,45 @@ def _load(ws: Workspace, sources: Iterable[str | Source], as_of: date) -> Loaded
     return projects, errors
 
 
+def _sources(
+    repo: Repository, commit: str, tree: dict[str, dict[str, str]], ids: Iterable[str]
+) -> list[GitTreeSource]:
+    """The projects of ``ids`` found in a commit's tree, their files read with one
+    ``git cat-file --batch`` for them all."""
+    found = sorted(set(ids) & set(tree))
+    contents = _blobs(repo, (blob for pid in found for blob in tree[pid].values()))
+    return [
+        GitTreeSource(pid, commit, f"{repo.projects}/{pid}",
+                      {rel: contents[blob] for rel, blob in tree[pid].items()})
+        for pid in found
+    ]
+
+
+def sources_at(ws: Workspace, rev: str) -> list[GitTreeSource]:
+    """Every project as committed at a revision, for ``load_project``: the files of them all
+    cost one ``git ls-tree`` and one ``git cat-file --batch``."""
+    repo = repository(ws)
+    commit = resolve(repo, rev)
+    tree = _tree(repo, commit)
+    return _sources(repo, commit, tree, tree)
+
+
 def _load_at(
     ws: Workspace, repo: Repository, commit: str, ids: Iterable[str], as_of: date,
     tree: dict[str, dict[str, str]] | None = None,
 ) -> Loaded:
-    """Projects as they were at a commit, checked exactly as ``validate`` checks files: one
-    ``git cat-file`` reads the files of them all."""
+    """Projects as they were at a commit, checked exactly as ``validate`` checks files."""
     ids = list(ids)
     if tree is None:  # one project is listed alone: a brief is built per project
         tree = _tree(repo, commit, ids[0] if len(ids) == 1 else None)
-    ids = sorted(pid for pid in ids if pid in tree)
-    contents = _blobs(repo, (blob for pid in ids for blob in tree[pid].values()))
-    sources = [
-        GitTreeSource(pid, commit, f"{repo.projects}/{pid}",
-                      {rel: contents[blob] for rel, blob in tree[pid].items()})
-        for pid in ids
-    ]
-    return _load(ws, sources, as_of)
+    return _load(ws, _sources(repo, commit, tree, ids), as_of)
 
 
 def plan_at(ws: Workspace, rev: str | None, as_of: date) -> Loaded:
     """Every project at a revision (None: the working tree), with error counts of invalid ones."""
     if rev is None:
         return _load(ws, ws.project_ids(), as_of)
-    repo = repository(ws)
-    commit = resolve(repo, rev)
-    tree = _tree(repo, commit)
-    return _load_at(ws, repo, commit, tree, as_of, tree)
+    return _load(ws, sources_at(ws, rev), as_of)
 
 
 def compare(ws: Workspace, base: str | None, head: str | None, as_of: date) -> Review:
