@@ -115,6 +115,47 @@ def pdf_ratio(kind: str, project_id: str) -> tuple[float, float, float]:
     return sorted(a for a, _ in pairs)[middle], sorted(b for _, b in pairs)[middle], ratios[middle]
 
 
+def revision_ratio(root: Path) -> tuple[float, float, float, float]:
+    """Loading every project as committed at HEAD against loading the same files from disk:
+    median seconds of each, the median ratio, and median seconds of reading the revision's
+    files alone (its git calls)."""
+    from planforge.history import plan_at, sources_at
+    from planforge.workspace import find_workspace
+
+    env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
+           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "bench"]):
+        subprocess.run(["git", *args], cwd=root, env=env, check=True)
+    ws = find_workspace(root)
+    assert plan_at(ws, "HEAD", AS_OF) == plan_at(ws, None, AS_OF)  # warm-up, and a check
+
+    def timed(rev: str | None) -> float:
+        gc.collect()
+        started = time.perf_counter()
+        plan_at(ws, rev, AS_OF)
+        return time.perf_counter() - started
+
+    def reads() -> float:
+        gc.collect()
+        started = time.perf_counter()
+        sources_at(ws, "HEAD")
+        return time.perf_counter() - started
+
+    # Pairs in alternating order, as for the PDFs: the median ratio of pairs is the steady one.
+    pairs = []
+    for i in range(8):
+        if i % 2:
+            at_head = timed("HEAD")
+            pairs.append((at_head, timed(None)))
+        else:
+            on_disk = timed(None)
+            pairs.append((timed("HEAD"), on_disk))
+    middle = len(pairs) // 2
+    ratio = sorted(a / b for a, b in pairs)[middle]
+    return (sorted(a for a, _ in pairs)[middle], sorted(b for _, b in pairs)[middle], ratio,
+            sorted(reads() for _ in range(8))[middle])
+
+
 def touch_project(root: Path, project: str) -> None:
     update = root / "projects" / project / "updates" / f"{WEEK}.yaml"
     update.write_text(update.read_text("utf-8") + "decisions: [Benchmark change]\n", "utf-8")
@@ -156,6 +197,11 @@ def main() -> None:
                 rows.append((f"rebuild after changing 1 of {size} projects (md, pdf)",
                              f"{again:.1f} s against {full:.1f} s",
                              f"{again / full * 100:.1f} % of the full build"))
+        committed = generate_workspace(base / "git300", 300)
+        at_head, on_disk, ratio, git_reads = revision_ratio(committed)
+        rows.append(("load 300 projects at a revision (HEAD) against from disk",
+                     f"{at_head:.2f} s against {on_disk:.2f} s",
+                     f"{ratio:.2f}×; the revision's git calls take {git_reads * 1000:.0f} ms"))
         ten = generate_workspace(base / "pdf10", 10)
         one, _ = run(["build", "--formats", "pdf", "--week", WEEK, "--jobs", "1", "--force"], ten)
         two, _ = run(["build", "--formats", "pdf", "--week", WEEK, "--jobs", "2", "--force"], ten)

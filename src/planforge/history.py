@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 from .changes import Change, PlanDiff, diff_plans, diff_projects
 from .dates import iso_week, week_start
-from .errors import GitError, InvalidFilesError, WorkspaceError
+from .errors import GitError, InvalidFilesError
 from .model import Project
+from .sources import PROJECT_FILE, GitTreeSource, Source, is_project_file
 from .validate import load_project
-from .workspace import CONFIG_FILE, PROJECT_FILE, RETRO_FILE, UPDATES_DIR, Workspace
+from .workspace import CONFIG_FILE, PROJECT_ID, Workspace
 
 #: Said wherever missing history may be the cause, because CI clones are shallow by default.
 SHALLOW_HINT = (
@@ -246,12 +246,9 @@ def _tree(repo: Repository, commit: str, only: str | None = None) -> dict[str, d
         mode, kind, blob = meta.split()
         if kind != "blob" or mode == "120000":  # symlinks would point outside the snapshot
             continue
-        parts = PurePosixPath(path).relative_to(repo.projects).parts
-        wanted = (
-            len(parts) == 2 and parts[1] in (PROJECT_FILE, RETRO_FILE)
-        ) or (len(parts) == 3 and parts[1] == UPDATES_DIR)
-        if wanted:
-            found.setdefault(parts[0], {})["/".join(parts[1:])] = blob
+        pid, _, rel = PurePosixPath(path).relative_to(repo.projects).as_posix().partition("/")
+        if is_project_file(rel):
+            found.setdefault(pid, {})[rel] = blob
     return {pid: files for pid, files in found.items() if PROJECT_FILE in files}
 
 
@@ -277,20 +274,45 @@ def _blobs(repo: Repository, hashes: Iterable[str]) -> dict[str, bytes]:
 Loaded = tuple[dict[str, Project | None], dict[str, int]]
 
 
-def _load(ws: Workspace, ids: Iterable[str], as_of: date) -> Loaded:
-    """Projects as models; None and an error count for each invalid one."""
+def _load(ws: Workspace, sources: Iterable[str | Source], as_of: date) -> Loaded:
+    """Projects (ids in the working tree, or sources) as models; None and an error count for
+    each invalid one."""
     projects: dict[str, Project | None] = {}
     errors: dict[str, int] = {}
-    for pid in sorted(ids):
+    for source in sources:
+        pid = source if isinstance(source, str) else source.project_id
+        if not PROJECT_ID.fullmatch(pid):  # a folder name that is not a valid project id
+            projects[pid], errors[pid] = None, 1
+            continue
         try:
-            projects[pid] = load_project(ws, pid, as_of)[0]
+            projects[pid] = load_project(ws, source, as_of)[0]
         except InvalidFilesError as exc:
             projects[pid] = None
             errors[pid] = max(1, sum(f.severity == "error" for f in exc.findings))
-        except WorkspaceError:  # a folder name that is not a valid project id
-            projects[pid] = None
-            errors[pid] = 1
     return projects, errors
+
+
+def _sources(
+    repo: Repository, commit: str, tree: dict[str, dict[str, str]], ids: Iterable[str]
+) -> list[GitTreeSource]:
+    """The projects of ``ids`` found in a commit's tree, their files read with one
+    ``git cat-file --batch`` for them all."""
+    found = sorted(set(ids) & set(tree))
+    contents = _blobs(repo, (blob for pid in found for blob in tree[pid].values()))
+    return [
+        GitTreeSource(pid, commit, f"{repo.projects}/{pid}",
+                      {rel: contents[blob] for rel, blob in tree[pid].items()})
+        for pid in found
+    ]
+
+
+def sources_at(ws: Workspace, rev: str) -> list[GitTreeSource]:
+    """Every project as committed at a revision, for ``load_project``: the files of them all
+    cost one ``git ls-tree`` and one ``git cat-file --batch``."""
+    repo = repository(ws)
+    commit = resolve(repo, rev)
+    tree = _tree(repo, commit)
+    return _sources(repo, commit, tree, tree)
 
 
 def _load_at(
@@ -301,26 +323,14 @@ def _load_at(
     ids = list(ids)
     if tree is None:  # one project is listed alone: a brief is built per project
         tree = _tree(repo, commit, ids[0] if len(ids) == 1 else None)
-    ids = [pid for pid in ids if pid in tree]
-    contents = _blobs(repo, (blob for pid in ids for blob in tree[pid].values()))
-    with tempfile.TemporaryDirectory(prefix="planforge-") as tmp:
-        snapshot = Workspace(Path(tmp), replace(ws.settings, projects_dir="projects"))
-        for pid in ids:
-            for rel, blob in tree[pid].items():
-                target = snapshot.projects_dir / pid / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(contents[blob])
-        return _load(snapshot, ids, as_of)
+    return _load(ws, _sources(repo, commit, tree, ids), as_of)
 
 
 def plan_at(ws: Workspace, rev: str | None, as_of: date) -> Loaded:
     """Every project at a revision (None: the working tree), with error counts of invalid ones."""
     if rev is None:
         return _load(ws, ws.project_ids(), as_of)
-    repo = repository(ws)
-    commit = resolve(repo, rev)
-    tree = _tree(repo, commit)
-    return _load_at(ws, repo, commit, tree, as_of, tree)
+    return _load(ws, sources_at(ws, rev), as_of)
 
 
 def compare(ws: Workspace, base: str | None, head: str | None, as_of: date) -> Review:
@@ -344,7 +354,7 @@ def compare(ws: Workspace, base: str | None, head: str | None, as_of: date) -> R
 
     old, errors_old = _load_at(ws, repo, base_side.commit, changed, as_of, base_tree)
     if head_commit is None:
-        new, errors_new = _load(ws, changed & head_ids, as_of)
+        new, errors_new = _load(ws, sorted(changed & head_ids), as_of)
     else:
         new, errors_new = _load_at(ws, repo, head_commit, changed, as_of, head_tree)
     diff = diff_plans(old, new, errors_old=errors_old, errors_new=errors_new)

@@ -10,7 +10,7 @@ import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .dates import WEEK_FILE, WEEKDAYS, iso_week, parse_week
@@ -18,17 +18,15 @@ from .errors import Finding, InvalidFilesError
 from .facts import compute_health
 from .model import HealthSettings, Project, build_project
 from .schema import check_document
-from .workspace import (
-    CONFIG_FILE,
+from .sources import (
     PROJECT_FILE,
-    PROJECT_ID,
     RETRO_FILE,
     UPDATES_DIR,
-    Workspace,
-    check_timezone,
+    FolderSource,
+    Source,
     display_path,
-    load_settings,
 )
+from .workspace import CONFIG_FILE, PROJECT_ID, Workspace, check_timezone, load_settings
 from .yamlio import Document, PathPart, format_path, load_bytes
 
 #: The longest project planforge plans: documents draw and list its weeks, so the length bounds
@@ -39,22 +37,26 @@ MAX_PROJECT_DAYS = MAX_PROJECT_YEARS * 366
 
 @dataclass
 class ProjectFiles:
-    """The loaded documents of one project folder (None where a file failed to parse)."""
+    """The loaded documents of one project (None where a file failed to parse)."""
 
-    project_id: str
-    folder: Path
+    source: Source
     project: Document | None = None
     updates: list[Document] = field(default_factory=list)
     retrospective: Document | None = None
     findings: list[Finding] = field(default_factory=list)
     read: int = 0  # files read
     weeks: set[str] = field(default_factory=set)  # weeks with an update file, valid or not
+    named: dict[str, str] = field(default_factory=dict)  # update's file → week in its name
     model: Project | None = None  # built once, for the health check and the caller alike
 
+    @property
+    def project_id(self) -> str:
+        return self.source.project_id
 
-def _load(path: Path, kind: str, files: ProjectFiles) -> Document | None:
+
+def _load(rel: str, kind: str, files: ProjectFiles) -> Document | None:
     files.read += 1
-    doc, findings = load_bytes(path.read_bytes(), display_path(path))
+    doc, findings = load_bytes(files.source.read(rel), files.source.display(rel))
     files.findings.extend(findings)
     if doc is None:
         return None
@@ -63,30 +65,31 @@ def _load(path: Path, kind: str, files: ProjectFiles) -> Document | None:
     return None if findings or schema_findings else doc
 
 
-def read_project(folder: Path) -> ProjectFiles:
-    """Parse and schema-check every file of a project folder."""
-    files = ProjectFiles(folder.name, folder)
-    files.project = _load(folder / PROJECT_FILE, "project", files)
-    updates = folder / UPDATES_DIR
-    if updates.is_dir():
-        for path in sorted(updates.iterdir()):
-            if path.suffix not in (".yaml", ".yml") or not path.is_file():
-                continue
-            if not WEEK_FILE.fullmatch(path.name):
-                files.findings.append(
-                    Finding(
-                        display_path(path), None, None, "", "error",
-                        "update files are named after their ISO week, such as 2026-W47.yaml",
-                    )
+def read_project(source: Source) -> ProjectFiles:
+    """Parse and schema-check every file of a project, from a folder or a git tree alike."""
+    files = ProjectFiles(source)
+    files.project = _load(PROJECT_FILE, "project", files)
+    paths = source.paths()
+    for rel in paths:
+        folder, _, name = rel.rpartition("/")
+        if folder != UPDATES_DIR or PurePosixPath(name).suffix not in (".yaml", ".yml"):
+            continue
+        if not WEEK_FILE.fullmatch(name):
+            files.findings.append(
+                Finding(
+                    source.display(rel), None, None, "", "error",
+                    "update files are named after their ISO week, such as 2026-W47.yaml",
                 )
-                continue
-            files.weeks.add(path.stem)
-            doc = _load(path, "update", files)
-            if doc is not None:
-                files.updates.append(doc)
-    retro = folder / RETRO_FILE
-    if retro.is_file():
-        files.retrospective = _load(retro, "retrospective", files)
+            )
+            continue
+        week = PurePosixPath(name).stem
+        files.weeks.add(week)
+        doc = _load(rel, "update", files)
+        if doc is not None:
+            files.named[doc.file] = week
+            files.updates.append(doc)
+    if RETRO_FILE in paths:
+        files.retrospective = _load(RETRO_FILE, "retrospective", files)
     return files
 
 
@@ -117,7 +120,7 @@ class _Checker:
         if not PROJECT_ID.fullmatch(files.project_id):
             self.out.append(
                 Finding(
-                    display_path(files.folder), None, None, "", "error",
+                    files.source.display(), None, None, "", "error",
                     f"'{files.project_id}' is not a valid project id (the folder name): use "
                     "lowercase letters, digits and hyphens, starting with a letter or digit, at "
                     "most 63 characters",
@@ -289,7 +292,7 @@ class _Checker:
     def check_update(self, doc: Document, project: dict[str, Any]) -> None:
         data = doc.data
         week = data["week"]
-        expected = Path(doc.file).stem
+        expected = self.files.named[doc.file]
         if parse_week(week) is None:
             self.error(doc, ["week"], f"{week} is not a real ISO week (weeks run from W01 to "
                        "W52, or W53 in long years)")
@@ -399,10 +402,13 @@ def check_project_files(
     return sorted(findings)
 
 
-def load_project(ws: Workspace, project_id: str, as_of: date) -> tuple[Project, list[Finding]]:
-    """The project as a model and its warnings; InvalidFilesError with every finding if any is
-    an error."""
-    files = read_project(ws.project_dir(project_id))
+def load_project(
+    ws: Workspace, project: str | Source, as_of: date
+) -> tuple[Project, list[Finding]]:
+    """The project (an id, for its folder in the workspace, or a source) as a model and its
+    warnings; InvalidFilesError with every finding if any is an error."""
+    source = FolderSource(ws.project_dir(project)) if isinstance(project, str) else project
+    files = read_project(source)
     # Work done after as_of but by today is the normal case for a document of a past week.
     findings = check_project_files(files, as_of, ws.settings.health, max(as_of, ws.today()))
     if any(f.severity == "error" for f in findings) or files.project is None:
@@ -474,7 +480,7 @@ def validate_paths(
         findings.append(Finding(display_path(target), None, None, "", "error",
                                 f"not part of a project: no {PROJECT_FILE} beside or above it"))
     for folder, wanted in sorted(folders.items()):
-        files = read_project(folder)
+        files = read_project(FolderSource(folder))
         read += files.read if wanted is None else len(wanted)
         # A file is checked against its project.yaml; if that fails, its errors are reported
         # too, since the file named could not be checked without it.

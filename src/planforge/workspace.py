@@ -15,22 +15,14 @@ from .dates import today_in
 from .errors import Finding, InvalidFilesError, WorkspaceError
 from .model import Settings, build_settings
 from .schema import check_document
+from .sources import PROJECT_FILE as PROJECT_FILE
+from .sources import RETRO_FILE as RETRO_FILE
+from .sources import UPDATES_DIR as UPDATES_DIR
+from .sources import display_path as display_path
 from .yamlio import Document, load_bytes
 
 CONFIG_FILE = "planforge.yaml"
-PROJECT_FILE = "project.yaml"
-RETRO_FILE = "retrospective.yaml"
-UPDATES_DIR = "updates"
 PROJECT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
-
-
-def display_path(path: Path) -> str:
-    """How a file is named in messages: relative to the current directory when inside it, so
-    that editors and CI annotations can open it; absolute otherwise."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return str(path.resolve())
 
 
 @cache

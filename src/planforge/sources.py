@@ -1,0 +1,102 @@
+"""Where a project's files come from: a folder on disk, or a git tree at a commit.
+
+A source hands the loader bytes and the name each file goes by in messages; it neither parses
+nor checks. Reading git is not done here: the caller lists the tree and reads its blobs (every
+git call lives in one module) and gives the contents to a ``GitTreeSource``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+PROJECT_FILE = "project.yaml"
+RETRO_FILE = "retrospective.yaml"
+UPDATES_DIR = "updates"
+
+
+def display_path(path: Path) -> str:
+    """How a file is named in messages: relative to the current directory when inside it, so
+    that editors and CI annotations can open it; absolute otherwise."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path.resolve())
+
+
+def is_project_file(rel: str) -> bool:
+    """Whether a path inside a project folder (posix) is one that planforge reads."""
+    folder, _, name = rel.rpartition("/")
+    if not folder:
+        return name in (PROJECT_FILE, RETRO_FILE)
+    return folder == UPDATES_DIR and bool(name)
+
+
+class Source(Protocol):
+    """A project's files: paths relative to its folder (posix), their bytes, their names."""
+
+    @property
+    def project_id(self) -> str: ...
+
+    def paths(self) -> list[str]:
+        """The project's files that planforge reads, sorted."""
+        ...
+
+    def read(self, rel: str) -> bytes:
+        """The content of one file."""
+        ...
+
+    def display(self, rel: str = "") -> str:
+        """How a file, or the project folder for "", is named in messages."""
+        ...
+
+
+@dataclass(frozen=True)
+class FolderSource:
+    """A project folder on disk; files are read when asked for."""
+
+    folder: Path
+
+    @property
+    def project_id(self) -> str:
+        return self.folder.name
+
+    def paths(self) -> list[str]:
+        """The files present, sorted; folders and other non-files among the updates are left
+        out (a link to a file counts as the file)."""
+        found = [rel for rel in (PROJECT_FILE, RETRO_FILE) if (self.folder / rel).is_file()]
+        updates = self.folder / UPDATES_DIR
+        if updates.is_dir():
+            found.extend(
+                f"{UPDATES_DIR}/{entry.name}" for entry in updates.iterdir() if entry.is_file()
+            )
+        return sorted(found)
+
+    def read(self, rel: str) -> bytes:
+        return (self.folder / rel).read_bytes()
+
+    def display(self, rel: str = "") -> str:
+        return display_path(self.folder / rel if rel else self.folder)
+
+
+@dataclass(frozen=True)
+class GitTreeSource:
+    """A project folder as committed: its blobs, already read from the repository."""
+
+    project_id: str
+    commit: str
+    folder: str  # the project folder relative to the top of the repository, posix
+    blobs: Mapping[str, bytes]  # path inside the project folder → content
+
+    def paths(self) -> list[str]:
+        return sorted(rel for rel in self.blobs if is_project_file(rel))
+
+    def read(self, rel: str) -> bytes:
+        return self.blobs[rel]
+
+    def display(self, rel: str = "") -> str:
+        # git's own ``commit:path`` notation: `git show` opens exactly what was checked.
+        path = f"{self.folder}/{rel}" if rel else self.folder
+        return f"{self.commit[:7]}:{path}"
