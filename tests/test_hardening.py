@@ -376,3 +376,37 @@ def test_a_damaged_manifest_means_a_full_rebuild(examples: Path, damage: str) ->
     report = _build_md(examples)
     assert report.failed == []
     assert report.count("built") == 4 and report.count("skipped") == 0
+
+
+# --- files planforge would ignore, files it will not read ----------------------------------------
+
+
+def test_misnamed_files_are_warned_about_not_ignored(examples: Path, run_cli: RunCli) -> None:
+    plan = examples / "projects" / "globex-portal" / "project.yaml"
+    plan.rename(plan.with_name("project.yml"))
+    updates = examples / "projects" / "acme-crm" / "updates"
+    (updates / "2026-W47.yaml").rename(updates / "2026-W47.YAML")
+    (examples / "projects" / "acme-crm" / "Retrospective.yaml").write_text("{}\n", "utf-8")
+    result = run_cli("validate", "--as-of", "2026-11-20", cwd=examples)
+    assert "projects/globex-portal: warning: not a project, so never validated or built: no " \
+        "project.yaml here (found project.yml: rename the plan to project.yaml)" in result.output
+    assert "projects/acme-crm/updates/2026-W47.YAML: error: update files are named after " \
+        "their ISO week" in result.output
+    assert "projects/acme-crm/Retrospective.yaml: warning: planforge does not read this " \
+        "file" in result.output
+    built = run_cli("build", "--formats", "md", "--as-of", "2026-11-20", cwd=examples)
+    assert "projects/globex-portal: warning: not a project" in built.output
+
+
+def test_a_plan_that_is_a_link_is_not_read(examples: Path, tmp_path: Path,
+                                           run_cli: RunCli) -> None:
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("password: hunter2\n", "utf-8")
+    updates = examples / "projects" / "acme-crm" / "updates"
+    (updates / "2026-W47.yaml").unlink()
+    (updates / "2026-W47.yaml").symlink_to(secret)
+    result = run_cli("validate", "--as-of", "2026-11-20", cwd=examples)
+    assert result.exit_code == 1
+    assert "projects/acme-crm/updates/2026-W47.yaml: error: a symbolic link: planforge reads " \
+        "no file through a link" in result.output
+    assert "hunter2" not in result.output

@@ -462,6 +462,8 @@ def build_command(obj: Context, projects: tuple[str, ...], formats: str, week: s
         elif failure.bug:
             click.echo("This is a bug. Run the same command with --debug for the traceback and "
                        "report it.", err=True)
+    for finding in ws.ignored_folders():
+        click.echo(finding.format(), err=True)
     from .workspace import display_path
 
     words: tuple[tuple[Status, str], ...] = (("built", "built"), ("skipped", "unchanged"),

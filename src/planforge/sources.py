@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from .files import read_file
+
 PROJECT_FILE = "project.yaml"
 RETRO_FILE = "retrospective.yaml"
 UPDATES_DIR = "updates"
@@ -20,10 +22,13 @@ UPDATES_DIR = "updates"
 def display_path(path: Path) -> str:
     """How a file is named in messages: relative to the current directory when inside it, so
     that editors and CI annotations can open it; absolute otherwise."""
+    # The folder is resolved, not the file: a link is named as the link, not as its target.
+    path = path.absolute()
+    path = path.parent.resolve() / path.name if path.name not in ("", "..") else path.resolve()
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        return path.relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
-        return str(path.resolve())
+        return str(path)
 
 
 def is_project_file(rel: str) -> bool:
@@ -52,6 +57,11 @@ class Source(Protocol):
         """How a file, or the project folder for "", is named in messages."""
         ...
 
+    def ignored(self) -> list[str]:
+        """Files beside the plan that look like plan files but that planforge does not read
+        (``project.yml``, ``Project.yaml``): worth a warning, as they are likely mistakes."""
+        ...
+
 
 @dataclass(frozen=True)
 class FolderSource:
@@ -65,7 +75,7 @@ class FolderSource:
 
     def paths(self) -> list[str]:
         """The files present, sorted; folders and other non-files among the updates are left
-        out (a link to a file counts as the file)."""
+        out (a link counts as a file here, and is refused when read)."""
         found = [rel for rel in (PROJECT_FILE, RETRO_FILE) if (self.folder / rel).is_file()]
         updates = self.folder / UPDATES_DIR
         if updates.is_dir():
@@ -75,7 +85,17 @@ class FolderSource:
         return sorted(found)
 
     def read(self, rel: str) -> bytes:
-        return (self.folder / rel).read_bytes()
+        """The file's bytes; FileRefused for a link, a special file or one too large."""
+        return read_file(self.folder / rel, self.folder)
+
+    def ignored(self) -> list[str]:
+        if not self.folder.is_dir():
+            return []
+        return sorted(
+            entry.name for entry in self.folder.iterdir()
+            if entry.name.lower().endswith((".yaml", ".yml"))
+            and entry.name not in (PROJECT_FILE, RETRO_FILE)
+        )
 
     def display(self, rel: str = "") -> str:
         return display_path(self.folder / rel if rel else self.folder)
@@ -95,6 +115,9 @@ class GitTreeSource:
 
     def read(self, rel: str) -> bytes:
         return self.blobs[rel]
+
+    def ignored(self) -> list[str]:
+        return []  # the tree was listed for what planforge reads only
 
     def display(self, rel: str = "") -> str:
         # git's own ``commit:path`` notation: `git show` opens exactly what was checked.

@@ -16,6 +16,7 @@ from typing import Any
 from .dates import WEEK_FILE, WEEKDAYS, iso_week, parse_week
 from .errors import Finding, InvalidFilesError
 from .facts import compute_health
+from .files import FileRefused
 from .model import HealthSettings, Project, build_project
 from .schema import check_document
 from .sources import (
@@ -56,7 +57,13 @@ class ProjectFiles:
 
 def _load(rel: str, kind: str, files: ProjectFiles) -> Document | None:
     files.read += 1
-    doc, findings = load_bytes(files.source.read(rel), files.source.display(rel))
+    try:
+        raw = files.source.read(rel)
+    except (FileRefused, OSError) as exc:
+        reason = str(exc) if isinstance(exc, FileRefused) else f"cannot read: {exc.strerror}"
+        files.findings.append(Finding(files.source.display(rel), None, None, "", "error", reason))
+        return None
+    doc, findings = load_bytes(raw, files.source.display(rel))
     files.findings.extend(findings)
     if doc is None:
         return None
@@ -70,9 +77,15 @@ def read_project(source: Source) -> ProjectFiles:
     files = ProjectFiles(source)
     files.project = _load(PROJECT_FILE, "project", files)
     paths = source.paths()
+    for name in source.ignored():
+        wanted = PROJECT_FILE if "project" in name.lower() else RETRO_FILE
+        files.findings.append(Finding(
+            source.display(name), None, None, "", "warning",
+            f"planforge does not read this file: the plan is {PROJECT_FILE} and the "
+            f"retrospective {RETRO_FILE} (rename it to {wanted} if it is meant as one)"))
     for rel in paths:
         folder, _, name = rel.rpartition("/")
-        if folder != UPDATES_DIR or PurePosixPath(name).suffix not in (".yaml", ".yml"):
+        if folder != UPDATES_DIR or PurePosixPath(name).suffix.lower() not in (".yaml", ".yml"):
             continue
         if not WEEK_FILE.fullmatch(name):
             files.findings.append(
@@ -463,6 +476,7 @@ def validate_paths(
         if target.is_dir():
             if target == ws.root:
                 found = [ws.projects_dir / pid for pid in ws.project_ids()]
+                findings.extend(ws.ignored_folders())
             else:
                 found = sorted(p.parent for p in target.rglob(PROJECT_FILE))
             if not found and target != ws.root:

@@ -82,6 +82,25 @@ class Workspace:
             if entry.is_dir() and (entry / PROJECT_FILE).is_file()
         )
 
+    def ignored_folders(self) -> list[Finding]:
+        """Warnings for folders of the projects folder that are not projects (no
+        ``project.yaml``) but look as if they were meant to be: planforge would skip them
+        without a word, and a misnamed plan would never be built."""
+        if not self.projects_dir.is_dir():
+            return []
+        found = []
+        for entry in sorted(self.projects_dir.iterdir()):
+            if entry.name.startswith(".") or not entry.is_dir() or (entry / PROJECT_FILE).is_file():
+                continue
+            lookalike = sorted(p.name for p in entry.iterdir()
+                               if p.name.lower().endswith((".yaml", ".yml")))
+            hint = (f"found {', '.join(lookalike)}: rename the plan to {PROJECT_FILE}"
+                    if lookalike else f"add {PROJECT_FILE}, or move the folder out")
+            found.append(Finding(display_path(entry), None, None, "", "warning",
+                                 f"not a project, so never validated or built: no "
+                                 f"{PROJECT_FILE} here ({hint})"))
+        return found
+
     def require_projects(self) -> None:
         """Refuse to check or build a folder that is no workspace, instead of succeeding with
         nothing to do (a CI job run from the wrong folder must fail)."""
