@@ -410,3 +410,27 @@ def test_a_plan_that_is_a_link_is_not_read(examples: Path, tmp_path: Path,
     assert "projects/acme-crm/updates/2026-W47.yaml: error: a symbolic link: planforge reads " \
         "no file through a link" in result.output
     assert "hunter2" not in result.output
+
+
+@pytest.mark.parametrize("template", ["{project:>3000000000}", "{week:x<99999999}",
+                                      "{project.__class__}", "{project!r}"])
+def test_the_subject_template_takes_plain_placeholders_only(template: str) -> None:
+    from planforge.errors import MailError
+    from planforge.mail import subject_for
+    from planforge.validate import load_project
+
+    ws = find_workspace(Path(__file__).resolve().parents[1])
+    project, _ = load_project(ws, "acme-crm", AS_OF)
+    with pytest.raises(MailError, match=r"the placeholders are \{project\}, \{customer\}"):
+        subject_for(template, project, "2026-W47")
+    assert subject_for("{project} {{x}} {week}", project, "2026-W47") == \
+        "Acme CRM rollout {x} 2026-W47"
+
+
+def test_validate_refuses_a_subject_template_send_cannot_fill(examples: Path,
+                                                              run_cli: RunCli) -> None:
+    _edit(examples / "planforge.yaml", "  from:", '  subject: "{project:>3000000000}"\n  from:')
+    result = run_cli("validate", "--as-of", "2026-11-20", cwd=examples)
+    assert result.exit_code == 1
+    assert "email.subject: cannot use {project:>3000000000}; the placeholders are" \
+        in result.output

@@ -22,7 +22,6 @@ import os
 import re
 import smtplib
 import ssl
-import string
 import sys
 import time
 import unicodedata
@@ -46,7 +45,7 @@ from .model import EmailSettings, Project, Settings, SmtpSettings
 from .outputs import BuiltOutputs, ledger_path, outbox_dir, write_atomic
 from .schema import is_address
 from .validate import load_project
-from .workspace import Workspace
+from .workspace import Workspace, fill_subject
 
 PASSWORD_ENV = "PLANFORGE_SMTP_PASSWORD"
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
@@ -368,22 +367,10 @@ def subject_for(template: str, project: Project, week: str) -> str:
     """The subject of a one-project brief from the workspace's ``email.subject`` template."""
     values = {"project": one_line(project.name), "customer": one_line(project.customer),
               "week": week}
-    out: list[str] = []
     try:
-        for literal, name, spec, conversion in string.Formatter().parse(template):
-            out.append(literal)
-            if name is None:
-                continue
-            # Only the three plain names: "{project.__class__}" and the like are not formatting.
-            if name not in values or conversion:
-                raise KeyError(name)
-            out.append(format(values[name], spec or ""))
-    except (KeyError, ValueError) as exc:
-        raise MailError(
-            f"email.subject in planforge.yaml: cannot use {exc}; the placeholders are "
-            "{project}, {customer} and {week} (write {{ and }} for literal braces)"
-        ) from None
-    return one_line("".join(out))
+        return one_line(fill_subject(template, values))
+    except ValueError as exc:
+        raise MailError(f"email.subject in planforge.yaml: {exc}") from None
 
 
 def _default_render(ws: Workspace, as_of: date, built: BuiltOutputs | None) -> RenderPdf:

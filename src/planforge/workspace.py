@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import string
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from .dates import today_in
 from .errors import Finding, InvalidFilesError, WorkspaceError
+from .files import FileRefused, read_file
 from .model import Settings, build_settings
 from .schema import check_document
 from .sources import PROJECT_FILE as PROJECT_FILE
@@ -134,15 +136,60 @@ class Workspace:
         return today_in(self.timezone())
 
 
+SUBJECT_FIELDS = ("project", "customer", "week")
+
+
+def fill_subject(template: str, values: dict[str, str]) -> str:
+    """The ``email.subject`` template with its placeholders filled; ValueError says what is
+    wrong with it. Only the plain names: "{project.__class__}" is no placeholder, and a
+    format spec such as "{project:>3000000000}" would fill memory."""
+    fields = "the placeholders are {project}, {customer} and {week} (write {{ and }} for " \
+        "literal braces)"
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise ValueError(f"{exc}; {fields}") from None
+    out: list[str] = []
+    for literal, name, spec, conversion in parsed:
+        out.append(literal)
+        if name is None:
+            continue
+        if name not in SUBJECT_FIELDS or conversion or spec:
+            whole = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            raise ValueError(f"cannot use {{{whole}}}; {fields}")
+        out.append(values[name])
+    return "".join(out)
+
+
+def _check_settings(doc: Document) -> list[Finding]:
+    """What the schema cannot say of ``planforge.yaml``: a real time zone, a subject template
+    that send can fill."""
+    findings = []
+    tz = doc.data.get("timezone")
+    problem = check_timezone(doc, ["timezone"], tz) if tz else None
+    if problem:
+        findings.append(problem)
+    subject = (doc.data.get("email") or {}).get("subject")
+    if subject is not None:
+        try:
+            fill_subject(subject, dict.fromkeys(SUBJECT_FIELDS, ""))
+        except ValueError as exc:
+            findings.append(doc.finding(["email", "subject"], str(exc)))
+    return findings
+
+
 def load_settings(path: Path) -> Settings:
     """Read and check ``planforge.yaml``; every problem is reported at once."""
-    doc, findings = load_bytes(path.read_bytes(), display_path(path))
+    try:
+        raw = read_file(path, path.parent)
+    except FileRefused as exc:
+        raise InvalidFilesError([Finding(display_path(path), None, None, "", "error",
+                                         str(exc))]) from None
+    doc, findings = load_bytes(raw, display_path(path))
     if doc is not None and not findings:
         findings = check_document(doc, "workspace")
         if not findings and isinstance(doc.data, dict):
-            tz = doc.data.get("timezone")
-            problem = check_timezone(doc, ["timezone"], tz) if tz else None
-            findings = [problem] if problem else []
+            findings = _check_settings(doc)
     if findings:
         raise InvalidFilesError(findings)
     assert doc is not None
