@@ -434,3 +434,29 @@ def test_validate_refuses_a_subject_template_send_cannot_fill(examples: Path,
     assert result.exit_code == 1
     assert "email.subject: cannot use {project:>3000000000}; the placeholders are" \
         in result.output
+
+
+@pytest.mark.parametrize(("logo", "message"), [
+    ("brand/missing.png", "brand.logo: no file 'brand/missing.png' in the workspace"),
+    ("brand/link.png", "brand.logo: 'brand/link.png': a symbolic link"),
+])
+def test_validate_checks_the_logo(examples: Path, tmp_path: Path, run_cli: RunCli, logo: str,
+                                  message: str) -> None:
+    (examples / "brand").mkdir()
+    (tmp_path / "secret.png").write_bytes(b"\x89PNG secret")
+    (examples / "brand" / "link.png").symlink_to(tmp_path / "secret.png")
+    _edit(examples / "planforge.yaml", "brand:\n", f"brand:\n  logo: {logo}\n")
+    result = run_cli("validate", "--as-of", "2026-11-20", cwd=examples)
+    assert result.exit_code == 1
+    assert message in result.output
+
+
+def test_a_templates_folder_that_is_a_link_is_refused(examples: Path, tmp_path: Path) -> None:
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "brief.md.j2").write_text("{% include 'passwd' %}\n", "utf-8")
+    (tmp_path / "etc" / "passwd").write_text("root:x:0:0\n", "utf-8")
+    (examples / "templates").symlink_to(tmp_path / "etc")
+    ws = find_workspace(examples)
+    project, _ = load_project(ws, "acme-crm", AS_OF)
+    with pytest.raises(WorkspaceError, match=r"paths\.templates: .*templates: a symbolic link"):
+        render_document(ws, project, "brief", AS_OF, "md")

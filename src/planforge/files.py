@@ -24,7 +24,7 @@ class FileRefused(PlanforgeError):
         self.path = path
 
 
-def _no_link_below(root: Path, path: Path) -> None:
+def no_link_below(root: Path, path: Path) -> None:
     """Refuse a path that leaves ``root`` or passes through a symbolic link on the way down;
     the root itself is the caller's to trust."""
     try:
@@ -44,7 +44,7 @@ def read_file(path: Path, root: Path | None = None, limit: int = MAX_FILE_BYTES)
     """The bytes of a regular file of at most ``limit`` bytes; with ``root``, also refused when
     reached through a symbolic link below ``root``. Raises FileRefused or OSError."""
     if root is not None:
-        _no_link_below(root, path)
+        no_link_below(root, path)
     # O_NOFOLLOW closes the gap between the check above and the open for the file itself;
     # O_NONBLOCK keeps a FIFO from blocking the open (it is then refused as not a regular file).
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)

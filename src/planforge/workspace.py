@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from .dates import today_in
 from .errors import Finding, InvalidFilesError, WorkspaceError
-from .files import FileRefused, read_file
+from .files import FileRefused, no_link_below, read_file
 from .model import Settings, build_settings
 from .schema import check_document
 from .sources import PROJECT_FILE as PROJECT_FILE
@@ -63,7 +63,14 @@ class Workspace:
 
     @property
     def templates_dir(self) -> Path:
-        return self.root / self.settings.templates_dir
+        """The workspace's templates folder; refused when reached through a link (a link to
+        /etc would let a template include any file there)."""
+        folder = self.root / self.settings.templates_dir
+        try:
+            no_link_below(self.root, folder)
+        except FileRefused as exc:
+            raise WorkspaceError(f"paths.templates: {display_path(folder)}: {exc}") from None
+        return folder
 
     def template_overrides(self) -> Path | None:
         """The workspace's own templates folder, if it has one; None also where it is planforge's
@@ -161,14 +168,22 @@ def fill_subject(template: str, values: dict[str, str]) -> str:
     return "".join(out)
 
 
-def _check_settings(doc: Document) -> list[Finding]:
-    """What the schema cannot say of ``planforge.yaml``: a real time zone, a subject template
-    that send can fill."""
+def _check_settings(doc: Document, root: Path) -> list[Finding]:
+    """What the schema cannot say of ``planforge.yaml``: a real time zone, a logo that can be
+    read, a subject template that send can fill."""
     findings = []
     tz = doc.data.get("timezone")
     problem = check_timezone(doc, ["timezone"], tz) if tz else None
     if problem:
         findings.append(problem)
+    logo = (doc.data.get("brand") or {}).get("logo")
+    if logo is not None:
+        try:
+            read_file(root / logo, root)
+        except FileRefused as exc:
+            findings.append(doc.finding(["brand", "logo"], f"'{logo}': {exc}"))
+        except OSError:
+            findings.append(doc.finding(["brand", "logo"], f"no file '{logo}' in the workspace"))
     subject = (doc.data.get("email") or {}).get("subject")
     if subject is not None:
         try:
@@ -189,7 +204,7 @@ def load_settings(path: Path) -> Settings:
     if doc is not None and not findings:
         findings = check_document(doc, "workspace")
         if not findings and isinstance(doc.data, dict):
-            findings = _check_settings(doc)
+            findings = _check_settings(doc, path.parent)
     if findings:
         raise InvalidFilesError(findings)
     assert doc is not None
