@@ -460,3 +460,51 @@ def test_a_templates_folder_that_is_a_link_is_refused(examples: Path, tmp_path: 
     project, _ = load_project(ws, "acme-crm", AS_OF)
     with pytest.raises(WorkspaceError, match=r"paths\.templates: .*templates: a symbolic link"):
         render_document(ws, project, "brief", AS_OF, "md")
+
+
+def _marked(mark: str) -> set[int]:
+    """Processes whose environment carries ``mark``: a build and everything it started."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if mark.encode() in (entry / "environ").read_bytes():
+                    found.add(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.slow  # a real process pool and a kill -9
+def test_workers_end_when_their_build_is_killed(examples: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    mark = f"PLANFORGE_TEST_{uuid.uuid4().hex}"
+    script = (
+        "from datetime import date\n"
+        "from planforge.build import BuildOptions, build_workspace\n"
+        "from planforge.workspace import find_workspace\n"
+        "build_workspace(find_workspace(), BuildOptions(as_of=date(2026, 11, 20), "
+        "week='2026-W47', formats=('pdf',), jobs=2, force=True))\n"
+    )
+    build = subprocess.Popen([sys.executable, "-c", script], cwd=examples,
+                             env={**os.environ, mark: "1"})
+    try:
+        deadline = time.monotonic() + 60
+        while len(_marked(mark) - {build.pid}) < 3 and build.poll() is None:
+            assert time.monotonic() < deadline, "the workers never started"
+            time.sleep(0.1)
+        assert build.poll() is None, "the build ended before it could be killed"
+        build.send_signal(signal.SIGKILL)
+        build.wait()
+        deadline = time.monotonic() + 15
+        while _marked(mark):
+            assert time.monotonic() < deadline, f"left running: {sorted(_marked(mark))}"
+            time.sleep(0.2)
+    finally:
+        for pid in _marked(mark):
+            os.kill(pid, signal.SIGKILL)

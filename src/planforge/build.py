@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import html
+import os
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -295,8 +297,23 @@ def _execute(ws: Workspace, options: BuildOptions, task: Task) -> Result:
         return _failure(task.name, exc, portfolio=isinstance(task, PortfolioTask))
 
 
-def _worker_init(formats: tuple[str, ...]) -> None:
-    """Pay the PDF stack's import once per worker process, not once per document."""
+def _exit_with(parent: int) -> None:
+    """End this worker once the build that started it is gone: killed with SIGKILL, a build
+    cannot stop its workers, which would go on rendering for nobody (half a gigabyte each)."""
+    while True:
+        time.sleep(0.5)
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:  # the pid exists, under another user: not ours any more
+            os._exit(1)
+
+
+def _worker_init(formats: tuple[str, ...], parent: int) -> None:
+    """Watch the build's process, and pay the PDF stack's import once per worker process, not
+    once per document."""
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     if "pdf" in formats:
         from .pdf import preload
 
@@ -319,7 +336,7 @@ class _Pool:
 
             self.executor = ProcessPoolExecutor(
                 self.options.jobs, mp_context=multiprocessing.get_context("forkserver"),
-                initializer=_worker_init, initargs=(self.options.formats,))
+                initializer=_worker_init, initargs=(self.options.formats, os.getpid()))
         return self.executor
 
     def close(self) -> None:
