@@ -508,3 +508,23 @@ def test_workers_end_when_their_build_is_killed(examples: Path) -> None:
     finally:
         for pid in _marked(mark):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_a_full_disk_still_reports_each_project(
+    examples: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import tempfile
+
+    def full_disk(*args: object, dir: str = "", **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", dir)
+
+    monkeypatch.setattr(tempfile, "mkstemp", full_disk)
+    result = run_cli("build", "--formats", "md", "--as-of", "2026-11-20", "--jobs", "1",
+                     cwd=examples)
+    assert result.exit_code == 1
+    for name in ("acme-crm", "globex-portal", "northwind-pipeline-revamp",
+                 "xinghe-market-push", "manifest.json"):
+        assert f"failed: {name}\n" in result.output
+    assert f"{examples / 'output' / 'acme-crm'}: No space left on device" in result.output
+    assert "bug" not in result.output and "Traceback" not in result.output

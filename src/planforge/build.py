@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .audience import brief_recipients, portfolios
-from .errors import InvalidFilesError, PlanforgeError, UsageError
+from .errors import InvalidFilesError, PlanforgeError, UsageError, os_error_text
 from .facts import ProjectFacts
 from .model import Project
 from .outputs import (
     FORMATS,
     INDEX,
+    MANIFEST,
     PORTFOLIO_DIR,
     PORTFOLIO_FORMATS,
     DocumentKind,
@@ -150,7 +151,8 @@ def _failure(name: str, exc: Exception, *, portfolio: bool = False) -> Result:
         return Result(name, "failed", error=str(exc), portfolio=portfolio)
     where = "".join(traceback.format_exception(exc))
     if isinstance(exc, OSError):
-        return Result(name, "failed", error=str(exc), traceback=where, portfolio=portfolio)
+        return Result(name, "failed", error=os_error_text(exc), traceback=where,
+                      portfolio=portfolio)
     return Result(name, "failed", error=f"internal error: {type(exc).__name__}: {exc}",
                   traceback=where, bug=True, portfolio=portfolio)
 
@@ -417,12 +419,15 @@ def _build(ws: Workspace, options: BuildOptions, selected: list[str],
     finally:
         _LOADED.clear()
         pool.close()
-    manifest = record_build(
-        ws, previous, options.week, options.as_of,
-        [Written(f, r.name, r.inputs, s) for r in results if r.status == "built"
-         for f, s in zip(r.files, r.stamps, strict=True)],
-        {r.name: r.record for r in results if not r.portfolio})
-    write_index(ws, options, manifest)
+    try:
+        manifest = record_build(
+            ws, previous, options.week, options.as_of,
+            [Written(f, r.name, r.inputs, s) for r in results if r.status == "built"
+             for f, s in zip(r.files, r.stamps, strict=True)],
+            {r.name: r.record for r in results if not r.portfolio})
+        write_index(ws, options, manifest)
+    except OSError as exc:  # a full disk: the projects' own reasons are reported all the same
+        results.append(_failure(MANIFEST, exc))
     return BuildReport(results, time.perf_counter() - started, ws.output_dir)
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
-from .errors import PlanforgeError
+from .errors import PlanforgeError, os_error_text
 
 if TYPE_CHECKING:
     from .errors import Finding
@@ -106,16 +106,6 @@ def _handle_errors(func: F) -> F:
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
-
-
-def os_error_text(exc: OSError) -> str:
-    """An operating system error as one line: what failed, on which path, and why."""
-    reason = exc.strerror or type(exc).__name__
-    if exc.filename is not None and exc.filename2 is not None:
-        return f"{exc.filename} → {exc.filename2}: {reason}"
-    if exc.filename is not None:
-        return f"{exc.filename}: {reason}"
-    return f"{reason} ({exc})" if str(exc) != reason else reason
 
 
 def command(group: click.Group, name: str, **kwargs: Any) -> Callable[[F], F]:

@@ -31,6 +31,16 @@ class Finding:
         return f"{where}: {self.severity}: {subject}{self.message}"
 
 
+def os_error_text(exc: OSError) -> str:
+    """An operating system error as one line: what failed, on which path, and why."""
+    reason = exc.strerror or type(exc).__name__
+    if exc.filename is not None and exc.filename2 is not None:
+        return f"{exc.filename} → {exc.filename2}: {reason}"
+    if exc.filename is not None:
+        return f"{exc.filename}: {reason}"
+    return f"{reason} ({exc})" if str(exc) != reason else reason
+
+
 class PlanforgeError(Exception):
     """An error the user can act on; ``str()`` is the message shown, exit code 1."""
 
