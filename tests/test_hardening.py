@@ -14,7 +14,7 @@ from planforge.build import BuildOptions, BuildReport, build_workspace
 from planforge.documents import render_document
 from planforge.errors import TemplateError, WorkspaceError
 from planforge.files import MAX_FILE_BYTES, FileRefused, read_file
-from planforge.outputs import output_lock, portfolio_folder
+from planforge.outputs import ledger_path, output_lock, portfolio_folder
 from planforge.validate import load_project
 from planforge.workspace import find_workspace
 
@@ -528,3 +528,15 @@ def test_a_full_disk_still_reports_each_project(
         assert f"failed: {name}\n" in result.output
     assert f"{examples / 'output' / 'acme-crm'}: No space left on device" in result.output
     assert "bug" not in result.output and "Traceback" not in result.output
+
+
+def test_the_send_ledger_stays_inside_the_workspace(examples: Path, tmp_path: Path,
+                                                    run_cli: RunCli) -> None:
+    _edit(examples / "planforge.yaml", "  from:", "  ledger: ../../sent.jsonl\n  from:")
+    result = run_cli("validate", "--as-of", "2026-11-20", cwd=examples)
+    assert "email.ledger: '../../sent.jsonl': expected a path inside the workspace" \
+        in result.output
+    _edit(examples / "planforge.yaml", "  ledger: ../../sent.jsonl\n", "")
+    (examples / ".planforge").symlink_to(tmp_path)
+    with pytest.raises(WorkspaceError, match=r"email\.ledger: .*sent\.jsonl: a symbolic link"):
+        ledger_path(find_workspace(examples))
