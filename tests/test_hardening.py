@@ -387,13 +387,16 @@ def test_misnamed_files_are_warned_about_not_ignored(examples: Path, run_cli: Ru
     updates = examples / "projects" / "acme-crm" / "updates"
     (updates / "2026-W47.yaml").rename(updates / "2026-W47.YAML")
     (examples / "projects" / "acme-crm" / "Retrospective.yaml").write_text("{}\n", "utf-8")
+    (examples / "projects" / "acme-crm" / "notes.yaml").write_text("{}\n", "utf-8")
     result = run_cli("validate", "--as-of", "2026-11-20", cwd=examples)
     assert "projects/globex-portal: warning: not a project, so never validated or built: no " \
         "project.yaml here (found project.yml: rename the plan to project.yaml)" in result.output
     assert "projects/acme-crm/updates/2026-W47.YAML: error: update files are named after " \
         "their ISO week" in result.output
     assert "projects/acme-crm/Retrospective.yaml: warning: planforge does not read this " \
-        "file" in result.output
+        "file: the plan is project.yaml and the retrospective retrospective.yaml (rename it to " \
+        "retrospective.yaml)" in result.output
+    assert "notes.yaml" not in result.output  # a team's own file is no mistake
     built = run_cli("build", "--formats", "md", "--as-of", "2026-11-20", cwd=examples)
     assert "projects/globex-portal: warning: not a project" in built.output
 

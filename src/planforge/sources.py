@@ -31,6 +31,17 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+def lookalike(name: str) -> str | None:
+    """The plan file a misnamed one was probably meant to be (``project.yml``, ``Project.YAML``,
+    ``retro.yaml``); None for any other file, such as a team's ``notes.yaml``."""
+    stem, dot, suffix = name.lower().rpartition(".")
+    if not dot or suffix not in ("yaml", "yml"):
+        return None
+    meant = {"project": PROJECT_FILE, "plan": PROJECT_FILE, "retrospective": RETRO_FILE,
+             "retro": RETRO_FILE}
+    return meant.get(stem)
+
+
 def is_project_file(rel: str) -> bool:
     """Whether a path inside a project folder (posix) is one that planforge reads."""
     folder, _, name = rel.rpartition("/")
@@ -93,8 +104,7 @@ class FolderSource:
             return []
         return sorted(
             entry.name for entry in self.folder.iterdir()
-            if entry.name.lower().endswith((".yaml", ".yml"))
-            and entry.name not in (PROJECT_FILE, RETRO_FILE)
+            if entry.name not in (PROJECT_FILE, RETRO_FILE) and lookalike(entry.name)
         )
 
     def display(self, rel: str = "") -> str:

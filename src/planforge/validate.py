@@ -26,6 +26,7 @@ from .sources import (
     FolderSource,
     Source,
     display_path,
+    lookalike,
 )
 from .workspace import CONFIG_FILE, PROJECT_ID, Workspace, check_timezone, load_settings
 from .yamlio import Document, PathPart, format_path, load_bytes
@@ -78,11 +79,10 @@ def read_project(source: Source) -> ProjectFiles:
     files.project = _load(PROJECT_FILE, "project", files)
     paths = source.paths()
     for name in source.ignored():
-        wanted = PROJECT_FILE if "project" in name.lower() else RETRO_FILE
         files.findings.append(Finding(
             source.display(name), None, None, "", "warning",
             f"planforge does not read this file: the plan is {PROJECT_FILE} and the "
-            f"retrospective {RETRO_FILE} (rename it to {wanted} if it is meant as one)"))
+            f"retrospective {RETRO_FILE} (rename it to {lookalike(name)})"))
     for rel in paths:
         folder, _, name = rel.rpartition("/")
         if folder != UPDATES_DIR or PurePosixPath(name).suffix.lower() not in (".yaml", ".yml"):

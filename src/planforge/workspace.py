@@ -21,6 +21,7 @@ from .sources import PROJECT_FILE as PROJECT_FILE
 from .sources import RETRO_FILE as RETRO_FILE
 from .sources import UPDATES_DIR as UPDATES_DIR
 from .sources import display_path as display_path
+from .sources import lookalike
 from .yamlio import Document, load_bytes
 
 CONFIG_FILE = "planforge.yaml"
@@ -101,10 +102,9 @@ class Workspace:
         for entry in sorted(self.projects_dir.iterdir()):
             if entry.name.startswith(".") or not entry.is_dir() or (entry / PROJECT_FILE).is_file():
                 continue
-            lookalike = sorted(p.name for p in entry.iterdir()
-                               if p.name.lower().endswith((".yaml", ".yml")))
-            hint = (f"found {', '.join(lookalike)}: rename the plan to {PROJECT_FILE}"
-                    if lookalike else f"add {PROJECT_FILE}, or move the folder out")
+            plans = sorted(p.name for p in entry.iterdir() if lookalike(p.name) == PROJECT_FILE)
+            hint = (f"found {', '.join(plans)}: rename the plan to {PROJECT_FILE}"
+                    if plans else f"add {PROJECT_FILE}, or move the folder out")
             found.append(Finding(display_path(entry), None, None, "", "warning",
                                  f"not a project, so never validated or built: no "
                                  f"{PROJECT_FILE} here ({hint})"))
