@@ -40,6 +40,7 @@ ROOTS: dict[str, type] = {
     "portfolio.html.j2": views.PortfolioView,
     "email.txt.j2": views.EmailView,
     "email.html.j2": views.EmailView,
+    "index.html.j2": views.IndexView,
 }
 #: What a template may name besides the view and the metadata: the labels and Jinja's own.
 GLOBALS = {"v", "doc", "label", "has_label", "locale", *DEFAULT_NAMESPACE}

@@ -20,6 +20,7 @@ from .pipeline import (
     render_document,
     render_email,
     render_formats,
+    render_index,
     render_portfolio,
     render_portfolio_formats,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "render_document",
     "render_email",
     "render_formats",
+    "render_index",
     "render_portfolio",
     "render_portfolio_formats",
 ]

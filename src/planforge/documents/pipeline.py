@@ -38,6 +38,7 @@ from .views import (
     DocMeta,
     EmailView,
     HealthColours,
+    IndexView,
     PortfolioView,
     RetroView,
     Swatch,
@@ -337,3 +338,12 @@ def render_email(ws: Workspace, facts: Sequence[ProjectFacts], week: str, locale
     return (render_template(env, "email.txt.j2", context),
             render_template(env, "email.html.j2", context))
 
+
+def render_index(ws: Workspace, view: IndexView, as_of: date, week: str) -> bytes:
+    """``index.html`` of the output folder, in the workspace's language."""
+    locale = ws.settings.locale
+    tr = _translator(ws, locale)
+    meta = _meta(ws, tr, "index", as_of, week, ws.settings.organization or "planforge")
+    html = render_template(environment(ws.templates_dir, locale), "index.html.j2",
+                           {"v": view, "doc": _html_meta(ws, meta)})
+    return html.encode()

@@ -35,6 +35,11 @@ __all__ = [
     "HealthWeek",
     "HeatCell",
     "HeatRow",
+    "IndexDocument",
+    "IndexPortfolio",
+    "IndexProject",
+    "IndexView",
+    "Link",
     "MeetingRow",
     "MilestoneRow",
     "NextMeeting",
@@ -386,6 +391,43 @@ class EmailProject:
 
 
 @dataclass(frozen=True)
+class Link:
+    """A link of the index, relative to the output folder."""
+
+    text: str
+    href: str
+
+
+@dataclass(frozen=True)
+class IndexDocument:
+    """One document of a project in the index, with a link per format on disk."""
+
+    kind: str
+    links: tuple[Link, ...]
+
+
+@dataclass(frozen=True)
+class IndexProject:
+    """One project's row in the index."""
+
+    id: str
+    name: str
+    customer: str
+    computed: str | None
+    reported: str | None
+    documents: tuple[IndexDocument, ...]
+    other_weeks: tuple[Link, ...]
+
+
+@dataclass(frozen=True)
+class IndexPortfolio:
+    """One sales person's portfolio brief in the index."""
+
+    address: str
+    links: tuple[Link, ...]
+
+
+@dataclass(frozen=True)
 class PortfolioRow:
     """One project in the portfolio's summary table."""
 
@@ -486,3 +528,10 @@ class EmailView:
     filename: str
     colours: HealthColours
 
+
+@dataclass(frozen=True)
+class IndexView:
+    """``index.html``: every project of the workspace and the portfolio briefs, linked."""
+
+    projects: tuple[IndexProject, ...]
+    portfolios: tuple[IndexPortfolio, ...]
