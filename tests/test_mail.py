@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import email
 import email.policy
+import re
 import socket
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -34,7 +35,7 @@ from planforge.model import EmailSettings, Project, Settings, SmtpSettings
 from planforge.validate import load_project
 from planforge.workspace import Workspace, find_workspace
 
-from .conftest import AS_OF, WEEK, RunCli
+from .conftest import AS_OF, REPO, WEEK, RunCli
 from .mail_server import DROP, Handler, Server, authenticator, make_tls, smtp_server
 
 SENDER = "Northwind PMO <pmo@example.com>"
@@ -330,6 +331,59 @@ def test_last_weeks_update_is_dated_and_no_asks_is_said(tmp_path: Path) -> None:
     assert "Summary (update of 2026-W46):\nPilot on track." in msg.text
     assert "Nothing is asked of sales this week." in msg.text
     assert "<strong>Summary (update of 2026-W46):</strong> Pilot on track." in msg.html
+
+
+def test_workspace_labels_reword_the_email(tmp_path: Path) -> None:
+    write_project(tmp_path, "acme", name="Acme", customer="Acme", people={
+        "sam": {"name": "Sam", "role": "AE", "team": "sales", "email": "sam@example.com"}})
+    labels = tmp_path / "templates" / "labels"
+    labels.mkdir(parents=True)
+    (labels / "en.yaml").write_text(
+        "email:\n"
+        "  no_asks: Sales has a quiet week.\n"
+        "  health: \"<b>Health</b> as reported: {reported}\"\n", "utf-8")
+    (msg,) = plan_messages(workspace(tmp_path), WEEK, AS_OF, render=fake_render).messages
+    assert "Sales has a quiet week." in msg.text and "Sales has a quiet week." in msg.html
+    assert "Nothing is asked of sales" not in msg.text
+    assert "<b>Health</b> as reported: green\n" in msg.text
+    # In HTML the label's text is escaped; the health mark planforge puts in it is not.
+    assert "&lt;b&gt;Health&lt;/b&gt; as reported: <strong style=" in msg.html
+    assert msg.subject == "Acme — weekly brief 2026-W47"  # the labels it leaves alone
+
+
+def test_a_workspace_template_replaces_the_email_body(tmp_path: Path) -> None:
+    write_project(tmp_path, "acme", name="Acme", customer="Acme", people={
+        "sam": {"name": "Sam", "role": "AE", "team": "sales", "email": "sam@example.com"}})
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "email.txt.j2").write_text(
+        "{% for p in v.projects %}{{ p.name }}: {{ p.computed | label('email.health_level') }}"
+        "{% endfor %}, as of {{ doc.as_of | date }}\n", "utf-8")
+    (msg,) = plan_messages(workspace(tmp_path), WEEK, AS_OF, render=fake_render).messages
+    assert msg.text == "Acme: green, as of 20 Nov 2026\n"
+    assert "<h2" in msg.html  # the built-in HTML body
+
+
+def _health_colours(css: str, level: str) -> str:
+    ink = re.search(rf"--{level}:\s*([^;]+);", css)
+    fill = re.search(rf"--{level}-bg:\s*([^;]+);", css)
+    assert ink and fill
+    return f"background:{fill[1]};color:{ink[1]}"
+
+
+def test_email_health_has_the_colours_of_the_stylesheet(tmp_path: Path) -> None:
+    builtin = (REPO / "templates" / "style.css").read_text("utf-8")
+    plain, recoloured = tmp_path / "plain", tmp_path / "recoloured"
+    for root in (plain, recoloured):
+        write_project(root, "acme", name="Acme", customer="Acme", people={
+            "sam": {"name": "Sam", "role": "AE", "team": "sales", "email": "sam@example.com"}})
+    (msg,) = plan_messages(workspace(plain), WEEK, AS_OF, render=fake_render).messages
+    assert msg.html.count(f'<strong style="{_health_colours(builtin, "green")};') == 2
+    # A workspace stylesheet that recolours green recolours its emails too.
+    (recoloured / "templates").mkdir()
+    (recoloured / "templates" / "style.css").write_text(
+        re.sub(r"--green:[^;]+;", "--green: teal;", builtin), "utf-8")
+    (msg,) = plan_messages(workspace(recoloured), WEEK, AS_OF, render=fake_render).messages
+    assert msg.html.count(";color:teal;") == 2
 
 
 def test_subject_template_accepts_only_its_placeholders(tmp_path: Path) -> None:
@@ -789,11 +843,13 @@ def test_send_attaches_what_build_made_and_renders_only_what_changed(
 
 
 def test_the_email_names_the_same_next_customer_date_as_the_brief(example_ws: Workspace) -> None:
-    from planforge.documents import render_document
+    from planforge.documents import email_project, render_document
+    from planforge.i18n import translator
 
     late = date(2026, 12, 11)  # globex release 2 (27 Nov) is overdue by then, still owed
     project, _ = load_project(example_ws, "globex-portal", late)
-    body = mail.digest(compute_facts(project, late, example_ws.settings))
+    body = email_project(compute_facts(project, late, example_ws.settings), translator("en"),
+                         "2026-W50")
     brief = render_document(example_ws, project, "brief", late, "md").decode()
     assert body.next_milestone == "Release 2 live: order history and reorder"
     assert body.next_date == date(2026, 11, 27)

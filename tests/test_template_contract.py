@@ -38,6 +38,9 @@ ROOTS: dict[str, type] = {
     "retro.html.j2": views.RetroView,
     "portfolio.md.j2": views.PortfolioView,
     "portfolio.html.j2": views.PortfolioView,
+    "email.txt.j2": views.EmailView,
+    "email.html.j2": views.EmailView,
+    "index.html.j2": views.IndexView,
 }
 #: What a template may name besides the view and the metadata: the labels and Jinja's own.
 GLOBALS = {"v", "doc", "label", "has_label", "locale", *DEFAULT_NAMESPACE}
@@ -105,7 +108,7 @@ def _inner_types(hint: Any) -> Iterator[Any]:
 
 
 def built() -> dict[str, type]:
-    """Every record reachable from the four views and the metadata, by name."""
+    """Every record reachable from the views and the metadata, by name."""
     seen: dict[str, type] = {}
     for root in (views.DocMeta, *ROOTS.values()):
         _records(root, seen)
@@ -165,13 +168,17 @@ class Checker:
 
     def template(self, name: str, scope: dict[str, Any]) -> None:
         tree = self.parse(name)
-        # Blocks are scopes of their own: Jinja counts the template's imports as free in them.
+        # Blocks are scopes of their own: Jinja counts the template's imports and macros as
+        # free in them.
         imports = {node.target for node in tree.find_all(nodes.Import)}
+        imports |= {node.name for node in tree.body if isinstance(node, nodes.Macro)}
         free = jinja2.meta.find_undeclared_variables(tree) - GLOBALS - imports
         if free:
             self.errors.append(f"{name}: names outside the contract: {sorted(free)}")
         outer, self._where = self._where, name
-        self.body(tree.body, dict(scope))
+        # Macros of the template itself are checked where they are called, as imported ones.
+        own = _Module(name, {m.name: m for m in tree.body if isinstance(m, nodes.Macro)})
+        self.body(tree.body, {**scope, "__module__": own, **own.macros})
         self._where = outer
 
     def body(self, stmts: list[nodes.Node], scope: dict[str, Any]) -> None:

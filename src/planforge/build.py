@@ -6,7 +6,6 @@ Returns what it did as data; never prints. One project's failure never stops the
 from __future__ import annotations
 
 import hashlib
-import html
 import os
 import threading
 import time
@@ -480,81 +479,42 @@ def _build_portfolios(
     return _run(ws, options, pool, ready, tasks, progress)
 
 
-_HEALTH_STYLE = {"green": "#2e7d32", "amber": "#b26a00", "red": "#c62828"}
-
-
 def write_index(ws: Workspace, options: BuildOptions, manifest: Manifest) -> None:
     """``output/index.html``: every project with its health and links to what exists on disk,
     with relative links so it opens from the file system."""
+    from .documents import render_index
+    from .documents.views import IndexDocument, IndexPortfolio, IndexProject, IndexView, Link
+
     out = ws.output_dir
-    rows = []
+
+    def links(stem: str, formats: tuple[Format, ...]) -> tuple[Link, ...]:
+        return tuple(Link(fmt.upper(), f"{stem}.{fmt}") for fmt in formats
+                     if (out / f"{stem}.{fmt}").is_file())
+
+    kinds: tuple[DocumentKind, ...] = ("charter", "brief", "retro")
+    projects = []
     for pid in ws.project_ids():
         record = manifest.projects.get(pid)
-        docs = []
-        documents: tuple[tuple[str, DocumentKind], ...] = (
-            ("Charter", "charter"), ("Brief " + options.week, "brief"),
-            ("Retrospective", "retro"))
-        for label, kind in documents:
-            stem = document_stem(pid, kind, options.week)
-            links = [f'<a href="{html.escape(stem)}.{fmt}">{fmt.upper()}</a>'
-                     for fmt in FORMATS if (out / f"{stem}.{fmt}").is_file()]
-            if links:
-                docs.append(f"{label}: {' · '.join(links)}")
+        documents = tuple(IndexDocument(kind, found) for kind in kinds
+                          if (found := links(document_stem(pid, kind, options.week), FORMATS)))
         briefs = (out / document_stem(pid, "brief", options.week)).parent
         weeks = sorted({p.stem for p in briefs.glob("*.md")} - {options.week}) \
             if briefs.is_dir() else []
-        if weeks:
-            docs.append("Briefs of other weeks: " + ", ".join(
-                f'<a href="{html.escape(document_stem(pid, "brief", w))}.md">'
-                f"{html.escape(w)}</a>" for w in weeks))
-        health = record.health if record else None
-        if record is None:
-            state = '<span class="failed">not built: run planforge validate</span>'
-        elif health in _HEALTH_STYLE:
-            state = (f'<span class="dot" style="background:{_HEALTH_STYLE[health]}"></span>'
-                     f"{html.escape(health)}")
-            reported = record.reported
-            if reported and reported != health:
-                state += f" (reported {html.escape(reported)})"
-        else:
-            state = ""
-        name = html.escape(record.name or pid if record else pid)
-        customer = html.escape(record.customer if record else "")
-        rows.append(f"<tr><td><strong>{name}</strong><br><small>{html.escape(pid)}</small></td>"
-                    f"<td>{customer}</td><td>{state}</td><td>{'<br>'.join(docs)}</td></tr>")
+        projects.append(IndexProject(
+            id=pid,
+            name=(record.name or pid) if record else pid,
+            customer=record.customer if record else "",
+            computed=record.health if record else None,
+            reported=record.reported if record else None,
+            documents=documents,
+            other_weeks=tuple(Link(w, f"{document_stem(pid, 'brief', w)}.md") for w in weeks),
+        ))
     portfolios = []
     portfolio_dir = out / PORTFOLIO_DIR
     if portfolio_dir.is_dir():
         for folder in sorted(p for p in portfolio_dir.iterdir() if p.is_dir()):
-            stem = portfolio_stem(folder.name, options.week)
-            links = [f'<a href="{html.escape(stem)}.{fmt}">{fmt.upper()}</a>'
-                     for fmt in PORTFOLIO_FORMATS if (out / f"{stem}.{fmt}").is_file()]
-            if links:
-                portfolios.append(f"<li>{html.escape(folder.name)}: {' · '.join(links)}</li>")
-    title = html.escape(ws.settings.organization or "planforge")
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>{title} — project documents {html.escape(options.week)}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
-table {{ border-collapse: collapse; width: 100%; }}
-th, td {{ text-align: left; vertical-align: top; padding: .5rem; border-bottom: 1px solid #ddd; }}
-.dot {{ display: inline-block; width: .8em; height: .8em; border-radius: 50%;
-        margin-right: .4em; }}
-.failed {{ color: #c62828; font-weight: bold; }}
-small {{ color: #666; }}
-</style></head><body>
-<h1>{title} — project documents</h1>
-<p>Week {html.escape(options.week)}, as of {options.as_of.isoformat()}.
-Health is computed by planforge.</p>
-<table><thead><tr><th>Project</th><th>Customer</th><th>Health</th><th>Documents</th></tr>
-</thead><tbody>
-{chr(10).join(rows)}
-</tbody></table>
-<h2>Portfolio briefs</h2>
-<ul>
-{chr(10).join(portfolios) or "<li>none</li>"}
-</ul>
-</body></html>
-"""
-    write_output(ws, INDEX, page.encode())
+            found = links(portfolio_stem(folder.name, options.week), PORTFOLIO_FORMATS)
+            if found:
+                portfolios.append(IndexPortfolio(folder.name, found))
+    view = IndexView(tuple(projects), tuple(portfolios))
+    write_output(ws, INDEX, render_index(ws, view, options.as_of, options.week))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -132,23 +132,30 @@ class Translator:
 
     def label(self, key: str, /, **args: Any) -> str:
         """The label of a key, with ``{placeholders}`` filled from ``args``."""
+        return self.fill(key, args)
+
+    def fill(self, key: str, args: Mapping[str, Any],
+             escape: Callable[[Any], str] | None = None) -> str:
+        """The label of a key with its placeholders filled; ``escape`` (for HTML) is applied to
+        the label's own text and to each value, and decides which values are already safe."""
         try:
             text = self.labels[key]
         except KeyError:
             raise TemplateError(f"no label '{key}' in the {self.locale} catalog") from None
-        if not args:
+        if not args and escape is None:
             return text
         # format_map on a str subclass would interpret "{0.__class__}"-style fields; only plain
         # names are looked up, anything else stays as written.
+        esc = escape or str
         out = []
         for literal, field, _spec, _conv in _FORMATTER.parse(text):
-            out.append(literal)
+            out.append(esc(literal))
             if field is None:
                 continue
             if field.isidentifier():
-                out.append(str(_Args(args)[field]))
+                out.append(esc(_Args(args)[field]))
             else:
-                out.append("{" + field + "}")
+                out.append(esc("{" + field + "}"))
         return "".join(out)
 
     def date(self, value: dt.date | None, style: str = "medium") -> str:

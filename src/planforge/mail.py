@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import json
 import os
 import re
@@ -35,13 +34,12 @@ from email.utils import format_datetime, getaddresses
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from babel.dates import format_date
-
 from .audience import Recipient, address_key, brief_locale, recipients, without_address
+from .documents import render_email
 from .errors import MailError, PlanforgeError, UsageError
-from .facts import ProjectFacts, compute_facts, open_customer_milestones
-from .i18n import LOCALES
-from .model import EmailSettings, Project, Settings, SmtpSettings
+from .facts import ProjectFacts, compute_facts
+from .i18n import translator
+from .model import EmailSettings, Project, SmtpSettings
 from .outputs import BuiltOutputs, ledger_path, outbox_dir, write_atomic
 from .schema import is_address
 from .validate import load_project
@@ -80,242 +78,6 @@ def _filename_part(text: str) -> str:
     # Readable, in the customer's own script, and safe on every file system.
     part = _FILENAME_UNSAFE.sub("-", unicodedata.normalize("NFC", one_line(text)))
     return re.sub(r"-{2,}", "-", part).strip("-.")[:80]
-
-
-# ---------------------------------------------------------------------------------------------
-# Labels of the email body (the PDF carries the detail)
-# ---------------------------------------------------------------------------------------------
-
-
-_LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "subject": "{project} — weekly brief {week}",
-        "heading": "Weekly brief {week}: {project} ({customer})",
-        "health": "Health: reported {reported}, computed {computed}",
-        "watermelon": "The team reports better health than the plan shows.",
-        "summary": "Summary{note}:",
-        "update_of": " (update of {week})",
-        "no_update": "No weekly update yet.",
-        "asks": "Asked of sales:",
-        "no_asks": "Nothing is asked of sales this week.",
-        "by": "by {date}",
-        "details": " ({details})",
-        "comma": ", ",
-        "next_date": "Next customer-facing date: {date}, {milestone}",
-        "no_next_date": "No customer-facing date is coming up.",
-        "attached": "The full brief is attached: {filename}",
-        "portfolio_intro": "Your weekly brief for {n} projects is attached: {filename}",
-        "portfolio_subject": "Your projects — weekly brief {week}",
-        "portfolio_file": "weekly-briefs",
-        "footer": "Sent by planforge{org}.",
-        "green": "green",
-        "amber": "amber",
-        "red": "red",
-        "none": "not reported",
-    },
-    "zh-CN": {
-        "subject": "{project} — 每周简报 {week}",
-        "heading": "每周简报 {week}：{project}（{customer}）",
-        "health": "健康状况：团队报告{reported}，计算结果{computed}",
-        "watermelon": "团队报告的状况好于计划数据所显示的状况。",
-        "summary": "摘要{note}：",
-        "update_of": "（{week} 的更新）",
-        "no_update": "尚无每周更新。",
-        "asks": "需要销售协助：",
-        "no_asks": "本周没有需要销售协助的事项。",
-        "by": "截止 {date}",
-        "details": "（{details}）",
-        "comma": "，",
-        "next_date": "下一个客户相关日期：{date}，{milestone}",
-        "no_next_date": "近期没有客户相关日期。",
-        "attached": "完整简报见附件：{filename}",
-        "portfolio_intro": "附件是您 {n} 个项目的每周简报：{filename}",
-        "portfolio_subject": "您的项目 — 每周简报 {week}",
-        "portfolio_file": "每周简报",
-        "footer": "由 planforge 发送{org}。",
-        "green": "绿色",
-        "amber": "黄色",
-        "red": "红色",
-        "none": "未报告",
-    },
-}
-
-
-def _labels(locale: str) -> dict[str, str]:
-    return _LABELS.get(locale, _LABELS["en"])
-
-
-def _date(day: date, locale: str) -> str:
-    return format_date(day, "medium", locale=LOCALES.get(locale, LOCALES["en"]))
-
-
-@dataclass(frozen=True)
-class Ask:
-    """One sales ask as the email shows it."""
-
-    ask: str
-    owner: str | None  # the owner's name
-    due: date | None
-
-
-@dataclass(frozen=True)
-class Digest:
-    """What the email body says about one project; the PDF carries the rest."""
-
-    project_id: str
-    name: str
-    customer: str
-    reported: str | None  # green | amber | red, or None without an update
-    computed: str
-    watermelon: bool
-    summary: str | None
-    update_week: str | None
-    asks: tuple[Ask, ...]
-    next_date: date | None  # the next open customer-facing milestone
-    next_milestone: str | None
-
-
-def digest(facts: ProjectFacts) -> Digest:
-    """The body's view of a project's facts."""
-    project = facts.project
-    update = facts.latest_update
-    upcoming = open_customer_milestones(facts)  # as the attached brief shows it
-    asks = tuple(
-        Ask(a.ask, project.people[a.owner].name if a.owner in project.people else a.owner, a.due)
-        for a in (update.sales_asks if update else ())
-    )
-    return Digest(
-        project_id=project.id,
-        name=project.name,
-        customer=project.customer,
-        reported=facts.health.reported,
-        computed=facts.health.level,
-        watermelon=facts.health.watermelon,
-        summary=update.summary if update else None,
-        update_week=update.week if update else None,
-        asks=asks,
-        next_date=upcoming[0].expected if upcoming else None,
-        next_milestone=upcoming[0].milestone.name if upcoming else None,
-    )
-
-
-def _health(level: str | None, labels: dict[str, str]) -> str:
-    return labels.get(level or "none", level or labels["none"])
-
-
-def _project_lines(d: Digest, week: str, locale: str) -> list[str]:
-    lb = _labels(locale)
-    lines = [lb["heading"].format(week=week, project=d.name, customer=d.customer), ""]
-    lines.append(lb["health"].format(reported=_health(d.reported, lb),
-                                     computed=_health(d.computed, lb)))
-    if d.watermelon:
-        lines.append(lb["watermelon"])
-    lines.append("")
-    if d.summary:
-        note = _update_note(d, week, lb)
-        lines += [lb["summary"].format(note=note), d.summary.strip(), ""]
-    else:
-        lines += [lb["no_update"], ""]
-    if d.asks:
-        lines.append(lb["asks"])
-        for a in d.asks:
-            lines.append(f"- {a.ask}{_ask_suffix(a, lb, locale)}")
-    else:
-        lines.append(lb["no_asks"])
-    lines.append("")
-    if d.next_date and d.next_milestone:
-        lines.append(lb["next_date"].format(date=_date(d.next_date, locale),
-                                            milestone=d.next_milestone))
-    else:
-        lines.append(lb["no_next_date"])
-    return lines
-
-
-def _update_note(d: Digest, week: str, lb: dict[str, str]) -> str:
-    # An older update is still shown, but dated, so nobody mistakes it for this week's.
-    return lb["update_of"].format(week=d.update_week) if d.update_week != week else ""
-
-
-def _ask_suffix(a: Ask, lb: dict[str, str], locale: str) -> str:
-    due = lb["by"].format(date=_date(a.due, locale)) if a.due else None
-    bits = [b for b in (a.owner, due) if b]
-    return lb["details"].format(details=lb["comma"].join(bits)) if bits else ""
-
-
-def _footer(locale: str, organization: str | None) -> str:
-    if not organization:
-        return _labels(locale)["footer"].format(org="")
-    org = f"（{organization}）" if locale == "zh-CN" else f" for {organization}"
-    return _labels(locale)["footer"].format(org=org)
-
-
-def text_body(digests: Sequence[Digest], week: str, locale: str, filename: str,
-              organization: str | None = None) -> str:
-    """The plain-text body."""
-    lb = _labels(locale)
-    lines: list[str] = []
-    if len(digests) > 1:
-        lines += [lb["portfolio_intro"].format(n=len(digests), filename=filename), ""]
-    for d in digests:
-        lines += _project_lines(d, week, locale)
-        lines += ["", ""]
-    if len(digests) == 1:
-        lines += [lb["attached"].format(filename=filename), ""]
-    lines.append("-- ")
-    lines.append(_footer(locale, organization))
-    return "\n".join(lines).strip() + "\n"
-
-
-_HEALTH_COLOURS = {"green": "#2e7d32", "amber": "#b26a00", "red": "#c62828"}
-
-
-def _html_health(level: str | None, lb: dict[str, str]) -> str:
-    colour = _HEALTH_COLOURS.get(level or "", "#555555")
-    return f'<strong style="color:{colour}">{html.escape(_health(level, lb))}</strong>'
-
-
-def html_body(digests: Sequence[Digest], week: str, locale: str, filename: str,
-              organization: str | None = None) -> str:
-    """The HTML body: the same content as the text body; every value escaped."""
-    lb = _labels(locale)
-    e = html.escape
-    parts = [f'<!DOCTYPE html>\n<html lang="{e(locale)}"><head><meta charset="utf-8"></head>'
-             '<body style="font-family:sans-serif;font-size:14px;line-height:1.4;color:#222">']
-    if len(digests) > 1:
-        parts.append(f"<p>{e(lb['portfolio_intro'].format(n=len(digests), filename=filename))}"
-                     "</p>")
-    for d in digests:
-        heading = lb["heading"].format(week=week, project=d.name, customer=d.customer)
-        parts.append(f'<h2 style="font-size:16px">{e(heading)}</h2>')
-        # The label is ours and trusted; the values are escaped inside _html_health.
-        health = e(lb["health"]).format(reported=_html_health(d.reported, lb),
-                                        computed=_html_health(d.computed, lb))
-        parts.append(f"<p>{health}")
-        if d.watermelon:
-            parts.append(f"<br>{e(lb['watermelon'])}")
-        parts.append("</p>")
-        if d.summary:
-            note = _update_note(d, week, lb)
-            label = lb["summary"].format(note=note)
-            parts.append(f"<p><strong>{e(label)}</strong> {e(d.summary.strip())}</p>")
-        else:
-            parts.append(f"<p>{e(lb['no_update'])}</p>")
-        if d.asks:
-            items = "".join(f"<li>{e(a.ask + _ask_suffix(a, lb, locale))}</li>" for a in d.asks)
-            parts.append(f"<p><strong>{e(lb['asks'])}</strong></p><ul>{items}</ul>")
-        else:
-            parts.append(f"<p>{e(lb['no_asks'])}</p>")
-        if d.next_date and d.next_milestone:
-            text = lb["next_date"].format(date=_date(d.next_date, locale),
-                                          milestone=d.next_milestone)
-            parts.append(f"<p>{e(text)}</p>")
-        else:
-            parts.append(f"<p>{e(lb['no_next_date'])}</p>")
-    if len(digests) == 1:
-        parts.append(f"<p>{e(lb['attached'].format(filename=filename))}</p>")
-    parts.append(f'<p style="color:#777;font-size:12px">{e(_footer(locale, organization))}</p>')
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -487,32 +249,32 @@ def plan_messages(
         projects = [load_project(ws, pid, as_of)[0] for pid in ws.project_ids()]
     active = sorted((p for p in projects if p.status == "active"), key=lambda p: p.id)
     recipients, notes = _recipients(ws, active, to)
-    settings = ws.settings
     render = render or _default_render(ws, as_of, built)
-    digests = {p.id: digest(compute_facts(p, as_of, settings)) for p in active}
-    messages = [_message(r, week, settings, render, digests)
+    facts = {p.id: compute_facts(p, as_of, ws.settings) for p in active}
+    messages = [_message(ws, r, week, render, facts)
                 for r in sorted(recipients, key=lambda r: address_key(r.address))]
     return MailPlan(week, tuple(messages), tuple(notes))
 
 
-def _message(r: Recipient, week: str, settings: Settings, render: RenderPdf,
-             digests: dict[str, Digest]) -> OutgoingMessage:
+def _message(ws: Workspace, r: Recipient, week: str, render: RenderPdf,
+             facts: dict[str, ProjectFacts]) -> OutgoingMessage:
+    settings = ws.settings
     projects = sorted(r.projects, key=lambda p: p.id)
     locale = brief_locale(projects, settings.locale)
-    lb = _labels(locale)
+    tr = translator(locale, ws.templates_dir)
     if not r.portfolio:
         p = projects[0]
         kind: Literal["brief", "portfolio"] = "brief"
         template = settings.email.subject
         if template == EmailSettings.subject:  # not set in planforge.yaml: say it in the language
-            template = lb["subject"]
+            template = tr.label("email.subject")
         subject = subject_for(template, p, week)
         filename = "-".join(x for x in (_filename_part(p.customer), p.id, week) if x) + ".pdf"
     else:
         kind = "portfolio"
-        subject = lb["portfolio_subject"].format(week=week)
-        filename = f"{lb['portfolio_file']}-{week}.pdf"
-    ds = [digests[p.id] for p in projects]
+        subject = one_line(tr.label("email.portfolio_subject", week=week))
+        filename = f"{_filename_part(tr.label('email.portfolio_file'))}-{week}.pdf"
+    text, html = render_email(ws, [facts[p.id] for p in projects], week, locale, filename)
     address = r.address
 
     def pdf() -> bytes:
@@ -527,8 +289,8 @@ def _message(r: Recipient, week: str, settings: Settings, render: RenderPdf,
         locale=locale,
         subject=subject,
         filename=filename,
-        text=text_body(ds, week, locale, filename, settings.organization),
-        html=html_body(ds, week, locale, filename, settings.organization),
+        text=text,
+        html=html,
         pdf=pdf,
     )
 

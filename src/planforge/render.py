@@ -24,7 +24,7 @@ from typing import Any
 import jinja2
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .errors import Finding, TemplateError
 from .files import FileRefused, read_file
@@ -180,6 +180,17 @@ def _label_filter(tr: Translator) -> Callable[..., str]:
     return label
 
 
+def _label_global(tr: Translator) -> Callable[..., str]:
+    def label(key: str, /, **args: Any) -> str:
+        if not any(isinstance(value, Markup) for value in args.values()):
+            return tr.label(key, **args)
+        # A value that is HTML already (a macro's output) goes into the label as it is; the
+        # label's own text and every other value are escaped.
+        return Markup(tr.fill(key, args, escape))
+
+    return label
+
+
 def make_environment(templates_dir: Path | None, tr: Translator) -> jinja2.Environment:
     """A Jinja environment for one locale: workspace templates over the built-ins, strict about
     undefined names, with the locale's formatting filters."""
@@ -218,7 +229,7 @@ def make_environment(templates_dir: Path | None, tr: Translator) -> jinja2.Envir
             "css_counters": css_counters,
         }
     )
-    env.globals.update({"label": tr.label, "has_label": tr.has, "locale": tr.locale})
+    env.globals.update({"label": _label_global(tr), "has_label": tr.has, "locale": tr.locale})
     return env
 
 

@@ -22,7 +22,7 @@ from ..facts import (
     open_customer_milestones,
 )
 from ..i18n import Translator
-from ..model import Meeting, Person, Project
+from ..model import Meeting, Person, Project, Update
 from ..render import safe
 from .views import (
     ActionRow,
@@ -33,6 +33,7 @@ from .views import (
     CharterView,
     Charts,
     CommunicationPlan,
+    EmailProject,
     FeedbackRow,
     GanttSection,
     GanttTask,
@@ -421,6 +422,11 @@ def _outcome(facts: ProjectFacts) -> Outcome:
     )
 
 
+def _ask_rows(update: Update | None, names: _Names) -> tuple[AskRow, ...]:
+    return tuple(AskRow(a.ask, names.one(a.owner), a.due)
+                 for a in (update.sales_asks if update else ()))
+
+
 def _update(facts: ProjectFacts, names: _Names) -> UpdateSummary | None:
     update = facts.update or facts.latest_update
     if update is None:
@@ -432,7 +438,7 @@ def _update(facts: ProjectFacts, names: _Names) -> UpdateSummary | None:
         blockers=update.blockers,
         decisions=update.decisions,
         talking_points=update.talking_points,
-        asks=tuple(AskRow(a.ask, names.one(a.owner), a.due) for a in update.sales_asks),
+        asks=_ask_rows(update, names),
         feedback=tuple(FeedbackRow(fb.feedback, names.one(fb.source), fb.response)
                        for fb in update.customer_feedback),
     )
@@ -571,4 +577,27 @@ def portfolio_row(project: Project, facts: ProjectFacts, tr: Translator) -> Port
         next_date=_milestone_row(nxt[0], _Names(project, tr)) if nxt else None,
         slipped=len(facts.slipped),
         asks=len(update.sales_asks) if update else 0,
+    )
+
+
+def email_project(facts: ProjectFacts, tr: Translator, week: str) -> EmailProject:
+    """What the email of ``week`` says about one project."""
+    project = facts.project
+    update = facts.latest_update
+    upcoming = open_customer_milestones(facts)  # as the attached brief shows it
+    names = _Names(project, tr)
+    return EmailProject(
+        id=project.id,
+        name=project.name,
+        customer=project.customer,
+        reported=facts.health.reported,
+        computed=facts.health.level,
+        watermelon=facts.health.watermelon,
+        summary=update.summary.strip() if update else None,
+        update_week=update.week if update else None,
+        # An older update is still shown, but dated, so nobody mistakes it for this week's.
+        stale=update is not None and update.week != week,
+        asks=_ask_rows(update, names),
+        next_date=upcoming[0].expected if upcoming else None,
+        next_milestone=upcoming[0].milestone.name if upcoming else None,
     )

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +28,21 @@ from .content import (
     ChangeLike,
     brief_view,
     charter_view,
+    email_project,
     portfolio_row,
     retro_view,
 )
-from .views import BriefView, CharterView, DocMeta, PortfolioView, RetroView
+from .views import (
+    BriefView,
+    CharterView,
+    DocMeta,
+    EmailView,
+    HealthColours,
+    IndexView,
+    PortfolioView,
+    RetroView,
+    Swatch,
+)
 
 KINDS = ("charter", "brief", "retro")
 FORMATS = ("md", "html", "pdf")
@@ -38,6 +50,8 @@ FORMATS = ("md", "html", "pdf")
 _CSS_COLOUR = re.compile(
     r"#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,30}|(?:rgb|rgba|hsl|hsla)\([0-9.,%\s/a-z]{1,60}\)"
 )
+#: A custom property of a stylesheet: ``--green: #1e6b24``.
+_CSS_PROPERTY = re.compile(r"--([\w-]+)\s*:\s*([^;{}]+)")
 
 
 def project_locale(ws: Workspace, project: Project) -> str:
@@ -88,11 +102,39 @@ def _meta(ws: Workspace, tr: Translator, kind: str, as_of: date, week: str,
     return DocMeta(kind, title, ws.settings.organization, as_of, week, tr.locale, footer)
 
 
+def _stylesheet(ws: Workspace, locale: str) -> str:
+    """The documents' stylesheet: the workspace's ``style.css``, else the built-in one."""
+    env = environment(ws.templates_dir, locale)
+    assert env.loader is not None
+    return env.loader.get_source(env, "style.css")[0]
+
+
+def _css_colours(css: str) -> dict[str, str]:
+    """The colours a stylesheet defines as custom properties, by name (the first definition)."""
+    found: dict[str, str] = {}
+    for name, value in _CSS_PROPERTY.findall(css):
+        if _CSS_COLOUR.fullmatch(value.strip()):
+            found.setdefault(name, value.strip())
+    return found
+
+
+@cache
+def _builtin_colours() -> dict[str, str]:
+    return _css_colours((builtin_templates() / "style.css").read_text("utf-8"))
+
+
+def health_colours(ws: Workspace) -> HealthColours:
+    """The health colours of the documents' stylesheet (``--green`` on ``--green-bg`` …), for
+    HTML that cannot carry the stylesheet. The stylesheet is their one definition, so a
+    workspace ``style.css`` recolours its emails too; what it leaves out stays built-in."""
+    colours = _builtin_colours() | _css_colours(_stylesheet(ws, ws.settings.locale))
+    return HealthColours(**{level: Swatch(colours[level], colours[f"{level}-bg"])
+                            for level in ("green", "amber", "red", "grey")})
+
+
 def _html_meta(ws: Workspace, meta: DocMeta) -> DocMeta:
     """The metadata of an HTML page: the stylesheet, the brand colour and the logo added."""
-    env = environment(ws.templates_dir, meta.lang)
-    assert env.loader is not None
-    css = env.loader.get_source(env, "style.css")[0]
+    css = _stylesheet(ws, meta.lang)
     # The stylesheet is planforge's own (or the workspace's) file, never user data; passed as
     # Markup so that autoescaping does not turn its quotes into entities.
     return replace(meta, stylesheet=safe(css.replace("</", "<\\/")),
@@ -280,3 +322,28 @@ def render_portfolio(
     """One sales person's portfolio brief: a summary table of their active projects, then each
     project's brief."""
     return render_portfolio_formats(ws, email, projects, as_of, [fmt], changes)[fmt]
+
+
+def render_email(ws: Workspace, facts: Sequence[ProjectFacts], week: str, locale: str,
+                 filename: str) -> tuple[str, str]:
+    """The plain-text and the HTML body of the email of ``week`` that carries the brief of these
+    projects (of several, a portfolio brief) as the attachment ``filename``."""
+    tr = _translator(ws, locale)
+    env = environment(ws.templates_dir, locale)
+    view = EmailView(tuple(email_project(f, tr, week) for f in facts), len(facts) > 1,
+                     filename, health_colours(ws))
+    meta = replace(_meta(ws, tr, "portfolio" if view.portfolio else "brief", facts[0].as_of,
+                         week, ws.settings.organization or "planforge"), kind="email")
+    context = {"v": view, "doc": meta}
+    return (render_template(env, "email.txt.j2", context),
+            render_template(env, "email.html.j2", context))
+
+
+def render_index(ws: Workspace, view: IndexView, as_of: date, week: str) -> bytes:
+    """``index.html`` of the output folder, in the workspace's language."""
+    locale = ws.settings.locale
+    tr = _translator(ws, locale)
+    meta = _meta(ws, tr, "index", as_of, week, ws.settings.organization or "planforge")
+    html = render_template(environment(ws.templates_dir, locale), "index.html.j2",
+                           {"v": view, "doc": _html_meta(ws, meta)})
+    return html.encode()

@@ -24,14 +24,22 @@ __all__ = [
     "Charts",
     "CommunicationPlan",
     "DocMeta",
+    "EmailProject",
+    "EmailView",
     "FeedbackRow",
     "GanttSection",
     "GanttTask",
     "GoalRow",
+    "HealthColours",
     "HealthSummary",
     "HealthWeek",
     "HeatCell",
     "HeatRow",
+    "IndexDocument",
+    "IndexPortfolio",
+    "IndexProject",
+    "IndexView",
+    "Link",
     "MeetingRow",
     "MilestoneRow",
     "NextMeeting",
@@ -45,6 +53,7 @@ __all__ = [
     "ReasonLine",
     "RetroView",
     "RiskRow",
+    "Swatch",
     "UpdateSummary",
 ]
 
@@ -345,6 +354,80 @@ class Charts:
 
 
 @dataclass(frozen=True)
+class Swatch:
+    """One colour of the stylesheet's palette: the text colour and the background behind it."""
+
+    ink: str
+    fill: str
+
+
+@dataclass(frozen=True)
+class HealthColours:
+    """The health colours of the documents' stylesheet, for HTML that can carry no stylesheet
+    (email clients keep inline styles only); ``grey`` is for a health nobody reported."""
+
+    green: Swatch
+    amber: Swatch
+    red: Swatch
+    grey: Swatch
+
+
+@dataclass(frozen=True)
+class EmailProject:
+    """What an email says about one project; the attached PDF carries the rest."""
+
+    id: str
+    name: str
+    customer: str
+    reported: str | None
+    computed: str
+    watermelon: bool
+    summary: str | None
+    update_week: str | None
+    stale: bool
+    asks: tuple[AskRow, ...]
+    next_date: date | None
+    next_milestone: str | None
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link of the index, relative to the output folder."""
+
+    text: str
+    href: str
+
+
+@dataclass(frozen=True)
+class IndexDocument:
+    """One document of a project in the index, with a link per format on disk."""
+
+    kind: str
+    links: tuple[Link, ...]
+
+
+@dataclass(frozen=True)
+class IndexProject:
+    """One project's row in the index."""
+
+    id: str
+    name: str
+    customer: str
+    computed: str | None
+    reported: str | None
+    documents: tuple[IndexDocument, ...]
+    other_weeks: tuple[Link, ...]
+
+
+@dataclass(frozen=True)
+class IndexPortfolio:
+    """One sales person's portfolio brief in the index."""
+
+    address: str
+    links: tuple[Link, ...]
+
+
+@dataclass(frozen=True)
 class PortfolioRow:
     """One project in the portfolio's summary table."""
 
@@ -434,3 +517,21 @@ class PortfolioView:
     email: str
     rows: tuple[PortfolioRow, ...]
     bodies: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EmailView:
+    """The body of one email: one project's brief, or a portfolio of several."""
+
+    projects: tuple[EmailProject, ...]
+    portfolio: bool
+    filename: str
+    colours: HealthColours
+
+
+@dataclass(frozen=True)
+class IndexView:
+    """``index.html``: every project of the workspace and the portfolio briefs, linked."""
+
+    projects: tuple[IndexProject, ...]
+    portfolios: tuple[IndexPortfolio, ...]
