@@ -543,3 +543,16 @@ def test_the_send_ledger_stays_inside_the_workspace(examples: Path, tmp_path: Pa
     (examples / ".planforge").symlink_to(tmp_path)
     with pytest.raises(WorkspaceError, match=r"email\.ledger: .*sent\.jsonl: a symbolic link"):
         ledger_path(find_workspace(examples))
+
+
+def test_a_broken_index_template_fails_the_index_alone(examples: Path,
+                                                       run_cli: RunCli) -> None:
+    _override(examples, "index.html.j2", "{% if %}\n")
+    result = run_cli("build", "--formats", "md", "--as-of", "2026-11-20", "--jobs", "1",
+                     cwd=examples)
+    assert result.exit_code == 1
+    assert re.search(r"failed: index\.html\n.*templates/index\.html\.j2:1: template syntax "
+                     r"error", result.output)
+    assert "projects: 4 built, 0 unchanged, 0 failed" in result.output
+    assert (examples / "output" / "acme-crm" / "charter.md").is_file()
+    assert (examples / "output" / "manifest.json").is_file()

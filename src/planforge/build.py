@@ -89,7 +89,8 @@ class BuildReport:
 
     def count(self, status: Status, *, portfolios: bool = False) -> int:
         """How many projects (or portfolio briefs) ended with this status."""
-        return sum(r.status == status and r.portfolio == portfolios for r in self.results)
+        return sum(r.status == status and r.portfolio == portfolios
+                   and r.name not in (MANIFEST, INDEX) for r in self.results)
 
     @property
     def failed(self) -> list[Result]:
@@ -424,9 +425,13 @@ def _build(ws: Workspace, options: BuildOptions, selected: list[str],
             [Written(f, r.name, r.inputs, s) for r in results if r.status == "built"
              for f, s in zip(r.files, r.stamps, strict=True)],
             {r.name: r.record for r in results if not r.portfolio})
-        write_index(ws, options, manifest)
     except OSError as exc:  # a full disk: the projects' own reasons are reported all the same
         results.append(_failure(MANIFEST, exc))
+        return BuildReport(results, time.perf_counter() - started, ws.output_dir)
+    try:
+        write_index(ws, options, manifest)
+    except (OSError, PlanforgeError) as exc:  # a broken index template fails the index alone
+        results.append(_failure(INDEX, exc))
     return BuildReport(results, time.perf_counter() - started, ws.output_dir)
 
 
