@@ -1,41 +1,11 @@
-"""The output layout and the manifest (``outputs``), and who may ask for them."""
+"""The output layout and the manifest (``outputs``); test_layers checks who may import it."""
 
 from __future__ import annotations
 
-import ast
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from planforge.outputs import Manifest, ProjectRecord, document_stem, portfolio_stem
-
-SRC = Path(__file__).resolve().parents[1] / "src" / "planforge"
-
-
-def _imports(module: str) -> set[str]:
-    """Every planforge module a module imports, at the top or inside a function."""
-    tree = ast.parse((SRC / f"{module}.py").read_text("utf-8"))
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            found |= {node.module} if node.module else {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("planforge."):
-            found.add((node.module or "").removeprefix("planforge."))
-    return found
-
-
-def test_mail_reads_built_outputs_without_importing_build() -> None:
-    assert "build" not in _imports("mail")
-    code = "import planforge.mail, sys; assert 'planforge.build' not in sys.modules"
-    subprocess.run([sys.executable, "-c", code], check=True)
-
-
-def test_the_rules_import_no_higher_layer() -> None:
-    higher = {"charts", "render", "pdf", "documents", "history", "build", "mail", "diffreport",
-              "scaffold", "doctor", "cli"}
-    assert _imports("audience") & higher == set()
-    assert _imports("outputs") & higher == set()
 
 
 def test_the_layout() -> None:
