@@ -105,6 +105,21 @@ def test_read_file_checks_the_size_before_reading(tmp_path: Path) -> None:
     assert len(read_file(exact)) == MAX_FILE_BYTES
 
 
+def test_css_strings_escape_what_ends_them() -> None:
+    from planforge.render import css_string
+
+    assert css_string('a"b\\c\rd\ne\ff<g>\x00') == \
+        '"a\\22 b\\5c c\\d d\\a e\\c f\\3c g\\3e \ufffd"'
+
+
+def test_control_characters_never_reach_a_document() -> None:
+    from planforge.yamlio import load_text
+
+    doc, findings = load_text('name: "Acme\\r\\fCRM\\u2028x\\e[31m"\nsummary: "a\\tb\\nc"\n', "p")
+    assert findings == [] and doc is not None
+    assert doc.data == {"name": "Acme  CRM x [31m", "summary": "a\tb\nc"}
+
+
 def _style(html: str) -> str:
     match = re.search(r"<style>(.*?)</style>", html, re.S)
     assert match, "no <style> element"
@@ -132,6 +147,8 @@ def test_names_cannot_break_out_of_the_css_string(examples: Path, breaker: str) 
     plan.write_text(text.replace("name: Acme CRM rollout", f'name: "{quoted}"', 1), "utf-8")
     ws = find_workspace(examples)
     project, _ = load_project(ws, "acme-crm", AS_OF)
+    # The loader turns control characters into spaces; what is left must still stay a string.
+    evil = re.sub("[\r\f]", " ", evil)
     assert project.name == evil
     html = render_document(ws, project, "brief", AS_OF, "html").decode()
     assert html.count("</style>") == 1
@@ -182,6 +199,10 @@ def _edit(path: Path, old: str, new: str) -> None:
      "end: the project lasts more than 10 years (2026-08-03 to 2037-01-01)"),
     ("projects/acme-crm/project.yaml", "duration: 15", "duration: 100000",
      "duration: 100000 is too large: the most allowed is 720"),
+    ("projects/acme-crm/project.yaml", "spent: 198500", "spent: .nan",
+     "budget.spent: expected a number, got '.nan'"),
+    ("projects/acme-crm/project.yaml", "planned: 420000", "planned: " + "9" * 5000,
+     "budget.planned: expected a number, got '999"),
     ("planforge.yaml", "locale: en ", "paths:\n  output: ../elsewhere\nlocale: en ",
      "paths.output: '../elsewhere': expected a path inside the workspace"),
     ("planforge.yaml", "locale: en ", "paths:\n  templates: /etc\nlocale: en ",

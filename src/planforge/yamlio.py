@@ -3,6 +3,7 @@ reported as findings, and the node tree kept so that any finding can name its li
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +27,11 @@ PathPart = str | int
 MAX_EXPANDED_NODES = 200_000
 #: Nesting depth beyond which a document is refused: real plans nest about six levels.
 MAX_DEPTH = 64
+#: Longer integers are not numbers a plan holds (and Python refuses to print those over 4,300).
+MAX_NUMBER_DIGITS = 30
+#: Characters no text of a plan holds: C0 and C1 controls but tab and line feed, and the Unicode
+#: line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class _Loader(_BaseLoader):
@@ -56,18 +62,39 @@ class _Loader(_BaseLoader):
                 pass
         return super().construct_mapping(node, deep=deep)
 
-    def construct_yaml_int(self, node: ScalarNode) -> int:
+    def construct_int(self, node: ScalarNode) -> int | str:
         text = str(self.construct_scalar(node)).replace("_", "")
         sign = -1 if text.startswith("-") else 1
         digits = text.lstrip("+-")
+        if len(digits) > MAX_NUMBER_DIGITS:
+            return text  # no plan counts this high: the schema says a number is expected
         if digits.startswith("0o"):
             return sign * int(digits[2:], 8)
         if digits.startswith("0x"):
             return sign * int(digits[2:], 16)
         return sign * int(digits, 10)  # YAML 1.2: a leading zero is not octal
 
+    def construct_float(self, node: ScalarNode) -> float | str:
+        text = str(self.construct_scalar(node))
+        if text.lstrip("+-").lower() in (".nan", ".inf"):
+            return text
+        value = float(text.replace("_", ""))
+        # .nan passes every minimum and maximum (it compares false) and .inf or 1e999 breaks
+        # the formatting of money and percentages: left as text, the schema refuses them.
+        return value if math.isfinite(value) else text
 
-_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+    def construct_str(self, node: ScalarNode) -> str:
+        text = str(self.construct_scalar(node))
+        if text.isprintable():
+            return text
+        # Control characters (CR, FF, ESC, NUL, U+2028 …) only ever come from a mistake or an
+        # attack; each document, email and chart would otherwise have to guard against them.
+        return _CONTROL.sub(" ", text)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_float)
+_Loader.add_constructor("tag:yaml.org,2002:str", _Loader.construct_str)
 for _tag, _pattern, _first in (
     ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
     ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
