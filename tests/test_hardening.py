@@ -577,3 +577,29 @@ def test_a_broken_index_template_fails_the_index_alone(examples: Path,
     assert "projects: 4 built, 0 unchanged, 0 failed" in result.output
     assert (examples / "output" / "acme-crm" / "charter.md").is_file()
     assert (examples / "output" / "manifest.json").is_file()
+
+
+@pytest.mark.parametrize(("paths", "message"), [
+    ("templates: .", "paths.templates: '.' must be a folder inside the workspace, not the "
+     "workspace itself"),
+    ("templates: .git", "paths.templates: '.git' must not be or lie in a hidden folder"),
+    ("output: projects", "paths.output: 'projects' must not overlap paths.projects"),
+    ("output: projects/out", "paths.output: 'projects/out' must not overlap paths.projects"),
+    ("output: ./", "paths.output: './' must be a folder inside the workspace"),
+])
+def test_the_workspace_folders_are_folders_of_their_own(examples: Path, run_cli: RunCli,
+                                                        paths: str, message: str) -> None:
+    _edit(examples / "planforge.yaml", "locale: en ", f"paths:\n  {paths}\nlocale: en ")
+    result = run_cli("validate", "--as-of", "2026-11-20", cwd=examples)
+    assert result.exit_code == 1
+    assert message in result.output
+
+
+def test_a_template_cannot_include_a_hidden_file(examples: Path) -> None:
+    (examples / "templates" / ".secret").mkdir(parents=True)
+    (examples / "templates" / ".secret" / "config").write_text("token\n", "utf-8")
+    _override(examples, "brief.md.j2", '{% include ".secret/config" %}\n')
+    ws = find_workspace(examples)
+    project, _ = load_project(ws, "acme-crm", AS_OF)
+    with pytest.raises(TemplateError, match="no hidden file or folder"):
+        render_document(ws, project, "brief", AS_OF, "md")

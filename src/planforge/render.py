@@ -145,7 +145,11 @@ class _WorkspaceLoader(jinja2.BaseLoader):
     def get_source(
         self, environment: jinja2.Environment, template: str
     ) -> tuple[str, str | None, Callable[[], bool] | None]:
-        path = self.folder.joinpath(*split_template_path(template))
+        pieces = split_template_path(template)
+        if any(piece.startswith(".") for piece in pieces):
+            raise TemplateError(f"{template}: planforge reads no hidden file or folder as a "
+                                "template")
+        path = self.folder.joinpath(*pieces)
         if not path.exists() and not path.is_symlink():
             raise jinja2.TemplateNotFound(template)
         try:

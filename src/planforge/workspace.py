@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from .dates import today_in
@@ -168,10 +168,37 @@ def fill_subject(template: str, values: dict[str, str]) -> str:
     return "".join(out)
 
 
-def _check_settings(doc: Document, root: Path) -> list[Finding]:
-    """What the schema cannot say of ``planforge.yaml``: a real time zone, a logo that can be
-    read, a subject template that send can fill."""
+_PATH_DEFAULTS = {"projects": "projects", "output": "output", "templates": "templates"}
+
+
+def _folder_problems(doc: Document) -> list[Finding]:
+    """The workspace's folders are folders of their own: not the workspace itself, not hidden
+    (``.git`` holds a CI token), and none inside another. A templates folder of ``.`` would let
+    a template include any file of the workspace; an output folder of ``projects`` would write
+    documents among the plans."""
+    given = doc.data.get("paths") or {}
+    folders = {key: PurePosixPath(given.get(key, default)) for key, default in
+               _PATH_DEFAULTS.items()}
     findings = []
+    for key, folder in folders.items():
+        parts = [p for p in folder.parts if p != "."]
+        if not parts:
+            problem = "must be a folder inside the workspace, not the workspace itself"
+        elif any(p.startswith(".") for p in parts):
+            problem = "must not be or lie in a hidden folder such as .git"
+        else:
+            inside = [other for other, path in folders.items() if other != key and
+                      (folder == path or path in folder.parents or folder in path.parents)]
+            problem = f"must not overlap paths.{inside[0]}" if inside else ""
+        if problem and key in given:
+            findings.append(doc.finding(["paths", key], f"'{given[key]}' {problem}"))
+    return findings
+
+
+def _check_settings(doc: Document, root: Path) -> list[Finding]:
+    """What the schema cannot say of ``planforge.yaml``: folders of their own, a real time zone,
+    a logo that can be read, a subject template that send can fill."""
+    findings = _folder_problems(doc)
     tz = doc.data.get("timezone")
     problem = check_timezone(doc, ["timezone"], tz) if tz else None
     if problem:
