@@ -603,3 +603,77 @@ def test_a_template_cannot_include_a_hidden_file(examples: Path) -> None:
     project, _ = load_project(ws, "acme-crm", AS_OF)
     with pytest.raises(TemplateError, match="no hidden file or folder"):
         render_document(ws, project, "brief", AS_OF, "md")
+
+
+# --- links committed to git: read nothing through them, and nothing huge -------------------------
+
+
+def test_a_linked_project_folder_is_neither_read_nor_built(examples: Path, tmp_path: Path,
+                                                           run_cli: RunCli) -> None:
+    outside = tmp_path / "outside"
+    (examples / "projects" / "globex-portal").rename(outside)
+    (examples / "projects" / "globex-portal").symlink_to(outside)
+    result = run_cli("validate", "--as-of", "2026-11-20", cwd=examples)
+    assert "projects/globex-portal: warning: a symbolic link: planforge reads no project " \
+        "through a link" in result.output
+    built = run_cli("build", "--formats", "md", "--as-of", "2026-11-20", "--jobs", "1",
+                    cwd=examples)
+    assert not (examples / "output" / "globex-portal").exists()
+    assert "projects: 3 built" in built.output
+    rendered = run_cli("render", "brief", "globex-portal", "--as-of", "2026-11-20",
+                       cwd=examples)
+    assert rendered.exit_code == 1 and "no project 'globex-portal'" in rendered.output
+
+
+def test_a_linked_projects_folder_is_refused(examples: Path, tmp_path: Path,
+                                             run_cli: RunCli) -> None:
+    (examples / "projects").rename(tmp_path / "projects")
+    (examples / "projects").symlink_to(tmp_path / "projects")
+    result = run_cli("validate", "--as-of", "2026-11-20", cwd=examples)
+    assert result.exit_code == 1
+    assert "paths.projects:" in result.output and "a symbolic link" in result.output
+
+
+@pytest.mark.parametrize("where", ["projects/acme-crm/updates/2026-W48.yaml",
+                                   "output/manifest.json"])
+def test_links_to_huge_files_are_not_read(examples: Path, tmp_path: Path, where: str) -> None:
+    huge = tmp_path / "huge"
+    with huge.open("wb") as handle:
+        handle.truncate(3 * 1024**3)
+    target = examples / where
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.unlink(missing_ok=True)
+    target.symlink_to(huge if where.endswith(".yaml") else Path("/dev/zero"))
+    ws = find_workspace(examples)
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    report = build_workspace(ws, BuildOptions(as_of=AS_OF, week="2026-W47", formats=("md",)))
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mib < 200, f"memory grew by {grown_mib:.0f} MiB"
+    failed = {r.name for r in report.failed}
+    # A manifest that is a link is read as no manifest, and not written through either.
+    assert failed == ({"acme-crm"} if where.endswith(".yaml") else {"manifest.json"})
+
+
+def test_send_attaches_no_link_put_in_place_of_a_built_pdf(examples: Path, tmp_path: Path) -> None:
+    import json
+
+    from planforge.outputs import BuiltOutputs
+
+    ws = find_workspace(examples)
+    build_workspace(ws, BuildOptions(as_of=AS_OF, week="2026-W47", formats=("pdf",),
+                                     projects=("acme-crm",), read_history=False))
+    built = BuiltOutputs(ws, AS_OF, "")
+    assert built.brief("acme-crm") is not None
+    pdf = examples / "output" / "acme-crm" / "briefs" / "2026-W47.pdf"
+    secret = tmp_path / "secret.pdf"
+    secret.write_bytes(b"SECRET")
+    pdf.unlink()
+    pdf.symlink_to(secret)
+    manifest_path = examples / "output" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text("utf-8"))
+    entry = manifest["files"]["acme-crm/briefs/2026-W47.pdf"]
+    entry["size"], entry["mtime_ns"] = secret.stat().st_size, secret.stat().st_mtime_ns
+    manifest_path.write_text(json.dumps(manifest), "utf-8")
+    assert BuiltOutputs(ws, AS_OF, "").brief("acme-crm") is None

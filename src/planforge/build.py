@@ -425,7 +425,7 @@ def _build(ws: Workspace, options: BuildOptions, selected: list[str],
             [Written(f, r.name, r.inputs, s) for r in results if r.status == "built"
              for f, s in zip(r.files, r.stamps, strict=True)],
             {r.name: r.record for r in results if not r.portfolio})
-    except OSError as exc:  # a full disk: the projects' own reasons are reported all the same
+    except (OSError, PlanforgeError) as exc:  # a full disk: each project's reason still shows
         results.append(_failure(MANIFEST, exc))
         return BuildReport(results, time.perf_counter() - started, ws.output_dir)
     try:

@@ -33,6 +33,10 @@ Format = Literal["md", "html", "pdf"]
 FORMATS: tuple[Format, ...] = ("md", "html", "pdf")
 PORTFOLIO_FORMATS: tuple[Format, ...] = ("md", "pdf")  # a portfolio brief is read: no HTML
 MANIFEST = "manifest.json"
+#: A manifest of 10,000 projects is about 10 MiB; one far larger is damaged or hostile.
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+#: A brief is one or two pages, a portfolio brief a few more: far below this.
+MAX_PDF_BYTES = 32 * 1024 * 1024
 INDEX = "index.html"
 PORTFOLIO_DIR = "portfolio"
 OUTBOX_DIR = "outbox"
@@ -243,11 +247,16 @@ def shared_inputs(ws: Workspace, as_of: date, history: str) -> str:
 
 
 def project_inputs(ws: Workspace, project_id: str, shared: str) -> str:
-    """The hash of everything one project's documents are made from."""
+    """The hash of everything one project's documents are made from. A file planforge will
+    not read (a link, a file too large) is hashed by its refusal, which loading reports."""
     digest = hashlib.sha256(shared.encode())
     folder = ws.projects_dir / project_id
     for path in _project_files(folder):
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+        try:
+            content = read_file(path, folder)
+        except (FileRefused, OSError) as exc:
+            content = f"\0{exc}".encode()
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + content)
     return digest.hexdigest()
 
 
@@ -331,8 +340,8 @@ class Manifest:
         """The manifest in this output folder; an empty one if there is none or it is damaged
         (everything is then built again)."""
         try:
-            data = json.loads((output / MANIFEST).read_text("utf-8"))
-        except (OSError, ValueError):
+            data = json.loads(read_file(output / MANIFEST, output, MAX_MANIFEST_BYTES))
+        except (FileRefused, OSError, ValueError):
             return cls()
         files, projects = (data.get("files"), data.get("projects")) if isinstance(data, dict) \
             else (None, None)
@@ -352,11 +361,11 @@ class Manifest:
     def _unchanged(self, path: Path, name: str, inputs: str) -> bool:
         entry = self.files.get(name)
         try:
-            now = path.stat()
+            now = path.lstat()  # a link put in place of a built file is no built file
         except OSError:
             return False
-        return (entry is not None and entry.inputs == inputs and entry.size == now.st_size
-                and entry.mtime_ns == now.st_mtime_ns)
+        return (entry is not None and entry.inputs == inputs and stat.S_ISREG(now.st_mode)
+                and entry.size == now.st_size and entry.mtime_ns == now.st_mtime_ns)
 
 
 def record_build(ws: Workspace, previous: Manifest, week: str, as_of: date,
@@ -416,10 +425,12 @@ class BuiltOutputs:
     def _read(self, name: str, inputs: str) -> bytes | None:
         if not self.manifest.up_to_date(self.ws, [name], inputs):
             return None
-        try:
-            return (self.ws.output_dir / name).read_bytes()
-        except OSError:
+        try:  # read as any workspace file: the output folder may come from a CI cache
+            data = read_file(self.ws.output_dir / name, self.ws.root, MAX_PDF_BYTES)
+        except (FileRefused, OSError):
             return None
+        entry = self.manifest.files[name]
+        return data if hashlib.sha256(data).hexdigest() == entry.sha256 else None
 
     def brief(self, project_id: str) -> bytes | None:
         """The project's brief of the week as built, if current."""

@@ -56,7 +56,14 @@ class Workspace:
 
     @property
     def projects_dir(self) -> Path:
-        return self.root / self.settings.projects_dir
+        """The projects folder; refused when reached through a link, which would read plans
+        from outside the workspace."""
+        folder = self.root / self.settings.projects_dir
+        try:
+            no_link_below(self.root, folder)
+        except FileRefused as exc:
+            raise WorkspaceError(f"paths.projects: {display_path(folder)}: {exc}") from None
+        return folder
 
     @property
     def output_dir(self) -> Path:
@@ -89,7 +96,7 @@ class Workspace:
         return sorted(
             entry.name
             for entry in self.projects_dir.iterdir()
-            if entry.is_dir() and (entry / PROJECT_FILE).is_file()
+            if entry.is_dir() and not entry.is_symlink() and (entry / PROJECT_FILE).is_file()
         )
 
     def ignored_folders(self) -> list[Finding]:
@@ -100,6 +107,11 @@ class Workspace:
             return []
         found = []
         for entry in sorted(self.projects_dir.iterdir()):
+            if entry.is_symlink() and entry.is_dir():
+                found.append(Finding(display_path(entry), None, None, "", "warning",
+                                     "a symbolic link: planforge reads no project through a "
+                                     "link, so this one is never validated or built"))
+                continue
             if entry.name.startswith(".") or not entry.is_dir() or (entry / PROJECT_FILE).is_file():
                 continue
             plans = sorted(p.name for p in entry.iterdir() if lookalike(p.name) == PROJECT_FILE)
@@ -129,7 +141,7 @@ class Workspace:
                 "starting with a letter or digit, at most 63 characters"
             )
         folder = self.projects_dir / project_id
-        if not (folder / PROJECT_FILE).is_file():
+        if folder.is_symlink() or not (folder / PROJECT_FILE).is_file():
             known = ", ".join(self.project_ids()) or "none"
             where = display_path(self.projects_dir)
             raise WorkspaceError(f"no project '{project_id}' in {where} (projects: {known})")
