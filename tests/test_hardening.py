@@ -26,7 +26,7 @@ ESCAPES = [
     "{{ cycler.__init__.__globals__.os.system('touch PWNED') }}",
     "{{ joiner.__init__.__globals__['os'].environ }}",
     "{{ ''.__class__.__mro__[1].__subclasses__() }}",
-    "{{ lipsum.__globals__['os'].popen('touch PWNED').read() }}",
+    "{{ range.__globals__['os'].popen('touch PWNED').read() }}",
     "{{ namespace.__init__.__globals__ }}",
     "{{ self._TemplateReference__context }}",
     "{% set x = [] %}{{ x.append(1) }}",
@@ -677,3 +677,60 @@ def test_send_attaches_no_link_put_in_place_of_a_built_pdf(examples: Path, tmp_p
     entry["size"], entry["mtime_ns"] = secret.stat().st_size, secret.stat().st_mtime_ns
     manifest_path.write_text(json.dumps(manifest), "utf-8")
     assert BuiltOutputs(ws, AS_OF, "").brief("acme-crm") is None
+
+
+# --- templates bounded in memory and time --------------------------------------------------------
+
+#: One line each, and each once took gigabytes, minutes or crashed the build.
+GREEDY = [
+    ('{{ ("a" * 300000000) | length }}', "more than 100,000 items"),
+    ('{{ ([1] * 300000000) | length }}', "more than 100,000 items"),
+    ('{{ "%0300000000d" | format(1) }}', "No filter named 'format'"),
+    ('{{ "{:>300000000}".format(1) }}', "not allowed in a template"),
+    ("{{ v.project.start.strftime('%Y' * 50000) }}", "not allowed in a template"),
+    ("{{ 'x'.ljust(300000000) }}", "not allowed in a template"),
+    ("{{ 'x' | center(300000000) }}", "No filter named 'center'"),
+    ("{{ 1 | number(300000000) }}", "300000000 decimals: a number takes 0 to 6"),
+    ("{{ (7 ** 99999999) > 1 }}", "an exponent above 64"),
+    ("{{ 10 ** 5000 }}", "an exponent above 64"),
+    ("{{ range(10 ** 9) | list | length }}", "more than 100,000 numbers"),
+    ("{{ lipsum(n=100000) }}", "'lipsum' is undefined"),
+    ("{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}", "call themselves without end"),
+    ('{% include "brief.md.j2" %}', "call themselves without end"),
+    ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+     "took longer than 1 s"),
+]
+
+
+@pytest.mark.parametrize(("payload", "message"), GREEDY)
+def test_a_greedy_template_fails_fast(examples: Path, monkeypatch: pytest.MonkeyPatch,
+                                      payload: str, message: str) -> None:
+    import resource
+    import time
+
+    from planforge import render
+
+    monkeypatch.setattr(render, "TEMPLATE_SECONDS", 1.0)
+    _override(examples, "brief.md.j2", payload + "\n")
+    ws = find_workspace(examples)
+    project, _ = load_project(ws, "acme-crm", AS_OF)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.monotonic()
+    with pytest.raises(TemplateError, match=re.escape(message)):
+        render_document(ws, project, "brief", AS_OF, "md")
+    assert time.monotonic() - started < 10
+    assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024 < 200  # MiB
+
+
+@pytest.mark.parametrize(("payload", "message"), [
+    ('{{ "{:>9}".format(1) }}', "'format' is not allowed in a template"),
+    ("{{ x.strftime('%Y') }}", "'strftime' is not allowed in a template"),
+    ("{{ 'x' | center(9) }}", "the filter 'center' is not available"),
+    ("{{ lipsum() }}", "'lipsum' is not available"),
+])
+def test_validate_finds_what_the_sandbox_would_refuse(examples: Path, run_cli: RunCli,
+                                                      payload: str, message: str) -> None:
+    _override(examples, "brief.md.j2", payload + "\n")
+    result = run_cli("validate", "--as-of", "2026-11-20", cwd=examples)
+    assert result.exit_code == 1
+    assert f"templates/brief.md.j2:1: error: {message}" in result.output

@@ -97,6 +97,13 @@ def load_catalog(locale: str, templates_dir: Path | None = None) -> dict[str, st
     return labels
 
 
+def _decimals(digits: int) -> int:
+    # Templates choose the decimals, and a workspace's templates are untrusted.
+    if not 0 <= digits <= 6:
+        raise TemplateError(f"{digits} decimals: a number takes 0 to 6")
+    return digits
+
+
 class _Args(dict[str, Any]):
     """Format arguments where a missing one shows as ``{name}`` instead of raising, so a
     workspace label with a typo in a placeholder still renders."""
@@ -183,7 +190,7 @@ class Translator:
         if value is None:
             return self.label("common.none")
         if digits is not None:
-            pattern = "#,##0" + ("." + "0" * digits if digits else "")
+            pattern = "#,##0" + ("." + "0" * _decimals(digits) if digits else "")
             return format_decimal(value, pattern, locale=self.babel)
         return format_decimal(value, locale=self.babel)
 
@@ -191,7 +198,7 @@ class Translator:
         """A share 0..1 as a percentage: 0.47 → 47%."""
         if fraction is None:
             return self.label("common.none")
-        pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+        pattern = "#,##0" + ("." + "0" * _decimals(digits) if digits else "") + "%"
         return format_percent(fraction, pattern, locale=self.babel)
 
     def points(self, value: float) -> str:

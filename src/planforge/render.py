@@ -29,6 +29,7 @@ from markupsafe import Markup, escape
 from .errors import Finding, TemplateError
 from .files import FileRefused, read_file
 from .i18n import LOCALES, Translator, builtin_templates, parse_catalog, translator
+from .limits import TEMPLATE_SECONDS, TooLong, deadline
 
 BUILTIN_PREFIX = "builtin"
 
@@ -195,6 +196,58 @@ def _label_global(tr: Translator) -> Callable[..., str]:
     return label
 
 
+#: What a template may build: enough for any document, far too little to fill memory.
+MAX_SEQUENCE = 100_000  # characters of a repeated string, items of a repeated list or a range
+MAX_EXPONENT = 64
+#: Methods that pad or format to a width given by the template: one call could ask for
+#: gigabytes. Templates format through planforge's filters instead.
+_WIDENING = frozenset({"format", "format_map", "strftime", "ljust", "rjust", "center", "zfill",
+                       "expandtabs"})
+#: Jinja's own filters that do the same, or make text at length; unused by planforge's templates.
+_UNBOUNDED_FILTERS = ("center", "indent", "wordwrap", "format", "filesizeformat")
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, also bounded in what a template can build: a workspace's
+    templates come from pull requests, and a template of one line could otherwise allocate
+    gigabytes or compute for hours."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        return attr not in _WIDENING and super().is_safe_attribute(obj, attr, value)
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        # Jinja hands str.format a sandboxed formatter before asking is_safe_attribute; its
+        # widths are unbounded all the same.
+        if getattr(value, "__name__", None) in _WIDENING and isinstance(
+                getattr(value, "__self__", None), str):
+            raise jinja2.exceptions.SecurityError(
+                f"str.{value.__name__} is not allowed in a template")
+        return super().wrap_str_format(value)
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any,
+                   right: Any) -> Any:
+        if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
+            raise jinja2.exceptions.SecurityError(
+                f"an exponent above {MAX_EXPONENT} is not allowed in a template")
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, str | list | tuple) and isinstance(times, int) and \
+                        len(seq) * times > MAX_SEQUENCE:
+                    raise jinja2.exceptions.SecurityError(
+                        f"a template may not build more than {MAX_SEQUENCE:,} items at once")
+        return super().call_binop(context, operator, left, right)
+
+
+def _range(*args: int) -> range:
+    numbers = range(*args)
+    if len(numbers) > MAX_SEQUENCE:
+        raise jinja2.exceptions.SecurityError(
+            f"a range of more than {MAX_SEQUENCE:,} numbers is not allowed in a template")
+    return numbers
+
+
 def make_environment(templates_dir: Path | None, tr: Translator) -> jinja2.Environment:
     """A Jinja environment for one locale: workspace templates over the built-ins, strict about
     undefined names, with the locale's formatting filters."""
@@ -205,7 +258,7 @@ def make_environment(templates_dir: Path | None, tr: Translator) -> jinja2.Envir
     if templates_dir is not None and templates_dir.is_dir():
         loaders.append(_WorkspaceLoader(templates_dir))
     loaders.append(builtin)
-    env = ImmutableSandboxedEnvironment(
+    env = _Sandbox(
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
         autoescape=_autoescape,
@@ -233,7 +286,11 @@ def make_environment(templates_dir: Path | None, tr: Translator) -> jinja2.Envir
             "css_counters": css_counters,
         }
     )
-    env.globals.update({"label": _label_global(tr), "has_label": tr.has, "locale": tr.locale})
+    env.globals.update({"label": _label_global(tr), "has_label": tr.has, "locale": tr.locale,
+                        "range": _range})
+    del env.globals["lipsum"]  # a generator of any amount of text; no document needs it
+    for name in _UNBOUNDED_FILTERS:
+        del env.filters[name]
     return env
 
 
@@ -273,7 +330,8 @@ def _shorten(filename: str | None) -> str | None:
 def render_template(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:
     """Render one template; Jinja's errors become a TemplateError naming the template and line."""
     try:
-        return env.get_template(name).render(context)
+        with deadline(TEMPLATE_SECONDS, f"rendering {name}"):
+            return env.get_template(name).render(context)
     except jinja2.TemplateSyntaxError as exc:
         where = _shorten(exc.filename) or exc.name or name
         raise TemplateError(f"{where}:{exc.lineno}: template syntax error: {exc.message}") from exc
@@ -283,23 +341,41 @@ def render_template(env: jinja2.Environment, name: str, context: Mapping[str, An
         filename, line = _template_line(exc.__traceback__)
         where = f"{_shorten(filename)}:{line}" if filename else name
         raise TemplateError(f"{where}: undefined in template: {exc.message}") from exc
+    except TooLong as exc:
+        raise TemplateError(str(exc)) from None
+    except RecursionError:
+        raise TemplateError(f"{name}: templates call themselves without end (a macro or an "
+                            "include of itself?)") from None
     except jinja2.exceptions.SecurityError as exc:
         filename, line = _template_line(exc.__traceback__)
         where = f"{_shorten(filename)}:{line}" if filename else name
         raise TemplateError(f"{where}: not allowed in a template: {exc}") from exc
 
 
-def _private_names(tree: jinja2.nodes.Template) -> list[tuple[int, str]]:
-    """Attributes and keys starting with '_', which the sandbox refuses when the template runs:
-    found here, they are reported by ``validate`` before any document is built."""
+def _refused_names(tree: jinja2.nodes.Template) -> list[tuple[int, str]]:
+    """What the sandbox refuses when the template runs, found in its text so that ``validate``
+    reports it before any document is built: attributes and keys starting with '_', methods
+    that pad to a width, and Jinja's globals and filters that planforge removed."""
     found = []
     for attr in tree.find_all(jinja2.nodes.Getattr):
         if attr.attr.startswith("_"):
-            found.append((attr.lineno, attr.attr))
+            found.append((attr.lineno, f"'{attr.attr}': names starting with '_' are not "
+                                       "allowed in a template"))
+        elif attr.attr in _WIDENING:
+            found.append((attr.lineno, f"'{attr.attr}' is not allowed in a template: format "
+                                       "with planforge's filters"))
     for item in tree.find_all(jinja2.nodes.Getitem):
         key = item.arg.value if isinstance(item.arg, jinja2.nodes.Const) else None
         if isinstance(key, str) and key.startswith("_"):
-            found.append((item.lineno, key))
+            found.append((item.lineno, f"'{key}': names starting with '_' are not allowed in "
+                                       "a template"))
+    for node in tree.find_all(jinja2.nodes.Filter):
+        if node.name in _UNBOUNDED_FILTERS:
+            found.append((node.lineno, f"the filter '{node.name}' is not available in "
+                                       "planforge's templates"))
+    for name in tree.find_all(jinja2.nodes.Name):
+        if name.name == "lipsum" and name.ctx == "load":
+            found.append((name.lineno, "'lipsum' is not available in planforge's templates"))
     return sorted(found)
 
 
@@ -317,8 +393,7 @@ def _check_template(env: jinja2.Environment, path: Path, shown: str) -> list[Fin
         tree = env.parse(text, path.name, str(path))
     except jinja2.TemplateSyntaxError as exc:
         return [error(exc.lineno, f"template syntax error: {exc.message}")]
-    return [error(line, f"'{name}': names starting with '_' are not allowed in a template")
-            for line, name in _private_names(tree)]
+    return [error(line, message) for line, message in _refused_names(tree)]
 
 
 def check_templates(folder: Path, shown: str) -> tuple[list[Finding], int]:
