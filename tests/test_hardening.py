@@ -734,3 +734,48 @@ def test_validate_finds_what_the_sandbox_would_refuse(examples: Path, run_cli: R
     result = run_cli("validate", "--as-of", "2026-11-20", cwd=examples)
     assert result.exit_code == 1
     assert f"templates/brief.md.j2:1: error: {message}" in result.output
+
+
+def test_an_svg_logo_that_grows_while_drawn_is_refused(examples: Path, run_cli: RunCli) -> None:
+    layers = ['<g id="a0"><rect width="1" height="1"/></g>'] + [
+        f'<g id="a{n}"><use href="#a{n - 1}"/><use href="#a{n - 1}"/></g>' for n in range(1, 25)]
+    (examples / "brand").mkdir()
+    (examples / "brand" / "logo.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg"><defs>' + "".join(layers) +
+        '</defs><use href="#a24"/></svg>', "utf-8")
+    _edit(examples / "planforge.yaml", "brand:\n", "brand:\n  logo: brand/logo.svg\n")
+    result = run_cli("validate", "--as-of", "2026-11-20", cwd=examples)
+    assert result.exit_code == 1
+    assert "brand.logo: 'brand/logo.svg': an SVG logo may not hold <use> elements" \
+        in result.output
+
+
+def test_a_pdf_past_its_time_limit_stops_with_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from planforge import pdf
+    from planforge.limits import TooLong
+
+    monkeypatch.setattr(pdf, "PDF_SECONDS", 0.2)
+    monkeypatch.setattr(pdf, "_write", lambda *args: time.sleep(5) or b"")
+    meta = pdf.PdfMetadata(title="Slow", author="a", subject="s", keywords=(), lang="en",
+                           created=AS_OF)
+    started = time.monotonic()
+    with pytest.raises(TooLong, match="the PDF of 'Slow' took longer than 0 s"):
+        pdf.html_to_pdf("<p>x</p>", meta, base_dir=Path("."), roots=[])
+    assert time.monotonic() - started < 2
+
+
+def test_the_ledger_is_never_a_fifo_or_a_link(tmp_path: Path) -> None:
+    from planforge.errors import MailError
+    from planforge.mail import Ledger
+
+    fifo = tmp_path / "fifo.jsonl"
+    os.mkfifo(fifo)
+    with pytest.raises(MailError, match="not a regular file"), Ledger(fifo):
+        pass
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(tmp_path / "elsewhere.jsonl")
+    with pytest.raises(MailError, match="cannot open the send ledger"), Ledger(link):
+        pass
+    assert not (tmp_path / "elsewhere.jsonl").exists()

@@ -68,5 +68,19 @@ def read_file(path: Path, root: Path | None = None, limit: int = MAX_FILE_BYTES)
     return data
 
 
+def logo_problem(name: str, data: bytes) -> str | None:
+    """Why an image cannot be a workspace's logo, or None. An SVG is a program of sorts: nested
+    <use> elements or entities grow exponentially while it is drawn (a logo of a few hundred
+    bytes held the PDF renderer for minutes), so an SVG logo may hold neither."""
+    if not name.lower().endswith((".svg", ".svgz")):
+        return None
+    text = data.decode("utf-8", "replace").lower()
+    for marker, what in (("<use", "<use> elements"), ("<!entity", "entities"),
+                         ("<!doctype", "a DOCTYPE")):
+        if marker in text:
+            return f"an SVG logo may not hold {what}; export it flat, or use a PNG"
+    return None
+
+
 def _size(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MiB" if n >= 1024 * 1024 else f"{n:,} bytes"

@@ -21,6 +21,7 @@ import os
 import re
 import smtplib
 import ssl
+import stat
 import sys
 import time
 import unicodedata
@@ -500,7 +501,13 @@ class Ledger:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             created = not self.path.exists()
-            self._file = open(self.path, "a+b")  # held open (and locked) for the whole run
+            # Held open (and locked) for the whole run; never through a link, never a FIFO.
+            flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+            fd = os.open(self.path, flags, 0o666)
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise MailError(f"the send ledger {self.path} is not a regular file")
+            self._file = os.fdopen(fd, "a+b")
         except OSError as exc:
             raise MailError(f"cannot open the send ledger {self.path}: {exc.strerror}") from None
         try:

@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from .errors import RenderError
+from .limits import PDF_SECONDS, deadline
 
 if TYPE_CHECKING:  # pragma: no cover
     from weasyprint.urls import URLFetcher  # type: ignore[import-untyped, unused-ignore]
@@ -194,9 +195,13 @@ def html_to_pdf(
         raise RenderError(f"the PDF stack cannot load ({exc}); run 'planforge doctor'") from exc
 
     fetcher = make_fetcher([base_dir, *roots], files)
-    document = HTML(
-        string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=fetcher
-    ).render()
+    with deadline(PDF_SECONDS, f"the PDF of '{meta.title}'"):
+        return _write(HTML(string=html, base_url=base_dir.resolve().as_uri() + "/",
+                           url_fetcher=fetcher), meta, html)
+
+
+def _write(source: Any, meta: PdfMetadata, html: str) -> bytes:
+    document = source.render()
     stamp = f"{meta.created.isoformat()}T00:00:00Z"
     document.metadata.title = meta.title
     document.metadata.authors = [meta.author]

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from .dates import today_in
 from .errors import Finding, InvalidFilesError, WorkspaceError
-from .files import FileRefused, no_link_below, read_file
+from .files import FileRefused, logo_problem, no_link_below, read_file
 from .model import Settings, build_settings
 from .schema import check_document
 from .sources import PROJECT_FILE as PROJECT_FILE
@@ -218,7 +218,9 @@ def _check_settings(doc: Document, root: Path) -> list[Finding]:
     logo = (doc.data.get("brand") or {}).get("logo")
     if logo is not None:
         try:
-            read_file(root / logo, root)
+            drawn = logo_problem(logo, read_file(root / logo, root))
+            if drawn:
+                findings.append(doc.finding(["brand", "logo"], f"'{logo}': {drawn}"))
         except FileRefused as exc:
             findings.append(doc.finding(["brand", "logo"], f"'{logo}': {exc}"))
         except OSError:

@@ -19,7 +19,7 @@ from typing import Any
 from ..audience import brief_locale, person_name
 from ..errors import RenderError, WorkspaceError
 from ..facts import ProjectFacts, compute_facts
-from ..files import FileRefused, read_file
+from ..files import FileRefused, logo_problem, read_file
 from ..i18n import Translator, builtin_templates
 from ..model import Project
 from ..render import environment, render_template, safe
@@ -86,6 +86,9 @@ def _logo(ws: Workspace) -> tuple[str | None, Path | None]:
     except OSError:
         raise WorkspaceError(f"brand.logo: no file '{ws.settings.logo}' inside the "
                              "workspace") from None
+    problem = logo_problem(path.name, raw)
+    if problem:
+        raise WorkspaceError(f"brand.logo: '{ws.settings.logo}': {problem}")
     return f"data:{kind};base64,{base64.b64encode(raw).decode('ascii')}", path.resolve()
 
 
