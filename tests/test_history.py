@@ -12,6 +12,7 @@ from planforge import history
 from planforge.errors import GitError
 from planforge.history import Review, changed_projects, changes_since_last_week, compare, plan_at
 from planforge.model import Project
+from planforge.timeline import plan_as_of
 from planforge.validate import load_project
 from planforge.workspace import Workspace, find_workspace
 
@@ -305,10 +306,15 @@ def working_project(repo: Repo) -> tuple[Workspace, Project]:
 
 
 def test_since_last_week_in_past_weeks_reads_commits(weekly: Repo) -> None:
-    ws, project = working_project(weekly)
-    found = changes_since_last_week(ws, project, date(2020, 3, 6))
+    ws = ws_of(weekly)
+    # The plan of the document is the plan as of its date: Friday 6 March still has kickoff's.
+    friday = plan_as_of(ws, date(2020, 3, 6)).load(ws, "demo")[0]
+    assert changes_since_last_week(ws, friday, date(2020, 3, 6)) == []
+    sunday = plan_as_of(ws, date(2020, 3, 8)).load(ws, "demo")[0]
+    found = changes_since_last_week(ws, sunday, date(2020, 3, 8))
     assert found is not None
     assert [(c.kind, c.subject_id) for c in found] == [("milestone-moved", "m-golive")]
+    project = plan_as_of(ws, date(2020, 3, 13)).load(ws, "demo")[0]
     found = changes_since_last_week(ws, project, date(2020, 3, 13))
     assert found is not None  # the weekly update is left out: the brief shows it anyway
     assert [(c.kind, c.subject_id) for c in found] == [

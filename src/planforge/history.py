@@ -315,6 +315,48 @@ def sources_at(ws: Workspace, rev: str) -> list[GitTreeSource]:
     return _sources(repo, commit, tree, tree)
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """The projects as committed at the end of a moment, or why there is no such commit."""
+
+    commit: str | None
+    sources: tuple[GitTreeSource, ...] = ()
+    missing: str = ""  # why commit is None: no repository, or history not reaching back
+
+
+def snapshot_before(ws: Workspace, moment: datetime, late: str) -> Snapshot:
+    """Every project as committed on the current branch before ``moment``, each with its file
+    ``late`` (a path inside the project folder) as the branch's newest commit has it, where it
+    has one: two ``git ls-tree`` and one ``git cat-file --batch`` for them all. A commit is
+    None, with the reason, outside a repository or where no commit is that old."""
+    repo = _optional_repository(ws)
+    if repo is None:
+        return Snapshot(None, missing="not a git repository")
+    commit = commit_before(repo, moment)
+    if commit is None:
+        if _verify(repo, "HEAD") is None:
+            return Snapshot(None, missing="no commits yet")
+        return Snapshot(None, missing="a shallow clone: run `git fetch --unshallow`"
+                        if is_shallow(repo) else "the first commit is later")
+    tree = _tree(repo, commit)
+    tip = resolve(repo, "HEAD")
+    taken: dict[str, str] = {}  # project id → blob of its late file at the tip
+    if tip != commit:
+        for pid, files in _tree(repo, tip).items():
+            if pid in tree and late in files and files[late] != tree[pid].get(late):
+                taken[pid] = files[late]
+    contents = _blobs(repo, [*(b for files in tree.values() for b in files.values()),
+                             *taken.values()])
+    sources = []
+    for pid in sorted(tree):
+        blobs = {rel: contents[blob] for rel, blob in tree[pid].items()}
+        if pid in taken:
+            blobs[late] = contents[taken[pid]]
+        sources.append(GitTreeSource(pid, commit, f"{repo.projects}/{pid}", blobs,
+                                     {late: tip} if pid in taken else {}))
+    return Snapshot(commit, tuple(sources))
+
+
 def _load_at(
     ws: Workspace, repo: Repository, commit: str, ids: Iterable[str], as_of: date,
     tree: dict[str, dict[str, str]] | None = None,
@@ -366,57 +408,50 @@ def compare(ws: Workspace, base: str | None, head: str | None, as_of: date) -> R
 
 
 def changes_since_last_week(ws: Workspace, project: Project, as_of: date) -> list[Change] | None:
-    """What changed in the project's plan between the end of the previous ISO week and ``as_of``
-    (the working tree, given as ``project``, when ``as_of`` is in the current week; else the
-    last commit of that week). None when there is no git history to tell: not a repository, no
-    commit that old (a shallow clone, say), git failing, or the plan then invalid: the brief
-    then says so in one line rather than failing. Weekly updates are left out: the brief shows
-    the update itself."""
+    """What changed in the project's plan between the end of the previous ISO week and
+    ``project``, the plan the document is made from (the working tree in the current week, the
+    plan as of the date for a past one: ``timeline``). None when there is no git history to
+    tell: not a repository, no commit that old (a shallow clone, say), git failing, or the plan
+    then invalid: the brief then says so in one line rather than failing. Weekly updates are
+    left out: the brief shows the update itself."""
     try:
         return _changes_since_last_week(ws, project, as_of)
     except GitError:
         return None
 
 
-def _weekly_commits(ws: Workspace, as_of: date) -> tuple[Repository, str, str | None] | None:
-    """The repository, the last commit before the as-of week, and the last commit of that week
-    (None: the working tree, for the current week); None when there is no such history."""
+def _week_before(ws: Workspace, as_of: date) -> tuple[Repository, str, bool] | None:
+    """The repository, the last commit before the as-of week, and whether that week is the
+    current one (its plan is the working tree); None when there is no such history."""
     repo = _optional_repository(ws)
     if repo is None:
         return None
-    start = week_start(as_of, ws.timezone())
-    old_commit = commit_before(repo, start)
+    old_commit = commit_before(repo, week_start(as_of, ws.timezone()))
     if old_commit is None:
         return None
-    if iso_week(as_of) >= iso_week(ws.today()):
-        return repo, old_commit, None
-    # A commit before the week's start is also before its end: this is never None.
-    return repo, old_commit, commit_before(repo, start + timedelta(days=7))
+    return repo, old_commit, iso_week(as_of) >= iso_week(ws.today())
 
 
 def history_key(ws: Workspace, as_of: date) -> str:
-    """What "since last week" reads besides the working tree, as text for a cache key: an
-    unrelated new commit changes nothing, a commit that moves last week's end changes all."""
+    """What "since last week" reads besides the plan of the document, as text for a cache key:
+    an unrelated new commit changes nothing, a commit that moves last week's end changes all."""
     try:
-        commits = _weekly_commits(ws, as_of)
+        found = _week_before(ws, as_of)
     except GitError:
         return ""
-    return "" if commits is None else f"{commits[1]} {commits[2] or 'working tree'}"
+    if found is None:
+        return ""
+    # The plan of a past week is hashed with the document's own inputs (``timeline``).
+    return f"{found[1]} {'working tree' if found[2] else 'as of'}"
 
 
 def _changes_since_last_week(ws: Workspace, project: Project, as_of: date) -> list[Change] | None:
-    commits = _weekly_commits(ws, as_of)
-    if commits is None:
+    found = _week_before(ws, as_of)
+    if found is None:
         return None
-    repo, old_commit, new_commit = commits
+    repo, old_commit, _current = found
     before = _load_at(ws, repo, old_commit, [project.id], as_of)[0]
     if project.id in before and before[project.id] is None:
         return None
-    if new_commit is None:
-        after: Project | None = project
-    else:
-        after = _load_at(ws, repo, new_commit, [project.id], as_of)[0].get(project.id)
-        if after is None:
-            return None
-    changes = diff_projects(before.get(project.id), after)
+    changes = diff_projects(before.get(project.id), project)
     return [c for c in changes if c.kind != "update-added"]

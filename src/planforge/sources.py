@@ -8,7 +8,7 @@ git call lives in one module) and gives the contents to a ``GitTreeSource``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -119,6 +119,8 @@ class GitTreeSource:
     commit: str
     folder: str  # the project folder relative to the top of the repository, posix
     blobs: Mapping[str, bytes]  # path inside the project folder → content
+    # Files taken from a later commit (a week's update committed late): path → that commit.
+    later: Mapping[str, str] = field(default_factory=dict)
 
     def paths(self) -> list[str]:
         return sorted(rel for rel in self.blobs if is_project_file(rel))
@@ -132,4 +134,4 @@ class GitTreeSource:
     def display(self, rel: str = "") -> str:
         # git's own ``commit:path`` notation: `git show` opens exactly what was checked.
         path = f"{self.folder}/{rel}" if rel else self.folder
-        return f"{self.commit[:7]}:{path}"
+        return f"{self.later.get(rel, self.commit)[:7]}:{path}"

@@ -1,0 +1,82 @@
+"""The plan as of a date: where each project of a document's date is read from.
+
+A document of the current ISO week, or a later one, is made from the working tree, uncommitted
+edits included (a preview). A document of a past date is made from the plan as committed on the
+current branch at the end of that day (for ``--week``, the end of its Friday in the workspace
+time zone), so that it shows the dates, people and status of then and comes out the same however
+often it is rendered again. That week's update is the exception: it is read as the branch has it
+now, since teams often commit Friday's update on Monday. Without such a commit (no repository,
+a shallow clone) the working tree is used, with a one-line notice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from .dates import iso_week
+from .errors import Finding, WorkspaceError
+from .history import snapshot_before
+from .model import Project
+from .sources import UPDATES_DIR, FolderSource, Source, display_path
+from .validate import load_project
+from .workspace import PROJECT_ID, Workspace
+
+
+@dataclass(frozen=True)
+class DatedPlan:
+    """The projects a document of a date is made from, by id; ``commit`` None: the working
+    tree."""
+
+    as_of: date
+    when: str  # the date as the user gave it, for messages: "2026-W40" or "2026-10-01"
+    sources: Mapping[str, Source]
+    commit: str | None = None
+    notice: str | None = None  # for the user: why a past date uses the working tree
+
+    def project_ids(self) -> list[str]:
+        """The projects of that date, sorted."""
+        return sorted(self.sources)
+
+    def source(self, ws: Workspace, project_id: str) -> Source:
+        """One project's files; WorkspaceError if it did not exist on that date."""
+        if self.commit is None:
+            return FolderSource(ws.project_dir(project_id))  # checks the id, names the others
+        if not PROJECT_ID.fullmatch(project_id) or project_id not in self.sources:
+            known = ", ".join(self.project_ids()) or "none"
+            raise WorkspaceError(
+                f"no project '{project_id}' in {display_path(ws.projects_dir)} at the end of "
+                f"{self.when} (commit {self.commit[:7]}; projects then: {known})")
+        return self.sources[project_id]
+
+    def load(self, ws: Workspace, project_id: str) -> tuple[Project, list[Finding]]:
+        """One project as of the date, checked as ``validate`` checks it."""
+        return load_project(ws, self.source(ws, project_id), self.as_of)
+
+    def load_all(self, ws: Workspace) -> list[Project]:
+        """Every project of that date; InvalidFilesError for the first invalid one."""
+        return [self.load(ws, pid)[0] for pid in self.project_ids()]
+
+
+def end_of(day: date, ws: Workspace) -> datetime:
+    """Midnight after ``day`` in the workspace time zone: what was committed by then counts."""
+    return datetime.combine(day + timedelta(days=1), time(), ws.timezone())
+
+
+def plan_as_of(ws: Workspace, as_of: date, week: str | None = None) -> DatedPlan:
+    """Where the projects of a document as of ``as_of`` come from; ``week`` is the ISO week when
+    the user named one (``--week``, as of its Friday), for messages."""
+    when = week or as_of.isoformat()
+    if iso_week(as_of) >= iso_week(ws.today()):
+        return _working_tree(ws, as_of, when)
+    found = snapshot_before(ws, end_of(as_of, ws), f"{UPDATES_DIR}/{iso_week(as_of)}.yaml")
+    if found.commit is None:
+        notice = f"no git history at the end of {when} ({found.missing}): using the working tree"
+        return _working_tree(ws, as_of, when, notice)
+    return DatedPlan(as_of, when, {s.project_id: s for s in found.sources}, found.commit)
+
+
+def _working_tree(ws: Workspace, as_of: date, when: str, notice: str | None = None) -> DatedPlan:
+    sources = {pid: FolderSource(ws.projects_dir / pid) for pid in ws.project_ids()}
+    return DatedPlan(as_of, when, sources, None, notice)
