@@ -49,7 +49,7 @@ def test_build_render_and_send_agree_on_who_gets_a_portfolio(
 
     rendered = run_cli("render", "portfolio", "Lee.Wong@Example.com", "--week", WEEK, cwd=root)
     assert rendered.exit_code == 0, rendered.output
-    assert rendered.output == portfolio
+    assert rendered.stdout == portfolio
     for address, message in (
         ("sam.ito@example.com", "sam.ito@example.com receives no brief"),
         ("pat.lee@example.com", "pat.lee@example.com receives no brief"),

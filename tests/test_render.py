@@ -279,8 +279,8 @@ def test_retrospective_needs_its_file(ws: Workspace) -> None:
 def test_cli_render_markdown_to_stdout(examples: Path, run_cli: RunCli) -> None:
     result = run_cli("render", "brief", "acme-crm", "--week", "2026-W47", cwd=examples)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("# Acme CRM rollout — Weekly sales brief\n")
-    assert "as of 20 Nov 2026" in result.output
+    assert result.stdout.startswith("# Acme CRM rollout — Weekly sales brief\n")
+    assert "as of 20 Nov 2026" in result.stdout
 
 
 def test_cli_render_html_to_file_and_portfolio(examples: Path, run_cli: RunCli) -> None:
@@ -292,7 +292,7 @@ def test_cli_render_html_to_file_and_portfolio(examples: Path, run_cli: RunCli) 
     result = run_cli("render", "portfolio", "Jonas.Weber@example.com", "--week", "2026-W47",
                      cwd=examples)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("# Portfolio brief — Jonas Weber")
+    assert result.stdout.startswith("# Portfolio brief — Jonas Weber")
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [

@@ -10,12 +10,12 @@ import os
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .audience import brief_recipients, portfolios
 from .errors import InvalidFilesError, PlanforgeError, UsageError, os_error_text
@@ -42,10 +42,15 @@ from .outputs import (
     project_inputs,
     record_build,
     shared_inputs,
+    source_inputs,
     write_output,
 )
+from .sources import Source
 from .validate import load_project
 from .workspace import Workspace
+
+if TYPE_CHECKING:
+    from .timeline import DatedPlan
 
 Status = Literal["built", "skipped", "failed"]
 
@@ -63,6 +68,7 @@ class BuildOptions:
     shard: tuple[int, int] | None = None  # (index from 1, count)
     force: bool = False
     read_history: bool = True  # False where the workspace has no git history (found once)
+    by_week: bool = False  # the user named the week: messages name it rather than the day
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,7 @@ class BuildReport:
     results: list[Result]
     seconds: float
     output: Path
+    notice: str | None = None  # why a past week was built from the working tree
 
     def count(self, status: Status, *, portfolios: bool = False) -> int:
         """How many projects (or portfolio briefs) ended with this status."""
@@ -123,12 +130,12 @@ def parse_formats(text: str) -> tuple[Format, ...]:
     return tuple(sorted(chosen, key=names.index))
 
 
-def _select(ws: Workspace, options: BuildOptions) -> list[str]:
+def _select(ws: Workspace, options: BuildOptions, plan: DatedPlan) -> list[str]:
     ws.require_projects()
-    every = ws.project_ids()
+    every = plan.project_ids()
     if options.projects:
         for pid in options.projects:
-            ws.project_dir(pid)  # a clear error for an unknown or malformed id
+            plan.source(ws, pid)  # a clear error for an unknown or malformed id
         chosen = sorted(set(options.projects))
     else:
         chosen = every
@@ -169,13 +176,15 @@ class _Loaded:
 _LOADED: dict[tuple[str, str], _Loaded] = {}
 
 
-def _load(ws: Workspace, project_id: str, options: BuildOptions, inputs: str) -> _Loaded:
+def _load(ws: Workspace, project_id: str, options: BuildOptions, inputs: str,
+          source: Source | None = None) -> _Loaded:
+    """A project (from its folder, or ``source`` for a past week) with its facts and changes."""
     key = (str(ws.projects_dir / project_id), inputs)
     if key not in _LOADED:
         from .facts import compute_facts
         from .history import changes_since_last_week
 
-        project, _warnings = load_project(ws, project_id, options.as_of)
+        project, _warnings = load_project(ws, source or project_id, options.as_of)
         changes = (changes_since_last_week(ws, project, options.as_of)
                    if options.read_history else None)
         _LOADED[key] = _Loaded(project, compute_facts(project, options.as_of, ws.settings),
@@ -196,10 +205,11 @@ def unchanged_project(ws: Workspace, project_id: str, options: BuildOptions, inp
     return Result(project_id, "skipped", files, inputs, record=known)
 
 
-def build_project(ws: Workspace, project_id: str, options: BuildOptions, inputs: str) -> Result:
-    """Every document of one project."""
+def build_project(ws: Workspace, project_id: str, options: BuildOptions, inputs: str,
+                  source: Source | None = None) -> Result:
+    """Every document of one project (from ``source`` for a past week)."""
     try:
-        loaded = _load(ws, project_id, options, inputs)
+        loaded = _load(ws, project_id, options, inputs, source)
     except InvalidFilesError as exc:
         return _failure(project_id, exc)
     from .documents import render_formats
@@ -239,13 +249,15 @@ def unchanged_portfolio(ws: Workspace, address: str, options: BuildOptions, inpu
 
 
 def build_portfolio(ws: Workspace, address: str, project_inputs: dict[str, str],
-                    options: BuildOptions, inputs: str) -> Result:
+                    options: BuildOptions, inputs: str,
+                    sources: Mapping[str, Source] | None = None) -> Result:
     """One sales person's portfolio brief over their active projects."""
     stem, name = portfolio_stem(address, options.week), portfolio_folder(address)
     from .documents import render_portfolio_formats
 
     try:
-        loaded = {pid: _load(ws, pid, options, key) for pid, key in project_inputs.items()}
+        loaded = {pid: _load(ws, pid, options, key, (sources or {}).get(pid))
+                  for pid, key in project_inputs.items()}
         rendered = render_portfolio_formats(
             ws, address, [one.project for one in loaded.values()], options.as_of,
             _portfolio_formats(options),
@@ -265,6 +277,7 @@ class ProjectTask:
 
     project_id: str
     inputs: str
+    source: Source | None = None  # a past week's files from history; None: the folder
 
     @property
     def name(self) -> str:
@@ -278,6 +291,7 @@ class PortfolioTask:
     address: str  # its key (audience.address_key)
     members: tuple[tuple[str, str], ...]  # (project id, its inputs' hash), by id
     inputs: str
+    sources: tuple[tuple[str, Source], ...] = ()  # a past week's members from history
 
     @property
     def name(self) -> str:
@@ -293,8 +307,9 @@ def _execute(ws: Workspace, options: BuildOptions, task: Task) -> Result:
     others' work)."""
     try:
         if isinstance(task, ProjectTask):
-            return build_project(ws, task.project_id, options, task.inputs)
-        return build_portfolio(ws, task.address, dict(task.members), options, task.inputs)
+            return build_project(ws, task.project_id, options, task.inputs, task.source)
+        return build_portfolio(ws, task.address, dict(task.members), options, task.inputs,
+                               dict(task.sources))
     except Exception as exc:
         return _failure(task.name, exc, portfolio=isinstance(task, PortfolioTask))
 
@@ -389,12 +404,15 @@ def build_workspace(
     started = time.perf_counter()
     if not options.formats or not set(options.formats) <= set(FORMATS):
         raise UsageError(f"--formats takes a list of {', '.join(FORMATS)}")
-    selected = _select(ws, options)
+    from .timeline import plan_as_of
+
+    plan = plan_as_of(ws, options.as_of, options.week if options.by_week else None)
+    selected = _select(ws, options, plan)
     with output_lock(ws):
-        return _build(ws, options, selected, progress, started)
+        return _build(ws, options, plan, selected, progress, started)
 
 
-def _build(ws: Workspace, options: BuildOptions, selected: list[str],
+def _build(ws: Workspace, options: BuildOptions, plan: DatedPlan, selected: list[str],
            progress: Callable[[Result, int, int], None] | None, started: float) -> BuildReport:
     previous = Manifest.load(ws.output_dir)
     from .history import history_key
@@ -402,7 +420,10 @@ def _build(ws: Workspace, options: BuildOptions, selected: list[str],
     history = history_key(ws, options.as_of)
     options = replace(options, read_history=bool(history))
     shared = shared_inputs(ws, options.as_of, history)
-    inputs = {pid: project_inputs(ws, pid, shared) for pid in ws.project_ids()}
+    # A past week read from history is hashed from the content read, not the folder's files.
+    past = plan.sources if plan.commit is not None else {}
+    inputs = ({pid: source_inputs(source, shared) for pid, source in past.items()} if past
+              else {pid: project_inputs(ws, pid, shared) for pid in ws.project_ids()})
     ready: list[Result] = []
     tasks: list[Task] = []
     for pid in selected:
@@ -410,12 +431,12 @@ def _build(ws: Workspace, options: BuildOptions, selected: list[str],
         if unchanged is not None:
             ready.append(unchanged)
         else:
-            tasks.append(ProjectTask(pid, inputs[pid]))
+            tasks.append(ProjectTask(pid, inputs[pid], past.get(pid)))
     pool = _Pool(options)
     try:
         results = _run(ws, options, pool, ready, tasks, progress)
-        results += _build_portfolios(ws, options, selected, inputs, results, previous, pool,
-                                     progress)
+        results += _build_portfolios(ws, options, selected, inputs, past, results, previous,
+                                     pool, progress)
     finally:
         _LOADED.clear()
         pool.close()
@@ -427,12 +448,12 @@ def _build(ws: Workspace, options: BuildOptions, selected: list[str],
             {r.name: r.record for r in results if not r.portfolio})
     except (OSError, PlanforgeError) as exc:  # a full disk: each project's reason still shows
         results.append(_failure(MANIFEST, exc))
-        return BuildReport(results, time.perf_counter() - started, ws.output_dir)
+        return BuildReport(results, time.perf_counter() - started, ws.output_dir, plan.notice)
     try:
         write_index(ws, options, manifest)
     except (OSError, PlanforgeError) as exc:  # a broken index template fails the index alone
         results.append(_failure(INDEX, exc))
-    return BuildReport(results, time.perf_counter() - started, ws.output_dir)
+    return BuildReport(results, time.perf_counter() - started, ws.output_dir, plan.notice)
 
 
 def _build_portfolios(
@@ -440,6 +461,7 @@ def _build_portfolios(
     options: BuildOptions,
     selected: list[str],
     inputs: dict[str, str],
+    past: Mapping[str, Source],
     results: list[Result],
     previous: Manifest,
     pool: _Pool,
@@ -453,7 +475,7 @@ def _build_portfolios(
     # this selection or shard. An unselected project's recipients are known from the manifest
     # while its inputs are unchanged.
     recipients = {r.name: r.record.recipients for r in results if r.record is not None}
-    for pid in ws.project_ids():
+    for pid in inputs:
         record = previous.projects.get(pid)
         if pid in recipients or pid in selected:
             continue
@@ -461,7 +483,7 @@ def _build_portfolios(
             recipients[pid] = record.recipients
         else:
             try:
-                project, _ = load_project(ws, pid, options.as_of)
+                project, _ = load_project(ws, past.get(pid) or pid, options.as_of)
             except PlanforgeError:
                 continue  # reported when that project itself is built
             recipients[pid] = brief_recipients(project)
@@ -480,7 +502,8 @@ def _build_portfolios(
         if unchanged is not None:
             ready.append(unchanged)
         else:
-            tasks.append(PortfolioTask(address, tuple((pid, inputs[pid]) for pid in ids), key))
+            tasks.append(PortfolioTask(address, tuple((pid, inputs[pid]) for pid in ids), key,
+                                       tuple((pid, past[pid]) for pid in ids if pid in past)))
     return _run(ws, options, pool, ready, tasks, progress)
 
 

@@ -22,6 +22,7 @@ from .errors import PlanforgeError, os_error_text
 if TYPE_CHECKING:
     from .errors import Finding
     from .outputs import DocumentKind
+    from .timeline import DatedPlan
     from .workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -331,9 +332,13 @@ def send_command(obj: Context, week: str | None, to: tuple[str, ...], dry_run: b
     from .outputs import BuiltOutputs
 
     ws = obj.workspace()
+    given = week
     week, as_of = _week_and_date(ws, week, None)
-    built = BuiltOutputs(ws, as_of, history_key(ws, as_of))
-    plan = plan_messages(ws, week, as_of, to=list(to) or None, built=built)
+    dated = _plan_as_of(ws, as_of, given)
+    built = BuiltOutputs(ws, as_of, history_key(ws, as_of),
+                         None if dated.commit is None else dated.sources)
+    plan = plan_messages(ws, week, as_of, to=list(to) or None, built=built,
+                         projects=dated.load_all(ws))
     for note in plan.notes:
         click.echo(f"note: {note}", err=True)
 
@@ -423,6 +428,7 @@ def build_command(obj: Context, projects: tuple[str, ...], formats: str, week: s
         changed_since=changed_since,
         shard=parse_shard(shard) if shard else None,
         force=force,
+        by_week=week is not None,
     )
     interactive = sys.stderr.isatty() and os.environ.get("CI", "").lower() not in ("1", "true")
     bar: Any = None
@@ -445,6 +451,8 @@ def build_command(obj: Context, projects: tuple[str, ...], formats: str, week: s
     report = build_workspace(ws, options, progress)
     if bar is not None:
         bar.render_finish()
+    if report.notice:
+        click.echo(f"note: {report.notice}", err=True)
     for failure in report.failed:
         click.echo(f"failed: {failure.name}\n{failure.error}", err=True)
         if failure.traceback and obj.debug:
@@ -510,12 +518,11 @@ def render_command(obj: Context, document: str, target: str, week: str | None, a
 
     ws = obj.workspace()
     week_name, day = _week_and_date(ws, week, as_of)
+    plan = _plan_as_of(ws, day, week)
     if document == "portfolio":
-        data, default = _render_portfolio(ws, target, day, week_name, fmt, render_portfolio)
+        data, default = _render_portfolio(ws, target, plan, week_name, fmt, render_portfolio)
     else:
-        from .validate import load_project
-
-        project, _warnings = load_project(ws, target, day)
+        project, _warnings = plan.load(ws, target)
         from .history import changes_since_last_week
 
         changes = changes_since_last_week(ws, project, day) if document == "brief" else None
@@ -541,18 +548,28 @@ def render_command(obj: Context, document: str, target: str, week: str | None, a
     click.echo(f"wrote {display_path(path)}", err=True)
 
 
-def _render_portfolio(ws: Workspace, email: str, day: date, week: str, fmt: str,
+def _plan_as_of(ws: Workspace, day: date, week: str | None) -> DatedPlan:
+    """The plan of the date (``timeline``), its notice printed on stderr."""
+    from .timeline import plan_as_of
+
+    plan = plan_as_of(ws, day, week)
+    if plan.notice:
+        click.echo(f"note: {plan.notice}", err=True)
+    return plan
+
+
+def _render_portfolio(ws: Workspace, email: str, plan: DatedPlan, week: str, fmt: str,
                       render: Callable[..., bytes]) -> tuple[bytes, Path]:
     """The portfolio brief this address receives, and its default path."""
     from .audience import portfolio_of
     from .history import changes_since_last_week
     from .outputs import portfolio_stem
-    from .validate import load_project
 
+    day = plan.as_of
     projects = []
-    for pid in ws.project_ids():
+    for pid in plan.project_ids():
         try:
-            projects.append(load_project(ws, pid, day)[0])
+            projects.append(plan.load(ws, pid)[0])
         except PlanforgeError:
             click.echo(f"note: skipped {pid}: its files have errors (planforge validate {pid})",
                        err=True)

@@ -43,7 +43,6 @@ from .i18n import translator
 from .model import EmailSettings, Project, SmtpSettings
 from .outputs import BuiltOutputs, ledger_path, outbox_dir, write_atomic
 from .schema import is_address
-from .validate import load_project
 from .workspace import Workspace, fill_subject
 
 PASSWORD_ENV = "PLANFORGE_SMTP_PASSWORD"
@@ -245,11 +244,19 @@ def plan_messages(
 ) -> MailPlan:
     """The messages of a week: one per address, with a brief or, for several projects, a
     portfolio brief (``audience``). ``to`` replaces the usual recipients. Without ``render``,
-    PDFs are rendered, or taken from ``built`` where a build made them from the same inputs."""
+    PDFs are rendered, or taken from ``built`` where a build made them from the same inputs.
+    ``projects`` default to those of the week, read from history for a past week
+    (``timeline``)."""
+    notice = None
     if projects is None:
-        projects = [load_project(ws, pid, as_of)[0] for pid in ws.project_ids()]
+        from .timeline import plan_as_of
+
+        dated = plan_as_of(ws, as_of, week)
+        projects, notice = dated.load_all(ws), dated.notice
     active = sorted((p for p in projects if p.status == "active"), key=lambda p: p.id)
     recipients, notes = _recipients(ws, active, to)
+    if notice:
+        notes.insert(0, notice)
     render = render or _default_render(ws, as_of, built)
     facts = {p.id: compute_facts(p, as_of, ws.settings) for p in active}
     messages = [_message(ws, r, week, render, facts)

@@ -26,6 +26,7 @@ from .audience import address_key
 from .errors import WorkspaceError
 from .files import FileRefused, no_link_below, read_file
 from .model import Project
+from .sources import Source
 from .workspace import PROJECT_FILE, RETRO_FILE, UPDATES_DIR, Workspace, display_path
 
 DocumentKind = Literal["charter", "brief", "retro"]
@@ -260,6 +261,15 @@ def project_inputs(ws: Workspace, project_id: str, shared: str) -> str:
     return digest.hexdigest()
 
 
+def source_inputs(source: Source, shared: str) -> str:
+    """The hash of a project's documents made from files read from history: its content as
+    read, in the form ``project_inputs`` gives the same files in a folder."""
+    digest = hashlib.sha256(shared.encode())
+    for rel in source.paths():
+        digest.update(rel.encode() + b"\0" + source.read(rel))
+    return digest.hexdigest()
+
+
 def portfolio_inputs(project_hashes: Iterable[str]) -> str:
     """A portfolio brief's inputs: those of its projects, in the order of their ids."""
     return hashlib.sha256("".join(project_hashes).encode()).hexdigest()
@@ -406,20 +416,25 @@ class BuiltOutputs:
     """The PDF briefs in the output folder that a build made from the current inputs, so that
     ``planforge send`` after ``planforge build`` attaches them instead of rendering them again.
     The manifest says what each file was made from; a file changed since is not used.
-    ``history`` is the git revision key the build used (``history.history_key``)."""
+    ``history`` is the git revision key the build used (``history.history_key``); ``sources``
+    the projects of a past week as read from history (None: the working tree)."""
 
-    def __init__(self, ws: Workspace, as_of: date, history: str) -> None:
+    def __init__(self, ws: Workspace, as_of: date, history: str,
+                 sources: Mapping[str, Source] | None = None) -> None:
         from .dates import iso_week
 
         self.ws = ws
         self.week = iso_week(as_of)
         self.manifest = Manifest.load(ws.output_dir)
         self.shared = shared_inputs(ws, as_of, history)
+        self.sources = sources
         self._inputs: dict[str, str] = {}
 
     def _project(self, project_id: str) -> str:
         if project_id not in self._inputs:
-            self._inputs[project_id] = project_inputs(self.ws, project_id, self.shared)
+            self._inputs[project_id] = (
+                project_inputs(self.ws, project_id, self.shared) if self.sources is None
+                else source_inputs(self.sources[project_id], self.shared))
         return self._inputs[project_id]
 
     def _read(self, name: str, inputs: str) -> bytes | None:
