@@ -92,7 +92,7 @@ class BuildReport:
     results: list[Result]
     seconds: float
     output: Path
-    notice: str | None = None  # why a past week was built from the working tree
+    notice: str | None = None  # on where a past week was read from (``timeline``)
 
     def count(self, status: Status, *, portfolios: bool = False) -> int:
         """How many projects (or portfolio briefs) ended with this status."""

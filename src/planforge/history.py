@@ -322,13 +322,15 @@ class Snapshot:
     commit: str | None
     sources: tuple[GitTreeSource, ...] = ()
     missing: str = ""  # why commit is None: no repository, or history not reaching back
+    uncommitted: tuple[str, ...] = ()  # projects whose late file the working tree has changed
 
 
 def snapshot_before(ws: Workspace, moment: datetime, late: str) -> Snapshot:
     """Every project as committed on the current branch before ``moment``, each with its file
     ``late`` (a path inside the project folder) as the branch's newest commit has it, where it
-    has one: two ``git ls-tree`` and one ``git cat-file --batch`` for them all. A commit is
-    None, with the reason, outside a repository or where no commit is that old."""
+    has one: two ``git ls-tree`` and one ``git cat-file --batch`` for them all, and one ``git
+    diff`` for the late files changed but not committed. A commit is None, with the reason,
+    outside a repository or where no commit is that old."""
     repo = _optional_repository(ws)
     if repo is None:
         return Snapshot(None, missing="not a git repository")
@@ -354,7 +356,10 @@ def snapshot_before(ws: Workspace, moment: datetime, late: str) -> Snapshot:
             blobs[late] = contents[taken[pid]]
         sources.append(GitTreeSource(pid, commit, f"{repo.projects}/{pid}", blobs,
                                      {late: tip} if pid in taken else {}))
-    return Snapshot(commit, tuple(sources))
+    edited = {PurePosixPath(p) for p in _changed_paths(repo, tip, None, repo.projects)}
+    uncommitted = tuple(pid for pid in sorted(tree)
+                        if PurePosixPath(repo.projects, pid, late) in edited)
+    return Snapshot(commit, tuple(sources), uncommitted=uncommitted)
 
 
 def _load_at(

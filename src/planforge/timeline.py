@@ -33,7 +33,8 @@ class DatedPlan:
     when: str  # the date as the user gave it, for messages: "2026-W40" or "2026-10-01"
     sources: Mapping[str, Source]
     commit: str | None = None
-    notice: str | None = None  # for the user: why a past date uses the working tree
+    notice: str | None = None  # for the user: a past date read from the working tree, or
+    # a late update not committed yet and so not used
 
     def project_ids(self) -> list[str]:
         """The projects of that date, sorted."""
@@ -70,11 +71,18 @@ def plan_as_of(ws: Workspace, as_of: date, week: str | None = None) -> DatedPlan
     when = week or as_of.isoformat()
     if iso_week(as_of) >= iso_week(ws.today()):
         return _working_tree(ws, as_of, when)
-    found = snapshot_before(ws, end_of(as_of, ws), f"{UPDATES_DIR}/{iso_week(as_of)}.yaml")
+    late = f"{UPDATES_DIR}/{iso_week(as_of)}.yaml"
+    found = snapshot_before(ws, end_of(as_of, ws), late)
     if found.commit is None:
-        notice = f"no git history at the end of {when} ({found.missing}): using the working tree"
-        return _working_tree(ws, as_of, when, notice)
-    return DatedPlan(as_of, when, {s.project_id: s for s in found.sources}, found.commit)
+        return _working_tree(ws, as_of, when, f"no git history at the end of {when} "
+                             f"({found.missing}): using the working tree")
+    notice: str | None = None
+    if found.uncommitted:
+        # Said, not used: a past document is made from commits only, so that it stays the same.
+        notice = (f"{late} of {', '.join(found.uncommitted)} has changes not committed: a past "
+                  "week is read from commits (commit them to use them)")
+    return DatedPlan(as_of, when, {s.project_id: s for s in found.sources}, found.commit,
+                     notice)
 
 
 def _working_tree(ws: Workspace, as_of: date, when: str, notice: str | None = None) -> DatedPlan:
