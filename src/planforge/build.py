@@ -423,7 +423,7 @@ def _build(ws: Workspace, options: BuildOptions, plan: DatedPlan, selected: list
     # A past week read from history is hashed from the content read, not the folder's files.
     past = plan.sources if plan.commit is not None else {}
     inputs = ({pid: source_inputs(source, shared) for pid, source in past.items()} if past
-              else {pid: project_inputs(ws, pid, shared) for pid in ws.project_ids()})
+              else {pid: project_inputs(ws, pid, shared) for pid in plan.project_ids()})
     ready: list[Result] = []
     tasks: list[Task] = []
     for pid in selected:
