@@ -17,7 +17,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("model", {"model"}),
     ("rules", {"workspace", "validate", "facts", "changes", "i18n", "audience", "outputs"}),
     ("documents", {"charts", "render", "pdf", "documents"}),
-    ("time", {"history"}),
+    ("time", {"history", "timeline"}),
     ("workflows", {"build", "mail", "diffreport", "scaffold", "doctor"}),
     ("edge", {"cli", "__main__"}),
 ]
