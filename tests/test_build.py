@@ -24,6 +24,8 @@ from .conftest import AS_OF, WEEK, RunCli
 MD = ("md",)
 
 
+pytestmark = pytest.mark.slow  # each test builds the example workspace
+
 def _options(**kwargs: object) -> BuildOptions:
     return BuildOptions(as_of=AS_OF, week=WEEK, **{"formats": MD, **kwargs})  # type: ignore[arg-type]
 
@@ -203,7 +205,7 @@ def test_same_inputs_same_bytes(examples: Path, tmp_path: Path) -> None:
     assert first == second
 
 
-@pytest.mark.slow  # starts a process pool
+# starts a process pool (slow, as every test here)
 def test_parallel_build_matches_serial(examples: Path) -> None:
     ws = find_workspace(examples)
     build_workspace(ws, _options(jobs=1))
@@ -231,7 +233,7 @@ def _git(root: Path, *args: str, when: str | None = None) -> None:
     subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
 
 
-@pytest.mark.slow  # a git repository
+# a git repository (slow, as every test here)
 def test_an_unrelated_commit_rebuilds_nothing(examples: Path) -> None:
     ws = find_workspace(examples)
     today = ws.today()

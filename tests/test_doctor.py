@@ -11,6 +11,7 @@ from planforge.doctor import Check, check_machine
 from .conftest import RunCli
 
 
+@pytest.mark.pdf  # loads the PDF stack to report on it
 def test_checks_cover_the_stack() -> None:
     names = [c.name for c in check_machine()]
     assert names == ["Python", "planforge", "WeasyPrint", "Pango", "HarfBuzz subsetting",

@@ -308,6 +308,7 @@ def _build_md(examples: Path) -> BuildReport:
                            BuildOptions(as_of=AS_OF, week="2026-W47", formats=("md",)))
 
 
+@pytest.mark.slow  # builds the examples
 def test_a_link_inside_the_output_folder_is_not_written_through(
     examples: Path, tmp_path: Path
 ) -> None:
@@ -371,6 +372,7 @@ def test_a_second_build_waits_for_the_first(examples: Path) -> None:
         pass
 
 
+@pytest.mark.slow  # builds the examples
 def test_the_manifest_records_each_file_as_written(examples: Path) -> None:
     import hashlib
     import json
@@ -385,6 +387,7 @@ def test_the_manifest_records_each_file_as_written(examples: Path) -> None:
         assert entry["mtime_ns"] == (out / name).stat().st_mtime_ns
 
 
+@pytest.mark.slow  # two builds of the examples each
 @pytest.mark.parametrize("damage", [
     '{"files": null, "projects": null}',
     '{"files": {"acme-crm/charter.md": null}, "projects": {"acme-crm": null}}',
@@ -402,6 +405,7 @@ def test_a_damaged_manifest_means_a_full_rebuild(examples: Path, damage: str) ->
 # --- files planforge would ignore, files it will not read ----------------------------------------
 
 
+@pytest.mark.slow  # builds the examples
 def test_misnamed_files_are_warned_about_not_ignored(examples: Path, run_cli: RunCli) -> None:
     plan = examples / "projects" / "globex-portal" / "project.yaml"
     plan.rename(plan.with_name("project.yml"))
@@ -534,6 +538,7 @@ def test_workers_end_when_their_build_is_killed(examples: Path) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+@pytest.mark.slow  # builds the examples
 def test_a_full_disk_still_reports_each_project(
     examples: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -566,6 +571,7 @@ def test_the_send_ledger_stays_inside_the_workspace(examples: Path, tmp_path: Pa
         ledger_path(find_workspace(examples))
 
 
+@pytest.mark.slow  # builds the examples
 def test_a_broken_index_template_fails_the_index_alone(examples: Path,
                                                        run_cli: RunCli) -> None:
     _override(examples, "index.html.j2", "{% if %}\n")
@@ -608,6 +614,7 @@ def test_a_template_cannot_include_a_hidden_file(examples: Path) -> None:
 # --- links committed to git: read nothing through them, and nothing huge -------------------------
 
 
+@pytest.mark.slow  # builds the examples
 def test_a_linked_project_folder_is_neither_read_nor_built(examples: Path, tmp_path: Path,
                                                            run_cli: RunCli) -> None:
     outside = tmp_path / "outside"
@@ -634,6 +641,7 @@ def test_a_linked_projects_folder_is_refused(examples: Path, tmp_path: Path,
     assert "paths.projects:" in result.output and "a symbolic link" in result.output
 
 
+@pytest.mark.slow  # builds the examples
 @pytest.mark.parametrize("where", ["projects/acme-crm/updates/2026-W48.yaml",
                                    "output/manifest.json"])
 def test_links_to_huge_files_are_not_read(examples: Path, tmp_path: Path, where: str) -> None:
@@ -656,6 +664,7 @@ def test_links_to_huge_files_are_not_read(examples: Path, tmp_path: Path, where:
     assert failed == ({"acme-crm"} if where.endswith(".yaml") else {"manifest.json"})
 
 
+@pytest.mark.pdf
 def test_send_attaches_no_link_put_in_place_of_a_built_pdf(examples: Path, tmp_path: Path) -> None:
     import json
 
@@ -698,7 +707,7 @@ GREEDY = [
     ("{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}", "call themselves without end"),
     ('{% include "brief.md.j2" %}', "call themselves without end"),
     ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
-     "took longer than 1 s"),
+     "took longer than"),
 ]
 
 
@@ -710,7 +719,7 @@ def test_a_greedy_template_fails_fast(examples: Path, monkeypatch: pytest.Monkey
 
     from planforge import render
 
-    monkeypatch.setattr(render, "TEMPLATE_SECONDS", 1.0)
+    monkeypatch.setattr(render, "TEMPLATE_SECONDS", 0.3)
     _override(examples, "brief.md.j2", payload + "\n")
     ws = find_workspace(examples)
     project, _ = load_project(ws, "acme-crm", AS_OF)
@@ -750,6 +759,7 @@ def test_an_svg_logo_that_grows_while_drawn_is_refused(examples: Path, run_cli: 
         in result.output
 
 
+@pytest.mark.pdf  # imports the PDF stack
 def test_a_pdf_past_its_time_limit_stops_with_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
     import time
 

@@ -38,6 +38,8 @@ from planforge.workspace import Workspace, find_workspace
 from .conftest import AS_OF, REPO, WEEK, RunCli
 from .mail_server import DROP, Handler, Server, authenticator, make_tls, smtp_server
 
+pytestmark = pytest.mark.slow  # real SMTP servers on loopback, TLS certificates, retries
+
 SENDER = "Northwind PMO <pmo@example.com>"
 
 
