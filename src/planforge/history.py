@@ -252,22 +252,35 @@ def _tree(repo: Repository, commit: str, only: str | None = None) -> dict[str, d
     return {pid: files for pid, files in found.items() if PROJECT_FILE in files}
 
 
-def _blobs(repo: Repository, hashes: Iterable[str]) -> dict[str, bytes]:
-    """The contents of many blobs with one ``git cat-file --batch``."""
-    wanted = sorted(set(hashes))
+def _objects(repo: Repository, names: Iterable[str]) -> dict[str, bytes | None]:
+    """The contents of many objects (blob hashes, or ``commit:path``) with one ``git cat-file
+    --batch``; None for a name that names nothing (a file deleted at that commit)."""
+    wanted = sorted(set(names))
     if not wanted:
         return {}
     out = _output(repo, "cat-file", "--batch", stdin="".join(f"{h}\n" for h in wanted).encode())
-    contents: dict[str, bytes] = {}
+    contents: dict[str, bytes | None] = {}
     pos = 0
-    for blob in wanted:
+    for name in wanted:
         end = out.index(b"\n", pos)
         header = out[pos:end].split()
-        if len(header) != 3:
-            raise GitError(f"git cat-file: object {blob} is missing from the repository")
+        if len(header) != 3:  # "<name> missing"
+            contents[name] = None
+            pos = end + 1
+            continue
         size = int(header[2])
-        contents[blob] = out[end + 1 : end + 1 + size]
+        contents[name] = out[end + 1 : end + 1 + size]
         pos = end + 1 + size + 1  # the content is followed by a newline
+    return contents
+
+
+def _blobs(repo: Repository, hashes: Iterable[str]) -> dict[str, bytes]:
+    """The contents of many blobs with one ``git cat-file --batch``."""
+    contents: dict[str, bytes] = {}
+    for blob, content in _objects(repo, hashes).items():
+        if content is None:
+            raise GitError(f"git cat-file: object {blob} is missing from the repository")
+        contents[blob] = content
     return contents
 
 
@@ -460,3 +473,44 @@ def _changes_since_last_week(ws: Workspace, project: Project, as_of: date) -> li
         return None
     changes = diff_projects(before.get(project.id), project)
     return [c for c in changes if c.kind != "update-added"]
+
+
+@dataclass(frozen=True)
+class PlanRevision:
+    """One commit of the current branch that changed a project's plan, with the plan as
+    committed then (``source`` None: the commit deleted it)."""
+
+    commit: str
+    moment: datetime  # the commit date, the one ``plan_as_of`` reads by
+    subject: str  # the first line of the commit message
+    source: GitTreeSource | None
+
+
+def plan_revisions(ws: Workspace, project_id: str) -> list[PlanRevision] | None:
+    """Every commit of the current branch that changed the project's ``project.yaml``, oldest
+    first, with the file as committed: one ``git log`` and one ``git cat-file --batch``. None
+    without usable history: not a repository, or a shallow clone (its first commit would pass
+    for the kickoff). Only the plan file is read: updates and the retrospective are kept
+    whole in the working tree, the plan is what gets overwritten."""
+    repo = _optional_repository(ws)
+    if repo is None or _verify(repo, "HEAD") is None or is_shallow(repo):
+        return None
+    if not PROJECT_ID.fullmatch(project_id):
+        raise GitError(f"'{project_id}' is not a project id")
+    folder = f"{repo.projects}/{project_id}"
+    path = f"{folder}/{PROJECT_FILE}"
+    # --first-parent: the branch as it lived, a merged pull request as one change dated when
+    # it was merged, rather than the side branch's states interleaved by date.
+    out = _output(repo, "log", "--first-parent", "-z", "--format=%H%x00%cI%x00%s", "HEAD",
+                  "--", path)
+    fields = out.decode("utf-8", "surrogateescape").split("\0")
+    logged = [tuple(fields[i : i + 3]) for i in range(0, len(fields) - 2, 3)]
+    contents = _objects(repo, (f"{commit}:{path}" for commit, _, _ in logged))
+    revisions = []
+    for commit, when, subject in reversed(logged):
+        content = contents[f"{commit}:{path}"]
+        source = (GitTreeSource(project_id, commit, folder, {PROJECT_FILE: content})
+                  if content is not None else None)
+        revisions.append(PlanRevision(commit.strip(), datetime.fromisoformat(when), subject,
+                                      source))
+    return revisions

@@ -7,6 +7,9 @@ time zone), so that it shows the dates, people and status of then and comes out 
 often it is rendered again. That week's update is the exception: it is read as the branch has it
 now, since teams often commit Friday's update on Monday. Without such a commit (no repository,
 a shallow clone) the working tree is used, with a one-line notice.
+
+A retrospective reads the whole history of a plan (``project_history``): the kickoff baseline
+and every re-baseline since, by the rules of ``baselines``.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from .baselines import PlanHistory, PlanVersion, plan_history
 from .dates import iso_week
-from .errors import Finding, WorkspaceError
-from .history import snapshot_before
+from .errors import Finding, GitError, InvalidFilesError, WorkspaceError
+from .history import plan_revisions, snapshot_before
 from .model import Project
 from .sources import UPDATES_DIR, FolderSource, Source, display_path
 from .validate import load_project
@@ -88,3 +92,30 @@ def plan_as_of(ws: Workspace, as_of: date, week: str | None = None) -> DatedPlan
 def _working_tree(ws: Workspace, as_of: date, when: str, notice: str | None = None) -> DatedPlan:
     sources = {pid: FolderSource(ws.projects_dir / pid) for pid in ws.project_ids()}
     return DatedPlan(as_of, when, sources, None, notice)
+
+
+def project_history(ws: Workspace, project_id: str, until: date) -> PlanHistory | None:
+    """The kickoff baseline, re-baselines and occurred risks of a project, from the versions of
+    its plan committed on the current branch by the end of ``until`` (``baselines`` gives the
+    rules). Versions that do not validate are skipped. None when there is no history to read:
+    not a repository, a shallow clone, or git failing."""
+    try:
+        revisions = plan_revisions(ws, project_id)
+    except GitError:
+        return None
+    if revisions is None:
+        return None
+    cutoff = end_of(until, ws)
+    versions = []
+    for rev in revisions:
+        if rev.moment >= cutoff:
+            break
+        if rev.source is None:  # the plan was deleted, and maybe committed again later
+            continue
+        day = rev.moment.astimezone(ws.timezone()).date()
+        try:
+            project = load_project(ws, rev.source, day)[0]
+        except InvalidFilesError:
+            continue
+        versions.append(PlanVersion(day, rev.commit, rev.subject, project))
+    return plan_history(versions)
