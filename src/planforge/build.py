@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .audience import brief_recipients, portfolios
+from .baselines import PlanHistory
 from .errors import InvalidFilesError, PlanforgeError, UsageError, os_error_text
 from .facts import ProjectFacts
 from .model import Project
@@ -169,6 +170,8 @@ class _Loaded:
     project: Project
     facts: ProjectFacts
     changes: list[Any] | None  # since last week; None where history cannot tell
+    history: PlanHistory | None  # the retrospective's baselines; None: no retrospective or
+    # no history
 
 
 #: Projects loaded in this process during one build, by folder and inputs' hash, with their
@@ -183,12 +186,17 @@ def _load(ws: Workspace, project_id: str, options: BuildOptions, inputs: str,
     if key not in _LOADED:
         from .facts import compute_facts
         from .history import changes_since_last_week
+        from .timeline import project_history
 
         project, _warnings = load_project(ws, source or project_id, options.as_of)
         changes = (changes_since_last_week(ws, project, options.as_of)
                    if options.read_history else None)
+        # The whole history of the plan, read once per project and only for a retrospective:
+        # one git log and one git cat-file.
+        history = (project_history(ws, project_id, options.as_of)
+                   if project.retrospective is not None else None)
         _LOADED[key] = _Loaded(project, compute_facts(project, options.as_of, ws.settings),
-                               changes)
+                               changes, history)
     return _LOADED[key]
 
 
@@ -220,7 +228,8 @@ def build_project(ws: Workspace, project_id: str, options: BuildOptions, inputs:
     try:
         for kind, stem in project_documents(project, options.week):
             rendered = render_formats(ws, project, kind, options.as_of, options.formats,
-                                      loaded.changes if kind == "brief" else None, loaded.facts)
+                                      loaded.changes if kind == "brief" else None, loaded.facts,
+                                      loaded.history if kind == "retro" else None)
             for fmt, data in rendered.items():
                 stamps.append(write_output(ws, f"{stem}.{fmt}", data))
                 files.append(f"{stem}.{fmt}")

@@ -524,9 +524,12 @@ def render_command(obj: Context, document: str, target: str, week: str | None, a
     else:
         project, _warnings = plan.load(ws, target)
         from .history import changes_since_last_week
+        from .timeline import project_history
 
         changes = changes_since_last_week(ws, project, day) if document == "brief" else None
-        data = render_document(ws, project, document, day, fmt, changes)
+        history = (project_history(ws, project.id, day)
+                   if document == "retro" and project.retrospective is not None else None)
+        data = render_document(ws, project, document, day, fmt, changes, history)
         kind = cast("DocumentKind", document)  # click.Choice has checked it
         default = ws.output_dir / f"{document_stem(project.id, kind, week_name)}.{fmt}"
     if output == "-" or (output is None and fmt != "pdf"):

@@ -7,13 +7,13 @@ Templates lay out these dataclasses; they never compute.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from .dates import iso_week, nth_weekday, weekday_index
+from .dates import friday_of, iso_week, nth_weekday, weekday_index
 from .model import (
     Budget,
     Goal,
@@ -23,11 +23,13 @@ from .model import (
     Phase,
     Project,
     Risk,
+    SalesAsk,
     Settings,
     Update,
 )
 
 __all__ = [
+    "AskSpan",
     "BudgetFacts",
     "GoalFacts",
     "GoalState",
@@ -41,6 +43,7 @@ __all__ = [
     "ProjectFacts",
     "Reason",
     "RiskFacts",
+    "ask_spans",
     "compute_facts",
     "compute_health",
     "next_meetings",
@@ -547,3 +550,33 @@ def open_customer_milestones(facts: ProjectFacts) -> list[MilestoneFacts]:
     # milestone finished since.
     open_ones = [m for m in facts.milestones if m.customer_facing and m.days_until is not None]
     return sorted(open_ones, key=lambda m: (m.expected, m.milestone.id))
+
+
+@dataclass(frozen=True)
+class AskSpan:
+    """An ask of sales across the weekly updates: raised in the first update that lists it,
+    closed by the first later update that no longer does."""
+
+    ask: SalesAsk  # as last listed
+    raised: str  # ISO week
+    closed: str | None  # ISO week; None while the latest update still lists it
+    weeks: int  # raised to closed, or to the latest update while open
+
+
+def ask_spans(updates: Sequence[Update], week: str) -> tuple[AskSpan, ...]:
+    """Every ask of the updates of ``week`` and before, in the order first raised. An ask is
+    the same across weeks by its ``id`` where asks carry one, else by its text."""
+    shown = [u for u in updates if u.week <= week]
+    first: dict[str, tuple[SalesAsk, str, str]] = {}  # key → (ask, raised, last listed)
+    for u in shown:
+        for a in u.sales_asks:
+            key = getattr(a, "id", None) or a.ask
+            raised = first[key][1] if key in first else u.week
+            first[key] = (a, raised, u.week)
+    spans = []
+    for ask, raised, last in first.values():
+        closed = next((u.week for u in shown if u.week > last), None)
+        until = closed or shown[-1].week
+        spans.append(AskSpan(ask, raised, closed,
+                             (friday_of(until) - friday_of(raised)).days // 7))
+    return tuple(spans)

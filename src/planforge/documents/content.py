@@ -6,27 +6,33 @@ drawn here, so that templates only lay out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from .. import charts
+from ..baselines import PlanHistory
 from ..dates import iso_week
 from ..facts import (
+    AskSpan,
     GoalFacts,
     MilestoneFacts,
     PhaseFacts,
     ProjectFacts,
     Reason,
     RiskFacts,
+    ask_spans,
     open_customer_milestones,
 )
 from ..i18n import Translator
-from ..model import Meeting, Person, Project, Update
+from ..model import Meeting, Person, Project, Risk, Update
 from ..render import safe
 from .views import (
     ActionRow,
     AskRow,
+    AskSpanRow,
+    BaselineRow,
+    Baselines,
     BriefView,
     BudgetSummary,
     ChangeLine,
@@ -44,6 +50,7 @@ from .views import (
     MeetingRow,
     MilestoneRow,
     NextMeeting,
+    OccurredRisk,
     Outcome,
     PersonRow,
     PhaseRow,
@@ -51,6 +58,7 @@ from .views import (
     ProjectHead,
     RaciRow,
     ReasonLine,
+    RebaselineRow,
     RetroView,
     RiskRow,
     UpdateSummary,
@@ -304,12 +312,17 @@ def _schedule_gantt(facts: ProjectFacts) -> tuple[GanttSection, ...]:
     return tuple(sections)
 
 
-def _variance_gantt(facts: ProjectFacts, tr: Translator) -> tuple[GanttSection, ...]:
-    """Baseline against actual as a Mermaid gantt: every milestone twice, once per section."""
-    baseline = tuple(GanttTask(m.milestone.name, "milestone, ", m.milestone.due.isoformat(), "0d")
+def _variance_gantt(facts: ProjectFacts, tr: Translator,
+                    kickoff: Mapping[str, date]) -> tuple[GanttSection, ...]:
+    """Baseline against actual as a Mermaid gantt: every milestone twice, once per section. The
+    baseline is the kickoff's date where history gives one, else today's ``due``."""
+    due = {m.milestone.id: kickoff.get(m.milestone.id, m.milestone.due) for m in facts.milestones}
+    baseline = tuple(GanttTask(m.milestone.name, "milestone, ", due[m.milestone.id].isoformat(),
+                               "0d")
                      for m in facts.milestones)
     actual = tuple(GanttTask(m.milestone.name,
-                             "milestone, crit, " if m.variance_days > 0 else "milestone, done, ",
+                             "milestone, crit, " if m.actual > due[m.milestone.id]
+                             else "milestone, done, ",
                              m.actual.isoformat(), "0d")
                    for m in facts.milestones)
     return (GanttSection(tr.label("retro.baseline"), baseline),
@@ -333,14 +346,17 @@ def _budget(facts: ProjectFacts) -> BudgetSummary | None:
     )
 
 
-def _budget_verdict(budget: BudgetSummary | None, tr: Translator) -> str:
-    """"EUR 11,500 over budget (+7%)", or under, or on budget."""
+def _budget_verdict(budget: BudgetSummary | None, tr: Translator,
+                    planned: float | None = None) -> str:
+    """"EUR 11,500 over budget (+7%)", or under, or on budget: against ``planned`` where given
+    (the kickoff budget), else against the plan's."""
     if budget is None or budget.spent is None:
         return tr.label("common.none")
-    difference = budget.spent - budget.planned
+    planned = budget.planned if planned is None else planned
+    difference = budget.spent - planned
     if not difference:
         return tr.label("retro.on_budget")
-    share = tr.percent(abs(difference) / budget.planned) if budget.planned else ""
+    share = tr.percent(abs(difference) / planned) if planned else ""
     key = "retro.over" if difference > 0 else "retro.under"
     return tr.label(key, amount=tr.money(abs(difference), budget.currency), share=share)
 
@@ -410,16 +426,96 @@ def _signoff(project: Project) -> list[Person]:
     ]
 
 
-def _outcome(facts: ProjectFacts) -> Outcome:
+def _outcome(facts: ProjectFacts, baselines: Baselines | None) -> Outcome:
+    """The counts at a glance; with history, milestones on time against the kickoff baseline
+    and every risk that occurred at any time."""
+    on_time = sum(m.state == "done-on-time" for m in facts.milestones)
+    risks = len(facts.risks)
+    occurred = sum(r.risk.status == "occurred" for r in facts.risks)
+    if baselines is not None:
+        on_time = sum(m.state == "done-on-time" for m in baselines.milestones)
+        occurred = len(baselines.occurred)
+        risks += sum(o.status is None for o in baselines.occurred)
     return Outcome(
         goals=len(facts.goals),
         goals_achieved=sum(g.state == "achieved" for g in facts.goals),
         milestones=len(facts.milestones),
-        milestones_on_time=sum(m.state == "done-on-time" for m in facts.milestones),
+        milestones_on_time=on_time,
         open_milestones=sum(m.days_until is not None for m in facts.milestones),
-        risks=len(facts.risks),
-        risks_occurred=sum(r.risk.status == "occurred" for r in facts.risks),
+        risks=risks,
+        risks_occurred=occurred,
     )
+
+
+def _baseline_row(m: MilestoneFacts, kickoff: date | None) -> BaselineRow:
+    variance = (m.actual - kickoff).days if kickoff is not None else None
+    state: str = m.state
+    if m.state == "done-on-time" and variance is not None and variance > 0:
+        state = "done-late"  # on time only against a date moved after kickoff
+    return BaselineRow(
+        name=m.milestone.name,
+        customer_facing=m.customer_facing,
+        kickoff=kickoff,
+        due=m.milestone.due,
+        done=m.milestone.done if m.days_until is None else None,
+        actual=m.actual,
+        variance_kickoff=variance,
+        variance_due=m.variance_days,
+        state=state,
+        reason=m.milestone.reason,
+    )
+
+
+def _rebaseline_value(value: date | float | None, currency: str | None,
+                      tr: Translator) -> str:
+    if isinstance(value, float | int) and not isinstance(value, bool) and currency:
+        return tr.money(value, currency)
+    return _value(tr, value)
+
+
+def _baselines(project: Project, facts: ProjectFacts, history: PlanHistory | None,
+               tr: Translator) -> Baselines | None:
+    if history is None or history.kickoff is None:
+        return None
+    kickoff = history.kickoff.project
+    due_then = {m.id: m.due for m in kickoff.milestones}
+    currency = project.budget.currency if project.budget else None
+    now = {r.id: r for r in project.risks}
+    occurred = [
+        OccurredRisk(o.title, o.first, now[o.risk_id].status if o.risk_id in now else None,
+                     _response(now.get(o.risk_id)))
+        for o in history.occurred
+    ]
+    seen = {o.risk_id for o in history.occurred}
+    occurred += [OccurredRisk(r.title, None, r.status, _response(r))
+                 for r in project.risks if r.status == "occurred" and r.id not in seen]
+    return Baselines(
+        kickoff=history.kickoff.day,
+        commit=history.kickoff.commit[:7],
+        milestones=tuple(_baseline_row(m, due_then.get(m.milestone.id))
+                         for m in facts.milestones),
+        rebaselines=tuple(
+            RebaselineRow(
+                r.day, r.kind, r.subject,
+                _rebaseline_value(r.old, currency, tr), _rebaseline_value(r.new, currency, tr),
+                (r.new - r.old).days if isinstance(r.old, date) and isinstance(r.new, date)
+                else None,
+                r.reason,
+            )
+            for r in history.rebaselines
+        ),
+        occurred=tuple(occurred),
+        budget_kickoff=kickoff.budget.planned if kickoff.budget else None,
+    )
+
+
+def _response(risk: Risk | None) -> str:
+    return (risk.contingency or risk.mitigation) if risk is not None else ""
+
+
+def _ask_span_row(span: AskSpan, names: _Names) -> AskSpanRow:
+    return AskSpanRow(span.ask.ask, names.one(span.ask.owner), span.raised, span.closed,
+                      span.weeks)
 
 
 def _ask_rows(update: Update | None, names: _Names) -> tuple[AskRow, ...]:
@@ -536,25 +632,31 @@ def brief_view(project: Project, facts: ProjectFacts, tr: Translator, default_tz
 
 
 def retro_view(project: Project, facts: ProjectFacts, tr: Translator,
-               accent: str | None) -> RetroView:
-    """The retrospective's view; the project must have a retrospective."""
+               accent: str | None, history: PlanHistory | None = None) -> RetroView:
+    """The retrospective's view; the project must have a retrospective. ``history`` None: the
+    plan's history is not known, and milestones are compared with today's ``due``."""
     retro = project.retrospective
     assert retro is not None
     names = _Names(project, tr)
     risk_no = _risk_numbers(facts.risks)
     budget = _budget(facts)
+    baselines = _baselines(project, facts, history, tr)
     return RetroView(
         project=_head(project, names),
         held=retro.held,
         facilitator=names.one(retro.facilitator) if retro.facilitator else None,
-        outcome=_outcome(facts),
+        outcome=_outcome(facts, baselines),
         goals=tuple(_goal_row(g, names) for g in facts.goals),
         milestones=tuple(_milestone_row(m, names) for m in facts.milestones),
-        gantt=_variance_gantt(facts, tr),
+        gantt=_variance_gantt(facts, tr, {m.id: m.due for m in history.kickoff.project.milestones}
+                              if baselines and history and history.kickoff else {}),
         risks=tuple(_risk_row(r, risk_no, names) for r in facts.risks),
         budget=budget,
-        budget_verdict=_budget_verdict(budget, tr),
+        budget_verdict=_budget_verdict(budget, tr,
+                                       baselines.budget_kickoff if baselines else None),
         health_weeks=tuple(_health_weeks(project, facts)),
+        asks=tuple(_ask_span_row(a, names) for a in ask_spans(project.updates, facts.week)),
+        baselines=baselines,
         went_well=retro.went_well,
         to_improve=retro.to_improve,
         lessons=retro.lessons,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..audience import brief_locale, person_name
+from ..baselines import PlanHistory
 from ..errors import RenderError, WorkspaceError
 from ..facts import ProjectFacts, compute_facts
 from ..files import FileRefused, logo_problem, read_file
@@ -149,24 +150,27 @@ ProjectView = CharterView | BriefView | RetroView
 
 def project_view(ws: Workspace, project: Project, kind: str, facts: ProjectFacts,
                  tr: Translator, html: bool,
-                 changes: Sequence[ChangeLike] | None = None) -> ProjectView:
-    """The view of one project document; ``html`` draws its charts."""
+                 changes: Sequence[ChangeLike] | None = None,
+                 history: PlanHistory | None = None) -> ProjectView:
+    """The view of one project document; ``html`` draws its charts; ``changes`` are the
+    brief's since last week, ``history`` the retrospective's baselines (None: not known)."""
     accent = accent_colour(ws) if html else None
     tz = ws.settings.timezone
     if kind == "charter":
         return charter_view(project, facts, tr, tz, accent)
     if kind == "retro":
-        return retro_view(project, facts, tr, accent)
+        return retro_view(project, facts, tr, accent, history)
     return brief_view(project, facts, tr, tz, accent, changes)
 
 
 def document_context(ws: Workspace, project: Project, kind: str, facts: ProjectFacts,
                      html: bool = False,
-                     changes: Sequence[ChangeLike] | None = None) -> dict[str, Any]:
+                     changes: Sequence[ChangeLike] | None = None,
+                     history: PlanHistory | None = None) -> dict[str, Any]:
     """Everything a project document's template receives: ``v`` and ``doc``."""
     tr = _translator(ws, project_locale(ws, project))
     meta = _meta(ws, tr, kind, facts.as_of, facts.week, project.name)
-    return {"v": project_view(ws, project, kind, facts, tr, html, changes),
+    return {"v": project_view(ws, project, kind, facts, tr, html, changes, history),
             "doc": _html_meta(ws, meta) if html else meta}
 
 
@@ -207,10 +211,11 @@ def render_formats(
     fmts: Sequence[str],
     changes: Sequence[ChangeLike] | None = None,
     facts: ProjectFacts | None = None,
+    history: PlanHistory | None = None,
 ) -> dict[str, bytes]:
     """One document in several formats at once: the facts and the view are computed and the
     HTML is rendered once for all of them. A caller rendering several documents of a project
-    may pass the facts it computed for ``as_of``."""
+    may pass the facts it computed for ``as_of``; ``history`` is the retrospective's."""
     _check(kind, fmts)
     if kind == "retro" and project.retrospective is None:
         raise RenderError(f"project '{project.id}' has no retrospective.yaml")
@@ -220,7 +225,7 @@ def render_formats(
     tr = _translator(ws, locale)
     env = environment(ws.templates_dir, locale)
     html_wanted = "html" in fmts or "pdf" in fmts
-    view = project_view(ws, project, kind, facts, tr, html_wanted, changes)
+    view = project_view(ws, project, kind, facts, tr, html_wanted, changes, history)
     meta = _meta(ws, tr, kind, facts.as_of, facts.week, project.name)
     out: dict[str, bytes] = {}
     if "md" in fmts:
@@ -245,9 +250,10 @@ def render_document(
     as_of: date,
     fmt: str,
     changes: Sequence[ChangeLike] | None = None,
+    history: PlanHistory | None = None,
 ) -> bytes:
     """A charter, brief or retrospective of a project as of a date, as Markdown, HTML or PDF."""
-    return render_formats(ws, project, kind, as_of, [fmt], changes)[fmt]
+    return render_formats(ws, project, kind, as_of, [fmt], changes, history=history)[fmt]
 
 
 def render_portfolio_formats(

@@ -17,6 +17,9 @@ from ..charts import HealthWeek
 __all__ = [
     "ActionRow",
     "AskRow",
+    "AskSpanRow",
+    "BaselineRow",
+    "Baselines",
     "BriefView",
     "BudgetSummary",
     "ChangeLine",
@@ -43,6 +46,7 @@ __all__ = [
     "MeetingRow",
     "MilestoneRow",
     "NextMeeting",
+    "OccurredRisk",
     "Outcome",
     "PersonRow",
     "PhaseRow",
@@ -51,6 +55,7 @@ __all__ = [
     "ProjectHead",
     "RaciRow",
     "ReasonLine",
+    "RebaselineRow",
     "RetroView",
     "RiskRow",
     "Swatch",
@@ -343,6 +348,68 @@ class ActionRow:
 
 
 @dataclass(frozen=True)
+class BaselineRow:
+    """A milestone against the kickoff baseline and against its last re-baseline."""
+
+    name: str
+    customer_facing: bool
+    kickoff: date | None  # due at kickoff; None: added to the plan after kickoff
+    due: date  # due after the last re-baseline: today's plan
+    done: date | None
+    actual: date  # done, else the forecast
+    variance_kickoff: int | None  # actual − kickoff, signed
+    variance_due: int  # actual − due, signed
+    state: str  # as milestone_state, done-late when done after the kickoff date
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class RebaselineRow:
+    """One change of a baseline after kickoff."""
+
+    day: date
+    kind: str  # milestone, end (the project's) or budget (planned)
+    subject: str  # the milestone's name; the project's name for its end and budget
+    old: str
+    new: str
+    days: int | None  # how far a date moved; None for the budget
+    reason: str
+
+
+@dataclass(frozen=True)
+class OccurredRisk:
+    """A risk that occurred at some point, even if closed later."""
+
+    title: str
+    first: date | None  # the first day a committed plan had it occurred; None: today's plan only
+    status: str | None  # its status today; None: no longer in the register
+    response: str  # the contingency, else the mitigation
+
+
+@dataclass(frozen=True)
+class Baselines:
+    """What the plan's git history tells the retrospective."""
+
+    kickoff: date  # the day of the kickoff baseline's commit
+    commit: str  # that commit, abbreviated
+    milestones: tuple[BaselineRow, ...]
+    rebaselines: tuple[RebaselineRow, ...]
+    occurred: tuple[OccurredRisk, ...]
+    budget_kickoff: float | None  # planned at kickoff; None when the plan had no budget then
+
+
+@dataclass(frozen=True)
+class AskSpanRow:
+    """An ask of sales across the weekly updates and how long it stayed open."""
+
+    ask: str
+    owner: str
+    raised: str  # the week of the first update listing it
+    closed: str | None  # the week of the first later update without it; None: still open
+    weeks: int
+
+
+@dataclass(frozen=True)
 class Charts:
     """The SVG charts, drawn for the HTML documents that show them; None otherwise."""
 
@@ -502,6 +569,8 @@ class RetroView:
     budget: BudgetSummary | None
     budget_verdict: str
     health_weeks: tuple[HealthWeek, ...]
+    asks: tuple[AskSpanRow, ...]
+    baselines: Baselines | None  # None: no git history to read the kickoff baseline from
     went_well: tuple[str, ...]
     to_improve: tuple[str, ...]
     lessons: tuple[str, ...]

@@ -1,0 +1,174 @@
+"""Baselines that cannot be lost: a project's life in dated commits, and the retrospective that
+reads the kickoff baseline and every re-baseline from them."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from planforge.history import plan_revisions
+from planforge.timeline import project_history
+from planforge.workspace import find_workspace
+
+from .conftest import RunCli
+from .gitplans import Repo, changed, dump, isolate_git, item, milestone, plan, update
+
+pytestmark = pytest.mark.slow  # real git repositories and commits
+
+CLOSED = "2021-01-08"
+ASK = "Introduce us to the customer's finance director"
+RETRO = {"held": CLOSED, "went_well": ["The demo."], "to_improve": ["The migration."]}
+
+
+def _kickoff() -> dict[str, Any]:
+    data = plan(budget={"currency": "EUR", "planned": 180000, "spent": 0})
+    milestone(data, "m-demo")["forecast"] = "2020-03-02"
+    return data
+
+
+def _with_ask(week: str, health: str = "green") -> dict[str, Any]:
+    data = update(week, health)
+    data["sales_asks"] = [{"ask": ASK, "owner": "ae"}]
+    return data
+
+
+@pytest.fixture
+def lived(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
+    """Planned, kickoff, a slip, a risk that occurs and is closed, an ask raised in W10 and gone
+    from W12's update, a re-baseline of go-live, end and budget, then the project closed."""
+    home = isolate_git(monkeypatch, tmp_path)
+    repo = Repo.create(tmp_path / "repo", home)
+    draft = plan(status="planned", budget={"currency": "EUR", "planned": 150000})
+    milestone(draft, "m-demo")["due"] = "2020-02-28"
+    repo.write_project("demo", draft)
+    repo.commit("Draft plan", when="2020-02-20T10:00:00+01:00")
+
+    data = _kickoff()
+    repo.write_project("demo", data)
+    repo.commit("Kickoff", when="2020-03-02T10:00:00+01:00")
+
+    repo.write_update("demo", _with_ask("2020-W10"))
+    repo.commit("W10 update", when="2020-03-06T17:00:00+01:00")
+
+    data = changed(data)
+    milestone(data, "m-demo").update(due="2020-03-23", forecast="2020-03-23",
+                                     reason="The customer moved the demo.")
+    item(data, "risks", "r-data")["status"] = "occurred"
+    repo.write_project("demo", data)
+    repo.write_update("demo", _with_ask("2020-W11", "amber"))
+    repo.commit("W11 update", when="2020-03-13T17:00:00+01:00")
+
+    repo.write("projects/demo/project.yaml", "name: [unclosed\n")
+    repo.commit("Work in progress", when="2020-03-18T09:00:00+01:00")
+
+    repo.write_project("demo", data)
+    repo.write_update("demo", update("2020-W12"))
+    repo.commit("W12 update", when="2020-03-20T17:00:00+01:00")
+
+    data = changed(data)
+    milestone(data, "m-demo")["done"] = "2020-03-23"
+    item(data, "risks", "r-data")["status"] = "closed"
+    repo.write_project("demo", data)
+    repo.commit("Demo held, data risk closed", when="2020-04-03T16:00:00+02:00")
+
+    data = changed(data)
+    milestone(data, "m-golive")["due"] = "2020-12-30"
+    data["phases"][1]["end"] = "2020-12-30"
+    data["end"] = "2020-12-30"
+    data["budget"]["planned"] = 192000
+    repo.write_project("demo", data)
+    repo.commit("Re-baseline go-live: the data migration is run twice\n\nAgreed with the "
+                "customer.", when="2020-06-15T10:00:00+02:00")
+
+    data = changed(data)
+    data["status"] = "done"
+    milestone(data, "m-internal")["done"] = "2020-04-01"
+    milestone(data, "m-golive")["done"] = "2020-12-30"
+    data["budget"]["spent"] = 190000
+    repo.write_project("demo", data)
+    repo.write("projects/demo/retrospective.yaml", dump(RETRO))
+    repo.commit("Project closed", when=f"{CLOSED}T10:00:00+01:00")
+    return repo
+
+
+def test_history_is_read_with_one_log_and_one_cat_file(
+    lived: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import planforge.history as history
+
+    calls: list[str] = []
+    real = history._git
+
+    def counted(repo_dir: Path, *args: str, stdin: bytes | None = None) -> Any:
+        calls.append(args[0])
+        return real(repo_dir, *args, stdin=stdin)
+
+    monkeypatch.setattr(history, "_git", counted)
+    revisions = plan_revisions(find_workspace(lived.ws), "demo")
+    assert revisions is not None
+    assert [r.subject for r in revisions] == [
+        "Draft plan", "Kickoff", "W11 update", "Work in progress", "W12 update",
+        "Demo held, data risk closed", "Re-baseline go-live: the data migration is run twice",
+        "Project closed"]
+    assert calls.count("log") == 1 and calls.count("cat-file") == 1
+
+
+def test_kickoff_rebaselines_and_occurred_risks(lived: Repo) -> None:
+    found = project_history(find_workspace(lived.ws), "demo", date(2021, 1, 8))
+    assert found is not None and found.kickoff is not None
+    assert found.kickoff.day == date(2020, 3, 2)
+    assert found.versions == 7  # the invalid one is skipped
+    seen = [(r.day, r.kind, r.subject_id, r.old, r.new, r.reason) for r in found.rebaselines]
+    golive = "Re-baseline go-live: the data migration is run twice"
+    # The draft's demo date moved at kickoff: planning, not a re-baseline.
+    assert seen == [
+        (date(2020, 3, 13), "milestone", "m-demo", date(2020, 3, 2), date(2020, 3, 23),
+         "The customer moved the demo."),
+        (date(2020, 6, 15), "milestone", "m-golive", date(2020, 12, 1), date(2020, 12, 30),
+         golive),
+        (date(2020, 6, 15), "end", "demo", date(2020, 12, 18), date(2020, 12, 30), golive),
+        (date(2020, 6, 15), "budget", "demo", 180000, 192000, golive),
+    ]
+    assert [(o.risk_id, o.first) for o in found.occurred] == [("r-data", date(2020, 3, 13))]
+    # As of a date, only what was committed by then.
+    earlier = project_history(find_workspace(lived.ws), "demo", date(2020, 3, 13))
+    assert earlier is not None and len(earlier.rebaselines) == 1
+
+
+def test_the_retrospective_tells_the_real_project(lived: Repo, run_cli: RunCli) -> None:
+    result = run_cli("render", "retro", "demo", "--as-of", CLOSED, cwd=lived.ws)
+    assert result.exit_code == 0, result.output
+    md = result.stdout
+    assert "_Kickoff baseline: the plan as committed on 2 Mar 2020 (" in md
+    assert "| 1 / 3 Done on time | 1 / 2 Occurred | €10,000 over budget (6%) |" in md
+    assert ("| ★ Demo to the customer | 2 Mar 2020 | 23 Mar 2020 | 23 Mar 2020 | +21 days | "
+            "On time | Done late |") in md
+    assert ("| ★ Go-live | 1 Dec 2020 | 30 Dec 2020 | 30 Dec 2020 | +29 days | On time | "
+            "Done late |") in md
+    assert ("- **13 Mar 2020** · Milestone: Demo to the customer · 2 Mar 2020 → 23 Mar 2020 "
+            "(+21 days) — The customer moved the demo.") in md
+    assert ("- **15 Jun 2020** · Milestone: Go-live · 1 Dec 2020 → 30 Dec 2020 (+29 days) — "
+            "Re-baseline go-live: the data migration is run twice") in md
+    assert "· Planned budget · €180,000 → €192,000 — Re-baseline go-live" in md
+    assert "28 Feb 2020" not in md  # the draft before kickoff is no baseline
+    assert "| **Legacy data is poor** | 13 Mar 2020 | Closed |" in md
+    assert "| €180,000 | €192,000 | €190,000 | **€10,000 over budget (6%)** |" in md
+    assert f"| {ASK} | Alex Seller | 2020-W10 | 2020-W12 | 2 weeks |" in md
+    assert "history is not available" not in md
+
+
+def test_outside_git_the_retrospective_says_so_in_one_line(
+    lived: Repo, run_cli: RunCli, tmp_path: Path
+) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(lived.ws, copy, ignore=shutil.ignore_patterns(".git"))
+    result = run_cli("render", "retro", "demo", "--as-of", CLOSED, cwd=copy)
+    md = result.stdout
+    assert "_The plan's git history is not available: milestones are compared" in md
+    assert "| ★ Go-live | 30 Dec 2020 | 30 Dec 2020 | On time | Done on time |" in md
+    assert f"| {ASK} | Alex Seller | 2020-W10 | 2020-W12 | 2 weeks |" in md
