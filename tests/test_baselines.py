@@ -172,3 +172,13 @@ def test_outside_git_the_retrospective_says_so_in_one_line(
     assert "_The plan's git history is not available: milestones are compared" in md
     assert "| ★ Go-live | 30 Dec 2020 | 30 Dec 2020 | On time | Done on time |" in md
     assert f"| {ASK} | Alex Seller | 2020-W10 | 2020-W12 | 2 weeks |" in md
+
+
+def test_build_writes_the_same_retrospective(lived: Repo, run_cli: RunCli) -> None:
+    rendered = run_cli("render", "retro", "demo", "--as-of", CLOSED, cwd=lived.ws).stdout
+    result = run_cli("build", "--as-of", CLOSED, "--formats", "md", "--jobs", "1",
+                     cwd=lived.ws)
+    assert result.exit_code == 0, result.output
+    built = (lived.ws / "output" / "demo" / "retrospective.md").read_text("utf-8")
+    assert built == rendered
+    assert "· Planned budget · €180,000 → €192,000" in built
