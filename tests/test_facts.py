@@ -14,11 +14,13 @@ from planforge.facts import (
     compute_facts,
     compute_health,
     next_meetings,
+    open_asks,
     open_customer_milestones,
     risk_level,
     time_elapsed,
 )
 from planforge.model import (
+    AskStatus,
     Budget,
     Goal,
     HealthSettings,
@@ -27,6 +29,7 @@ from planforge.model import (
     Phase,
     Project,
     Risk,
+    SalesAsk,
     Settings,
     Task,
     Update,
@@ -334,6 +337,85 @@ def test_risks_sorted_heatmap_and_top_risks_of_open_ones() -> None:
     assert sum(len(c) for row in cells for c in row) == 3
     assert f.heatmap.level(5, 4) == "critical"
     assert f.heatmap.level(1, 4) == "low"
+
+
+# --- asks of sales -----------------------------------------------------------------------------
+
+
+def ask(text: str, id: str | None = None, status: AskStatus = "open",
+        owner: str | None = None) -> SalesAsk:
+    return SalesAsk(ask=text, owner=owner, due=None, id=id, status=status)
+
+
+def asking(week: str, *asks: SalesAsk) -> Update:
+    return replace(update(week), sales_asks=asks)
+
+
+def open_in(week: str, *updates: Update) -> list[tuple[str, str, int]]:
+    return [(o.ask.ask, o.raised, o.open_weeks) for o in open_asks(updates, week)]
+
+
+def test_ask_with_an_id_carries_over_until_marked_done() -> None:
+    updates = (
+        asking("2026-W44", ask("Book the demo room", "room")),
+        asking("2026-W45"),  # not repeated: still open
+        asking("2026-W46", ask("Book the demo room", "room", "done")),
+    )
+    assert open_in("2026-W44", *updates) == [("Book the demo room", "2026-W44", 0)]
+    assert open_in("2026-W45", *updates) == [("Book the demo room", "2026-W44", 1)]
+    assert open_in("2026-W46", *updates) == []
+    assert open_in("2026-W47", *updates) == []
+
+
+def test_ask_with_an_id_takes_its_newest_wording_and_a_dropped_one_leaves() -> None:
+    updates = (
+        asking("2026-W44", ask("Book a room", "room"), ask("Call the CIO", "cio")),
+        asking("2026-W46", ask("Book the large room for 20", "room", owner="ae"),
+               ask("Call the CIO", "cio", "dropped")),
+    )
+    [room] = open_asks(updates, "2026-W47")
+    assert (room.ask.ask, room.ask.owner, room.raised, room.open_weeks) == (
+        "Book the large room for 20", "ae", "2026-W44", 3)
+
+
+def test_ask_without_an_id_is_open_while_each_update_lists_it() -> None:
+    updates = (
+        asking("2026-W44", ask("Send the contract"), ask("Book a room")),
+        asking("2026-W45", ask("Send  the contract")),  # spacing does not make a new ask
+        asking("2026-W46", ask("Send the contract"), ask("Book a room")),
+    )
+    assert open_in("2026-W45", *updates) == [("Send  the contract", "2026-W44", 1)]
+    # Left out in W45, asked again in W46: a new stretch.
+    assert open_in("2026-W46", *updates) == [("Send the contract", "2026-W44", 2),
+                                            ("Book a room", "2026-W46", 0)]
+
+
+def test_a_week_without_an_update_keeps_the_asks_of_the_last_one() -> None:
+    updates = (asking("2026-W45", ask("Send the contract")),)
+    assert open_in("2026-W47", *updates) == [("Send the contract", "2026-W45", 2)]
+
+
+def test_ask_without_an_id_closed_by_its_text_or_by_an_id_given_later() -> None:
+    updates = (
+        asking("2026-W44", ask("Send the contract"), ask("Book a room")),
+        asking("2026-W45", ask("Send the contract", status="done"),
+               ask("Book a room", "room")),  # gains an id: still asked since W44
+        asking("2026-W46"),
+    )
+    assert open_in("2026-W45", *updates) == [("Book a room", "2026-W44", 1)]
+    assert open_in("2026-W46", *updates) == [("Book a room", "2026-W44", 2)]
+
+
+def test_asks_after_the_week_are_not_read_and_facts_carry_them() -> None:
+    updates = (asking("2026-W46", ask("Old", "old")), asking("2026-W48", ask("Old", "old", "done"),
+                                                        ask("New")))
+    f = facts_of(project(updates=updates))
+    assert [(o.ask.ask, o.raised, o.open_weeks) for o in f.open_asks] == [("Old", "2026-W46", 1)]
+
+
+def test_open_weeks_count_across_the_new_year() -> None:
+    updates = (asking("2026-W52", ask("Sign the order", "po")),)
+    assert open_in("2027-W02", *updates) == [("Sign the order", "2026-W52", 3)]
 
 
 # --- budget ------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ __all__ = [
     "MeetingOccurrence",
     "MilestoneFacts",
     "MilestoneState",
+    "OpenAsk",
     "PhaseFacts",
     "PhaseState",
     "ProjectFacts",
@@ -47,6 +48,7 @@ __all__ = [
     "compute_facts",
     "compute_health",
     "next_meetings",
+    "open_asks",
     "open_customer_milestones",
     "risk_level",
     "time_elapsed",
@@ -163,6 +165,15 @@ class HealthFacts:
 
 
 @dataclass(frozen=True)
+class OpenAsk:
+    """An ask of sales still open in a week, in the words of the newest update that lists it."""
+
+    ask: SalesAsk
+    raised: str  # the week it was first asked, "YYYY-Www"
+    open_weeks: int  # whole weeks from raised to the week in question; 0: asked that week
+
+
+@dataclass(frozen=True)
 class MeetingOccurrence:
     """One occurrence of a meeting, as aware datetimes in the meeting's own time zone."""
 
@@ -179,6 +190,7 @@ class ProjectFacts:
     as_of: date
     week: str  # ISO week of as_of, "YYYY-Www"
     update: Update | None  # the update of that week
+    open_asks: tuple[OpenAsk, ...]  # asks of sales open that week, oldest first
     latest_update: Update | None  # the newest update of that week or earlier
     progress: float  # 0..1, duration-weighted over all tasks
     elapsed: float  # 0..1
@@ -431,6 +443,42 @@ def compute_health(project: Project, as_of: date, health: HealthSettings) -> Hea
     )
 
 
+# --- asks of sales ---------------------------------------------------------------------------
+
+
+def open_asks(updates: tuple[Update, ...], week: str) -> tuple[OpenAsk, ...]:
+    """The asks of sales open in ``week``, oldest first, read from every update up to it.
+
+    An ask with an id stays open from the first update that lists it until one marks it done or
+    dropped, whether or not the updates between repeat it. An ask without an id is known by its
+    text and is open while each update lists it: teams wrote their whole list every week before
+    asks had ids, and an ask left out meant it was dealt with. A done or dropped ask that is
+    asked again later starts a new stretch, from the week it is asked again. An ask that gains
+    an id keeps the week it was first asked by its text.
+    """
+    found: dict[str, tuple[str, SalesAsk]] = {}  # key → (raised, newest wording); kept in order
+    for update in updates:
+        if update.week > week:
+            break
+        # An ask listed with an id under its old text is still listed: it is about to be adopted.
+        listed = {k for a in update.sales_asks for k in (a.key, a.text_key)}
+        for key in [k for k, (_, a) in found.items() if a.id is None and k not in listed]:
+            del found[key]
+        for ask in update.sales_asks:
+            if ask.key not in found and ask.text_key in found:
+                found = {ask.key if k == ask.text_key else k: v for k, v in found.items()}
+            if ask.status != "open":
+                found.pop(ask.key, None)
+            else:
+                raised = found[ask.key][0] if ask.key in found else update.week
+                found[ask.key] = (raised, ask)
+    end = friday_of(week)
+    return tuple(
+        OpenAsk(ask=a, raised=raised, open_weeks=(end - friday_of(raised)).days // 7)
+        for raised, a in found.values()
+    )
+
+
 # --- meetings ----------------------------------------------------------------------------------
 
 
@@ -518,6 +566,7 @@ def compute_facts(project: Project, as_of: date, settings: Settings) -> ProjectF
         as_of=as_of,
         week=week,
         update=project.update_for(week),
+        open_asks=open_asks(project.updates, week),
         latest_update=latest,
         progress=_progress(project.phases, as_of),
         elapsed=time_elapsed(project.start, project.end, as_of),

@@ -13,6 +13,7 @@ from typing import Any, Literal
 #: The values the schema allows, as types: a misspelt state is a type error, not a silent miss.
 Health = Literal["green", "amber", "red"]
 RiskStatus = Literal["open", "mitigated", "occurred", "closed"]
+AskStatus = Literal["open", "done", "dropped"]
 ProjectStatus = Literal["planned", "active", "on-hold", "done", "cancelled"]
 
 Data = dict[str, Any]
@@ -155,6 +156,19 @@ class SalesAsk:
     ask: str
     owner: str | None
     due: date | None
+    id: str | None = None
+    status: AskStatus = "open"
+
+    @property
+    def key(self) -> str:
+        """What makes two mentions the same ask: its id, else its text (``text_key``)."""
+        # Prefixed, so that an id can never equal the text of another ask.
+        return f"id:{self.id}" if self.id is not None else self.text_key
+
+    @property
+    def text_key(self) -> str:
+        """The ask known by its text alone, with spacing evened out."""
+        return "text:" + " ".join(self.ask.split())
 
 
 @dataclass(frozen=True)
@@ -381,7 +395,8 @@ def build_update(d: Data) -> Update:
         blockers=_strings(d.get("blockers")),
         actuals={k: float(v) for k, v in (d.get("actuals") or {}).items()},
         sales_asks=tuple(
-            SalesAsk(a["ask"], a.get("owner"), _date(a.get("due")))
+            SalesAsk(a["ask"], a.get("owner"), _date(a.get("due")), a.get("id"),
+                     a.get("status", "open"))
             for a in d.get("sales_asks") or ()
         ),
         customer_feedback=tuple(

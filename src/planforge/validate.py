@@ -17,7 +17,7 @@ from .dates import WEEK_FILE, WEEKDAYS, iso_week, parse_week
 from .errors import Finding, InvalidFilesError
 from .facts import compute_health
 from .files import FileRefused
-from .model import HealthSettings, Project, build_project
+from .model import HealthSettings, Project, build_project, build_update
 from .schema import check_document
 from .sources import (
     PROJECT_FILE,
@@ -145,6 +145,7 @@ class _Checker:
         data = files.project.data
         for doc in files.updates:
             self.check_update(doc, data)
+        self.check_asks()
         if files.retrospective is not None:
             retro = files.retrospective.data
             people = data["people"]
@@ -320,6 +321,28 @@ class _Checker:
                                             f"of this project{hint}", at_key=True))
         for i, ask in enumerate(data.get("sales_asks") or ()):
             self.person(doc, ["sales_asks", i, "owner"], ask.get("owner"), project["people"])
+
+    def check_asks(self) -> None:
+        """An ask id names one ask; closing an ask needs an earlier update that asked it."""
+        asked: set[str] = set()  # keys listed as open by an earlier update, or earlier in this one
+        for doc in sorted(self.files.updates, key=lambda d: str(d.data["week"])):
+            texts: dict[str, tuple[int, str]] = {}  # id → (index, text) within this update
+            for i, ask in enumerate(build_update(doc.data).sales_asks):
+                text = " ".join(ask.ask.split())
+                if ask.id is not None:
+                    first = texts.setdefault(ask.id, (i, text))
+                    if first[1] != text:
+                        self.error(doc, ["sales_asks", i, "id"],
+                                   f"ask id '{ask.id}' already names another ask in this update "
+                                   f"(sales_asks[{first[0]}]): give each ask its own id")
+                if ask.status == "open":
+                    asked.add(ask.key)
+                elif not {ask.key, ask.text_key} & asked:
+                    hint = (f"no earlier update asks '{ask.id}': check the id" if ask.id else
+                            "no earlier update asks it in these words: copy the text of the ask, "
+                            "or give both an id")
+                    self.warn(doc, ["sales_asks", i, "status"],
+                              f"the ask is marked {ask.status}, but {hint}")
 
     def check_last_update(self, doc: Document) -> None:
         d = doc.data
