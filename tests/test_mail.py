@@ -331,9 +331,26 @@ def test_last_weeks_update_is_dated_and_no_asks_is_said(tmp_path: Path) -> None:
                   people={"sam": {"name": "Sam", "role": "AE", "team": "sales",
                                   "email": "sam@example.com"}})
     (msg,) = plan_messages(workspace(tmp_path), WEEK, AS_OF, render=fake_render).messages
+    # Said first, before the health it explains.
+    missing = "No update for 2026-W47: the health and summary below are from 2026-W46."
+    assert msg.text.index(missing) < msg.text.index("Health: reported green")
+    assert f"⚠ {missing}</p>" in msg.html
     assert "Summary (update of 2026-W46):\nPilot on track." in msg.text
     assert "Nothing is asked of sales this week." in msg.text
     assert "<strong>Summary (update of 2026-W46):</strong> Pilot on track." in msg.html
+
+
+def test_asks_carried_over_say_how_long_they_are_open(tmp_path: Path) -> None:
+    write_project(tmp_path, "acme", name="Acme", customer="Acme", update_week="2026-W45",
+                  people={"sam": {"name": "Sam", "role": "AE", "team": "sales",
+                                  "email": "sam@example.com"}},
+                  asks=[{"id": "room", "ask": "Book the demo room", "owner": "sam"}])
+    this_week = tmp_path / "projects" / "acme" / "updates" / f"{WEEK}.yaml"
+    this_week.write_text(f"week: {WEEK}\nhealth: green\nsummary: Pilot on track.\n", "utf-8")
+    (msg,) = plan_messages(workspace(tmp_path), WEEK, AS_OF, render=fake_render).messages
+    assert "- Book the demo room (Sam, open for 2 weeks, since 2026-W45)\n" in msg.text
+    assert "Book the demo room (Sam)<br><strong" in msg.html
+    assert "No update for" not in msg.text
 
 
 def test_workspace_labels_reword_the_email(tmp_path: Path) -> None:

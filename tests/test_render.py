@@ -129,6 +129,82 @@ def test_brief_without_history_says_so_in_one_line(ws: Workspace) -> None:
     assert "Changes since last week are not shown" in md
 
 
+def test_since_last_week_comes_right_under_the_health(ws: Workspace) -> None:
+    project, _ = load_project(ws, "acme-crm", AS_OF)
+    out = render_formats(ws, project, "brief", AS_OF, ["md", "html"], [])
+    md, html = out["md"].decode(), out["html"].decode()
+    assert md.index("| Health reported by the team") < md.index("## Since last week") \
+        < md.index("## Summary")
+    assert html.index('<div class="cards">') < html.index("The plan has not changed") \
+        < html.index("<h2>Summary</h2>")
+
+
+def test_brief_shows_occurred_risks_as_issues_with_their_customer_message(ws: Workspace) -> None:
+    project, _ = load_project(ws, "acme-crm", AS_OF)
+    out = render_formats(ws, project, "brief", AS_OF, ["md", "html"])
+    md, html = out["md"].decode(), out["html"].decode()
+    issues = md.split("## Issues: risks that have happened\n")[1].split("\n## ")[0]
+    assert ("| Acme's SAP test system is not available when interface testing starts | "
+            "Marco Rossi | Thanks to your IT team the SAP test system is now live; we are testing "
+            "with real orders and invoices and the go-live date is unchanged. |") in issues
+    top_risks = md.split("## Top risks\n")[1].split("\n## ")[0]
+    assert "SAP test system" not in top_risks
+    assert md.index("## Issues") < md.index("## Top risks")
+    assert "<h2>Issues: risks that have happened</h2>" in html
+    assert "Thanks to your IT team the SAP test system is now live" in html
+    # A project where nothing has happened has no such section.
+    globex, _ = load_project(ws, "globex-portal", AS_OF)
+    assert "Issues" not in render_document(ws, globex, "brief", AS_OF, "md").decode()
+
+
+def test_asks_carry_over_with_how_long_they_are_open(ws: Workspace) -> None:
+    project, _ = load_project(ws, "acme-crm", AS_OF)
+    md = render_document(ws, project, "brief", AS_OF, "md").decode()
+    asks = md.split("## Asked of sales\n")[1].split("\n## ")[0]
+    # Asked in W46 with an id and not repeated in W47: still open, oldest first.
+    assert [line.split(" | ")[0] for line in asks.splitlines() if line.startswith("| ")][2:] == [
+        "| Ask Acme's works council chair for a date to present the role and visibility concept "
+        "before Christmas — _open for 1 week, since 2026-W46_",
+        "| Remind the two regional sales managers (North and Benelux) to confirm their cleansing "
+        "lists",
+        "| Confirm attendance of Dr. Brandt and the regional managers at the walkthrough on 15 "
+        "December",
+    ]
+    # Marked done in W46, and the asks of W45 without an id, are gone.
+    assert "still works for Acme's sales kickoff" not in md
+
+
+@pytest.mark.parametrize(("project_id", "banner", "tile"), [
+    ("acme-crm", "> ⚠️ **No update for 2026-W49 — the reported health and summary below are "
+                 "from 2026-W47.**", "| 🟠 Amber (as reported in 2026-W47) |"),
+    ("xinghe-market-push", "> ⚠️ **2026-W49 的周报尚未提交——以下团队报告的健康状况和摘要来自 "
+                           "2026-W47 的周报。**", "（2026-W47 周报所报）"),
+])
+def test_a_week_without_an_update_says_so_in_the_masthead(ws: Workspace, project_id: str,
+                                                          banner: str, tile: str) -> None:
+    as_of = date(2026, 12, 4)  # 2026-W49: the last update is of 2026-W47
+    project, _ = load_project(ws, project_id, as_of)
+    out = render_formats(ws, project, "brief", as_of, ["md", "html"])
+    md, html = out["md"].decode(), out["html"].decode()
+    assert banner in md and tile in md
+    assert md.index(banner) < md.index("| --- |")  # above the health tiles
+    header = html.split("</header>")[0]
+    assert f'<p class="alert" role="alert">⚠ {banner.split("**")[1]}</p>' in header
+    this_week, _ = load_project(ws, project_id, AS_OF)
+    for fmt, data in render_formats(ws, this_week, "brief", AS_OF, ["md", "html"]).items():
+        assert "2026-W47" in data.decode() and 'class="alert"' not in data.decode(), fmt
+        assert "⚠️ **No update" not in data.decode(), fmt
+
+
+def test_a_project_without_any_update_says_so_in_the_masthead(examples: Path) -> None:
+    for update in (examples / "projects" / "globex-portal" / "updates").iterdir():
+        update.unlink()
+    ws = find_workspace(examples)
+    project, _ = load_project(ws, "globex-portal", AS_OF)
+    md = render_document(ws, project, "brief", AS_OF, "md").decode()
+    assert "> ⚠️ **No update for 2026-W47 — the team has not posted a weekly update yet.**" in md
+
+
 class _Change:
     """Shaped like planforge.changes.Change: the documents accept any such object."""
 

@@ -17,6 +17,7 @@ from ..facts import (
     AskSpan,
     GoalFacts,
     MilestoneFacts,
+    OpenAsk,
     PhaseFacts,
     ProjectFacts,
     Reason,
@@ -25,7 +26,7 @@ from ..facts import (
     open_customer_milestones,
 )
 from ..i18n import Translator
-from ..model import Meeting, Person, Project, Risk, Update
+from ..model import Meeting, Person, Project, Risk
 from ..render import safe
 from .views import (
     ActionRow,
@@ -518,12 +519,21 @@ def _ask_span_row(span: AskSpan, names: _Names) -> AskSpanRow:
                       span.weeks)
 
 
-def _ask_rows(update: Update | None, names: _Names) -> tuple[AskRow, ...]:
-    return tuple(AskRow(a.ask, names.one(a.owner), a.due)
-                 for a in (update.sales_asks if update else ()))
+def _open_since(ask: OpenAsk, tr: Translator) -> str | None:
+    if not ask.open_weeks:
+        return None
+    weeks = tr.label("common.week_count" if ask.open_weeks == 1 else "common.weeks",
+                     n=tr.number(ask.open_weeks))
+    return tr.label("brief.open_since", week=ask.raised, weeks=weeks)
 
 
-def _update(facts: ProjectFacts, names: _Names) -> UpdateSummary | None:
+def _ask_rows(asks: Iterable[OpenAsk], names: _Names, tr: Translator) -> tuple[AskRow, ...]:
+    return tuple(AskRow(o.ask.ask, names.one(o.ask.owner), o.ask.due, o.raised, o.open_weeks,
+                        _open_since(o, tr))
+                 for o in asks)
+
+
+def _update(facts: ProjectFacts, names: _Names, tr: Translator) -> UpdateSummary | None:
     update = facts.update or facts.latest_update
     if update is None:
         return None
@@ -534,7 +544,7 @@ def _update(facts: ProjectFacts, names: _Names) -> UpdateSummary | None:
         blockers=update.blockers,
         decisions=update.decisions,
         talking_points=update.talking_points,
-        asks=_ask_rows(update, names),
+        asks=_ask_rows(facts.open_asks, names, tr),
         feedback=tuple(FeedbackRow(fb.feedback, names.one(fb.source), fb.response)
                        for fb in update.customer_feedback),
     )
@@ -612,8 +622,9 @@ def brief_view(project: Project, facts: ProjectFacts, tr: Translator, default_tz
         progress=facts.progress,
         elapsed=facts.elapsed,
         next_dates=tuple(_milestone_row(m, names) for m in customer_next(facts)),
-        update=_update(facts, names),
+        update=_update(facts, names, tr),
         risk_messages=tuple(r.risk.customer_message for r in top if r.risk.customer_message),
+        issues=tuple(_risk_row(r, risk_no, names) for r in facts.occurred_risks),
         milestones=tuple(_milestone_row(m, names) for m in _brief_milestones(facts)),
         goals=tuple(_goal_row(g, names) for g in facts.goals),
         top_risks=tuple(_risk_row(r, risk_no, names) for r in top),
@@ -667,7 +678,6 @@ def retro_view(project: Project, facts: ProjectFacts, tr: Translator,
 
 def portfolio_row(project: Project, facts: ProjectFacts, tr: Translator) -> PortfolioRow:
     """One project's line in a portfolio's summary table."""
-    update = facts.update or facts.latest_update
     nxt = customer_next(facts)
     return PortfolioRow(
         anchor=f"project-{project.id}",
@@ -678,7 +688,7 @@ def portfolio_row(project: Project, facts: ProjectFacts, tr: Translator) -> Port
         watermelon=facts.health.watermelon,
         next_date=_milestone_row(nxt[0], _Names(project, tr)) if nxt else None,
         slipped=len(facts.slipped),
-        asks=len(update.sales_asks) if update else 0,
+        asks=len(facts.open_asks),
     )
 
 
@@ -699,7 +709,7 @@ def email_project(facts: ProjectFacts, tr: Translator, week: str) -> EmailProjec
         update_week=update.week if update else None,
         # An older update is still shown, but dated, so nobody mistakes it for this week's.
         stale=update is not None and update.week != week,
-        asks=_ask_rows(update, names),
+        asks=_ask_rows(facts.open_asks, names, tr),
         next_date=upcoming[0].expected if upcoming else None,
         next_milestone=upcoming[0].milestone.name if upcoming else None,
     )

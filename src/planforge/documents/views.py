@@ -285,11 +285,14 @@ class HealthSummary:
 
 @dataclass(frozen=True)
 class AskRow:
-    """Something the team asks of sales."""
+    """Something the team asks of sales, open as of the document's week."""
 
     ask: str
     owner: str
     due: date | None
+    raised: str  # the week it was first asked
+    open_weeks: int  # whole weeks it has been open; 0: asked this week
+    open_since: str | None  # "open since 2026-W45 (2 weeks)"; None when asked this week
 
 
 @dataclass(frozen=True)
@@ -546,6 +549,7 @@ class BriefView:
     next_dates: tuple[MilestoneRow, ...]
     update: UpdateSummary | None
     risk_messages: tuple[str, ...]
+    issues: tuple[RiskRow, ...]
     milestones: tuple[MilestoneRow, ...]
     goals: tuple[GoalRow, ...]
     top_risks: tuple[RiskRow, ...]
