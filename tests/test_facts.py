@@ -11,6 +11,7 @@ import pytest
 
 from planforge.dates import iso_week
 from planforge.facts import (
+    ask_spans,
     compute_facts,
     compute_health,
     next_meetings,
@@ -411,6 +412,21 @@ def test_asks_after_the_week_are_not_read_and_facts_carry_them() -> None:
                                                         ask("New")))
     f = facts_of(project(updates=updates))
     assert [(o.ask.ask, o.raised, o.open_weeks) for o in f.open_asks] == [("Old", "2026-W46", 1)]
+
+
+def test_ask_spans_follow_the_same_rules_as_the_open_asks() -> None:
+    updates = (
+        asking("2026-W44", ask("Book the demo room", "room"), ask("Send the contract")),
+        asking("2026-W45"),
+        asking("2026-W46", ask("Book the demo room", "room", "done"), ask("Send the contract")),
+        asking("2026-W47"),
+    )
+    spans = [(s.ask.ask, s.raised, s.closed, s.weeks) for s in ask_spans(updates, "2026-W47")]
+    assert spans == [
+        ("Book the demo room", "2026-W44", "2026-W46", 2),  # carried by its id until done
+        ("Send the contract", "2026-W44", "2026-W45", 1),  # left out of W45: dealt with
+        ("Send the contract", "2026-W46", "2026-W47", 1),  # asked again: a second stretch
+    ]
 
 
 def test_open_weeks_count_across_the_new_year() -> None:

@@ -446,36 +446,75 @@ def compute_health(project: Project, as_of: date, health: HealthSettings) -> Hea
 # --- asks of sales ---------------------------------------------------------------------------
 
 
-def open_asks(updates: tuple[Update, ...], week: str) -> tuple[OpenAsk, ...]:
-    """The asks of sales open in ``week``, oldest first, read from every update up to it.
+def _ask_stretches(updates: Sequence[Update], week: str) -> list[tuple[SalesAsk, str, str | None]]:
+    """Each stretch of time an ask of sales is open, in the order raised, read from the updates
+    of ``week`` and before: (its newest wording, the week raised, the week closed or None).
 
     An ask with an id stays open from the first update that lists it until one marks it done or
     dropped, whether or not the updates between repeat it. An ask without an id is known by its
     text and is open while each update lists it: teams wrote their whole list every week before
     asks had ids, and an ask left out meant it was dealt with. A done or dropped ask that is
-    asked again later starts a new stretch, from the week it is asked again. An ask that gains
-    an id keeps the week it was first asked by its text.
+    asked again later opens a new stretch. An ask that gains an id keeps the week it was first
+    asked by its text.
     """
-    found: dict[str, tuple[str, SalesAsk]] = {}  # key → (raised, newest wording); kept in order
+    stretches: list[tuple[SalesAsk, str, str | None]] = []
+    current: dict[str, int] = {}  # key of an open ask → its stretch
     for update in updates:
         if update.week > week:
             break
         # An ask listed with an id under its old text is still listed: it is about to be adopted.
         listed = {k for a in update.sales_asks for k in (a.key, a.text_key)}
-        for key in [k for k, (_, a) in found.items() if a.id is None and k not in listed]:
-            del found[key]
+        for key, i in list(current.items()):
+            if stretches[i][0].id is None and key not in listed:
+                stretches[i] = (stretches[i][0], stretches[i][1], update.week)
+                del current[key]
         for ask in update.sales_asks:
-            if ask.key not in found and ask.text_key in found:
-                found = {ask.key if k == ask.text_key else k: v for k, v in found.items()}
+            if ask.key not in current and ask.text_key in current:
+                current[ask.key] = current.pop(ask.text_key)
+            at = current.get(ask.key)
             if ask.status != "open":
-                found.pop(ask.key, None)
+                if at is not None:  # closing an ask never asked closes nothing (validate warns)
+                    stretches[at] = (stretches[at][0], stretches[at][1], update.week)
+                    del current[ask.key]
+            elif at is None:
+                current[ask.key] = len(stretches)
+                stretches.append((ask, update.week, None))
             else:
-                raised = found[ask.key][0] if ask.key in found else update.week
-                found[ask.key] = (raised, ask)
+                stretches[at] = (ask, stretches[at][1], None)
+    return stretches
+
+
+def open_asks(updates: Sequence[Update], week: str) -> tuple[OpenAsk, ...]:
+    """The asks of sales open in ``week``, oldest first, with how many weeks each has been open
+    by then (a week without an update keeps the asks of the last one)."""
     end = friday_of(week)
     return tuple(
-        OpenAsk(ask=a, raised=raised, open_weeks=(end - friday_of(raised)).days // 7)
-        for raised, a in found.values()
+        OpenAsk(ask=ask, raised=raised, open_weeks=(end - friday_of(raised)).days // 7)
+        for ask, raised, closed in _ask_stretches(updates, week)
+        if closed is None
+    )
+
+
+@dataclass(frozen=True)
+class AskSpan:
+    """An ask of sales across the weekly updates: raised in the first update that lists it,
+    closed by the update that marks it done or dropped or, for an ask without an id, by the
+    first later update that no longer lists it."""
+
+    ask: SalesAsk  # as last listed
+    raised: str  # ISO week
+    closed: str | None  # ISO week; None while it is still open
+    weeks: int  # raised to closed, or to the latest update while open
+
+
+def ask_spans(updates: Sequence[Update], week: str) -> tuple[AskSpan, ...]:
+    """Every ask of the updates of ``week`` and before, in the order first raised, once for each
+    stretch it was open (the rules of ``open_asks``)."""
+    shown = [u.week for u in updates if u.week <= week]
+    return tuple(
+        AskSpan(ask, raised, closed,
+                (friday_of(closed or shown[-1]) - friday_of(raised)).days // 7)
+        for ask, raised, closed in _ask_stretches(updates, week)
     )
 
 
@@ -599,33 +638,3 @@ def open_customer_milestones(facts: ProjectFacts) -> list[MilestoneFacts]:
     # milestone finished since.
     open_ones = [m for m in facts.milestones if m.customer_facing and m.days_until is not None]
     return sorted(open_ones, key=lambda m: (m.expected, m.milestone.id))
-
-
-@dataclass(frozen=True)
-class AskSpan:
-    """An ask of sales across the weekly updates: raised in the first update that lists it,
-    closed by the first later update that no longer does."""
-
-    ask: SalesAsk  # as last listed
-    raised: str  # ISO week
-    closed: str | None  # ISO week; None while the latest update still lists it
-    weeks: int  # raised to closed, or to the latest update while open
-
-
-def ask_spans(updates: Sequence[Update], week: str) -> tuple[AskSpan, ...]:
-    """Every ask of the updates of ``week`` and before, in the order first raised. An ask is
-    the same across weeks by its ``id`` where asks carry one, else by its text."""
-    shown = [u for u in updates if u.week <= week]
-    first: dict[str, tuple[SalesAsk, str, str]] = {}  # key → (ask, raised, last listed)
-    for u in shown:
-        for a in u.sales_asks:
-            key = getattr(a, "id", None) or a.ask
-            raised = first[key][1] if key in first else u.week
-            first[key] = (a, raised, u.week)
-    spans = []
-    for ask, raised, last in first.values():
-        closed = next((u.week for u in shown if u.week > last), None)
-        until = closed or shown[-1].week
-        spans.append(AskSpan(ask, raised, closed,
-                             (friday_of(until) - friday_of(raised)).days // 7))
-    return tuple(spans)

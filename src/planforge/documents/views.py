@@ -292,7 +292,7 @@ class AskRow:
     due: date | None
     raised: str  # the week it was first asked
     open_weeks: int  # whole weeks it has been open; 0: asked this week
-    open_since: str | None  # "open since 2026-W45 (2 weeks)"; None when asked this week
+    open_since: str | None  # "open for 2 weeks, since 2026-W45"; None when asked this week
 
 
 @dataclass(frozen=True)
