@@ -24,10 +24,10 @@ from typing import Any, Literal, Protocol
 from . import __version__
 from .audience import address_key
 from .errors import WorkspaceError
-from .files import FileRefused, no_link_below, read_file
+from .files import FileRefused, read_file
 from .model import Project
 from .sources import Source
-from .workspace import PROJECT_FILE, RETRO_FILE, UPDATES_DIR, Workspace, display_path
+from .workspace import PROJECT_FILE, RETRO_FILE, UPDATES_DIR, Workspace
 
 DocumentKind = Literal["charter", "brief", "retro"]
 Format = Literal["md", "html", "pdf"]
@@ -90,12 +90,7 @@ def outbox_dir(ws: Workspace) -> Path:
 def ledger_path(ws: Workspace) -> Path:
     """Where the workspace's send ledger lives: inside the workspace (the schema says so) and
     reached through no link, as it is appended to on the machine that holds the password."""
-    path = ws.root / ws.settings.email.ledger
-    try:
-        no_link_below(ws.root, path)
-    except FileRefused as exc:
-        raise WorkspaceError(f"email.ledger: {display_path(path)}: {exc}") from None
-    return path
+    return ws.inside("email.ledger", ws.settings.email.ledger)
 
 
 @dataclass(frozen=True)

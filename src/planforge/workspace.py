@@ -54,16 +54,19 @@ class Workspace:
     settings: Settings
     config_path: Path | None = None
 
+    def inside(self, setting: str, relative: str) -> Path:
+        """A path a setting names inside the workspace, refused when reached through a link:
+        a link would read plans or templates, or append to a ledger, outside the workspace."""
+        path = self.root / relative
+        try:
+            no_link_below(self.root, path)
+        except FileRefused as exc:
+            raise WorkspaceError(f"{setting}: {display_path(path)}: {exc}") from None
+        return path
+
     @property
     def projects_dir(self) -> Path:
-        """The projects folder; refused when reached through a link, which would read plans
-        from outside the workspace."""
-        folder = self.root / self.settings.projects_dir
-        try:
-            no_link_below(self.root, folder)
-        except FileRefused as exc:
-            raise WorkspaceError(f"paths.projects: {display_path(folder)}: {exc}") from None
-        return folder
+        return self.inside("paths.projects", self.settings.projects_dir)
 
     @property
     def output_dir(self) -> Path:
@@ -71,14 +74,7 @@ class Workspace:
 
     @property
     def templates_dir(self) -> Path:
-        """The workspace's templates folder; refused when reached through a link (a link to
-        /etc would let a template include any file there)."""
-        folder = self.root / self.settings.templates_dir
-        try:
-            no_link_below(self.root, folder)
-        except FileRefused as exc:
-            raise WorkspaceError(f"paths.templates: {display_path(folder)}: {exc}") from None
-        return folder
+        return self.inside("paths.templates", self.settings.templates_dir)
 
     def template_overrides(self) -> Path | None:
         """The workspace's own templates folder, if it has one; None also where it is planforge's
