@@ -5,6 +5,10 @@ first version whose status is ``active``; a project never active in its history 
 version as its baseline. Every later change of a milestone's ``due``, the project's ``end`` or
 the planned budget is a re-baseline, with the date of the commit that made it and its reason:
 the milestone's ``reason`` when that commit changed it, else the commit message's first line.
+
+The charter lists these re-baselines among every change to the plan agreed at kickoff: items
+added to or removed from the scope, milestones added or removed, and goals re-targeted (their
+target or due, as ``changes`` classifies them), each with the commit's day and first line.
 """
 
 from __future__ import annotations
@@ -13,11 +17,18 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
-from typing import Literal
+from typing import Literal, cast
 
+from .changes import diff_projects
 from .model import Project
 
-RebaselineKind = Literal["milestone", "end", "budget"]
+ChangeKind = Literal[
+    "milestone", "end", "budget",  # the re-baselines
+    "milestone-added", "milestone-removed",
+    "scope-in-added", "scope-in-removed", "scope-out-added", "scope-out-removed",
+    "goal-target", "goal-due",
+]
+REBASELINE_KINDS: tuple[ChangeKind, ...] = ("milestone", "end", "budget")
 
 
 @dataclass(frozen=True)
@@ -31,16 +42,20 @@ class PlanVersion:
 
 
 @dataclass(frozen=True)
-class Rebaseline:
-    """One change of a baseline after kickoff."""
+class PlanChange:
+    """One change to the plan after kickoff: a re-baseline, or a change of scope, milestones or
+    goals."""
 
     day: date
     commit: str
-    kind: RebaselineKind
-    subject_id: str  # the milestone's id; the project's id for its end and budget
-    subject: str  # the milestone's name; the project's name for its end and budget
-    old: date | float | None  # a date for milestones and the end, an amount for the budget
-    new: date | float | None
+    kind: ChangeKind
+    subject_id: str  # the milestone's or goal's id; the project's id for its end and budget;
+    # the item itself for scope
+    subject: str  # the milestone's name, the goal's title, the project's name, the scope item
+    # A date for milestones, the end and a goal's due; an amount for the budget; a goal's
+    # target as text with its unit; None on the side where a milestone or item is absent.
+    old: date | float | str | None
+    new: date | float | str | None
     reason: str
 
 
@@ -59,9 +74,22 @@ class PlanHistory:
     and the risks that occurred at any time, even if closed later."""
 
     kickoff: PlanVersion | None  # None: no valid version in history
-    rebaselines: tuple[Rebaseline, ...]
+    changes: tuple[PlanChange, ...]  # since kickoff, oldest first
     occurred: tuple[RiskOccurrence, ...]
     versions: int  # valid versions read
+
+    @property
+    def rebaselines(self) -> tuple[PlanChange, ...]:
+        """The changes of a milestone's due, the project's end or the planned budget."""
+        return tuple(c for c in self.changes if c.kind in REBASELINE_KINDS)
+
+    @property
+    def agreed(self) -> PlanVersion | None:
+        """The kickoff version when the plan was agreed (committed past ``planned``); None
+        while every committed version is a draft."""
+        if self.kickoff is None or self.kickoff.project.status == "planned":
+            return None
+        return self.kickoff
 
 
 def _kickoff_index(versions: Sequence[PlanVersion]) -> int | None:
@@ -71,7 +99,7 @@ def _kickoff_index(versions: Sequence[PlanVersion]) -> int | None:
     return next((i for i, v in enumerate(versions) if v.project.status == "active"), 0)
 
 
-def _changes(was: PlanVersion, now: PlanVersion) -> Iterator[Rebaseline]:
+def _rebaselines(was: PlanVersion, now: PlanVersion) -> Iterator[PlanChange]:
     old, new = was.project, now.project
     before = {m.id: m for m in old.milestones}
     for m in new.milestones:
@@ -79,16 +107,61 @@ def _changes(was: PlanVersion, now: PlanVersion) -> Iterator[Rebaseline]:
         if prior is None or prior.due == m.due:
             continue
         reason = m.reason if m.reason and m.reason != prior.reason else now.subject
-        yield Rebaseline(now.day, now.commit, "milestone", m.id, m.name, prior.due, m.due,
+        yield PlanChange(now.day, now.commit, "milestone", m.id, m.name, prior.due, m.due,
                          reason)
     if old.end != new.end:
-        yield Rebaseline(now.day, now.commit, "end", new.id, new.name, old.end, new.end,
+        yield PlanChange(now.day, now.commit, "end", new.id, new.name, old.end, new.end,
                          now.subject)
     planned_old = old.budget.planned if old.budget else None
     planned_new = new.budget.planned if new.budget else None
     if planned_old != planned_new:
-        yield Rebaseline(now.day, now.commit, "budget", new.id, new.name, planned_old,
+        yield PlanChange(now.day, now.commit, "budget", new.id, new.name, planned_old,
                          planned_new, now.subject)
+
+
+def _listed(now: PlanVersion, added: ChangeKind, removed: ChangeKind, old: Sequence[str],
+            new: Sequence[str]) -> Iterator[PlanChange]:
+    """Items of a list added, then removed; text is the identity, so an item reworded is one
+    removed and one added."""
+    for text in new:
+        if text not in old:
+            yield PlanChange(now.day, now.commit, added, text, text, None, text, now.subject)
+    for text in old:
+        if text not in new:
+            yield PlanChange(now.day, now.commit, removed, text, text, text, None, now.subject)
+
+
+def _milestone_list(was: PlanVersion, now: PlanVersion) -> Iterator[PlanChange]:
+    before = {m.id for m in was.project.milestones}
+    after = {m.id for m in now.project.milestones}
+    for m in now.project.milestones:
+        if m.id not in before:
+            yield PlanChange(now.day, now.commit, "milestone-added", m.id, m.name, None, m.due,
+                             now.subject)
+    for m in was.project.milestones:
+        if m.id not in after:
+            yield PlanChange(now.day, now.commit, "milestone-removed", m.id, m.name, m.due,
+                             None, now.subject)
+
+
+def _goals(was: PlanVersion, now: PlanVersion) -> Iterator[PlanChange]:
+    """A goal's target or due changed, as ``changes`` classifies it: one record per field."""
+    for c in diff_projects(was.project, now.project):
+        if c.kind == "goal-retargeted":
+            kind: ChangeKind = "goal-due" if isinstance(c.old, date) else "goal-target"
+            old, new = cast(date | str, c.old), cast(date | str, c.new)
+            yield PlanChange(now.day, now.commit, kind, c.subject_id, c.subject, old, new,
+                             now.subject)
+
+
+def _changes(was: PlanVersion, now: PlanVersion) -> Iterator[PlanChange]:
+    yield from _rebaselines(was, now)
+    yield from _milestone_list(was, now)
+    yield from _listed(now, "scope-in-added", "scope-in-removed", was.project.scope_in,
+                       now.project.scope_in)
+    yield from _listed(now, "scope-out-added", "scope-out-removed", was.project.scope_out,
+                       now.project.scope_out)
+    yield from _goals(was, now)
 
 
 def _occurred(versions: Sequence[PlanVersion]) -> tuple[RiskOccurrence, ...]:
@@ -101,11 +174,11 @@ def _occurred(versions: Sequence[PlanVersion]) -> tuple[RiskOccurrence, ...]:
 
 
 def plan_history(versions: Sequence[PlanVersion]) -> PlanHistory:
-    """The kickoff baseline, the re-baselines after it and the risks that occurred, from the
-    valid versions of a plan, oldest first."""
+    """The kickoff baseline, the changes after it and the risks that occurred, from the valid
+    versions of a plan, oldest first."""
     start = _kickoff_index(versions)
     if start is None:
         return PlanHistory(None, (), (), 0)
     after = versions[start:]
-    rebaselines = [r for was, now in pairwise(after) for r in _changes(was, now)]
-    return PlanHistory(versions[start], tuple(rebaselines), _occurred(versions), len(versions))
+    changes = [c for was, now in pairwise(after) for c in _changes(was, now)]
+    return PlanHistory(versions[start], tuple(changes), _occurred(versions), len(versions))

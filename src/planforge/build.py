@@ -170,8 +170,8 @@ class _Loaded:
     project: Project
     facts: ProjectFacts
     changes: list[Any] | None  # since last week; None where history cannot tell
-    history: PlanHistory | None  # the retrospective's baselines; None: no retrospective or
-    # no history
+    history: PlanHistory | None  # the charter's kickoff version and the retrospective's
+    # baselines; None: no history
 
 
 #: Projects loaded in this process during one build, by folder and inputs' hash, with their
@@ -191,10 +191,9 @@ def _load(ws: Workspace, project_id: str, options: BuildOptions, inputs: str,
         project, _warnings = load_project(ws, source or project_id, options.as_of)
         changes = (changes_since_last_week(ws, project, options.as_of)
                    if options.read_history else None)
-        # The whole history of the plan, read once per project and only for a retrospective:
-        # one git log and one git cat-file.
-        history = (project_history(ws, project_id, options.as_of)
-                   if project.retrospective is not None else None)
+        # The whole history of the plan, read once per project for its charter (the kickoff
+        # version) and retrospective: one git log and one git cat-file.
+        history = project_history(ws, project_id, options.as_of)
         _LOADED[key] = _Loaded(project, compute_facts(project, options.as_of, ws.settings),
                                changes, history)
     return _LOADED[key]
@@ -229,7 +228,7 @@ def build_project(ws: Workspace, project_id: str, options: BuildOptions, inputs:
         for kind, stem in project_documents(project, options.week):
             rendered = render_formats(ws, project, kind, options.as_of, options.formats,
                                       loaded.changes if kind == "brief" else None, loaded.facts,
-                                      loaded.history if kind == "retro" else None)
+                                      loaded.history if kind != "brief" else None)
             for fmt, data in rendered.items():
                 stamps.append(write_output(ws, f"{stem}.{fmt}", data))
                 files.append(f"{stem}.{fmt}")

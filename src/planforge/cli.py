@@ -528,7 +528,8 @@ def render_command(obj: Context, document: str, target: str, week: str | None, a
 
         changes = changes_since_last_week(ws, project, day) if document == "brief" else None
         history = (project_history(ws, project.id, day)
-                   if document == "retro" and project.retrospective is not None else None)
+                   if document == "charter"
+                   or (document == "retro" and project.retrospective is not None) else None)
         data = render_document(ws, project, document, day, fmt, changes, history)
         kind = cast("DocumentKind", document)  # click.Choice has checked it
         default = ws.output_dir / f"{document_stem(project.id, kind, week_name)}.{fmt}"

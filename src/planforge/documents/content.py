@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from .. import charts
-from ..baselines import PlanHistory
+from ..baselines import PlanChange, PlanHistory
 from ..dates import iso_week
 from ..facts import (
     AskSpan,
@@ -37,6 +37,8 @@ from .views import (
     BriefView,
     BudgetSummary,
     ChangeLine,
+    CharterChange,
+    CharterVersion,
     CharterView,
     Charts,
     CommunicationPlan,
@@ -467,7 +469,7 @@ def _baseline_row(m: MilestoneFacts, kickoff: date | None) -> BaselineRow:
     )
 
 
-def _rebaseline_value(value: date | float | None, currency: str | None,
+def _rebaseline_value(value: date | float | str | None, currency: str | None,
                       tr: Translator) -> str:
     if isinstance(value, float | int) and not isinstance(value, bool) and currency:
         return tr.money(value, currency)
@@ -576,13 +578,39 @@ def _charts(kind: str, project: Project, facts: ProjectFacts, tr: Translator,
 # --- the views --------------------------------------------------------------------------------
 
 
+def _charter_change(change: PlanChange, currency: str | None, tr: Translator) -> CharterChange:
+    days = (change.new - change.old).days if (isinstance(change.old, date)
+                                              and isinstance(change.new, date)) else None
+    text = tr.label(f"charter_change.{change.kind}", subject=change.subject,
+                    old=_rebaseline_value(change.old, currency, tr),
+                    new=_rebaseline_value(change.new, currency, tr),
+                    days=tr.days(days) if days is not None else "")
+    return CharterChange(change.day, change.kind, text, change.reason)
+
+
+def charter_version(history: PlanHistory | None, tr: Translator) -> CharterVersion:
+    """Which version a charter shows: the one agreed at kickoff with every change since, a
+    draft before kickoff, or today's plan when there is no history (``history`` None)."""
+    if history is None:
+        return CharterVersion("unknown", None, None, ())
+    agreed = history.agreed
+    if agreed is None:
+        return CharterVersion("draft", None, None, ())
+    budget = agreed.project.budget
+    currency = budget.currency if budget else None
+    return CharterVersion("kickoff", agreed.day, agreed.commit[:7],
+                          tuple(_charter_change(c, currency, tr) for c in history.changes))
+
+
 def charter_view(project: Project, facts: ProjectFacts, tr: Translator, default_tz: str,
-                 accent: str | None) -> CharterView:
-    """The kickoff charter's view; ``accent`` draws the charts (None: Markdown, no charts)."""
+                 accent: str | None, history: PlanHistory | None = None) -> CharterView:
+    """The kickoff charter's view of ``project`` (the kickoff version where there is one);
+    ``accent`` draws the charts (None: Markdown, no charts); ``history`` None: not known."""
     names = _Names(project, tr)
     risk_no = _risk_numbers(facts.risks)
     comm = project.communication
     return CharterView(
+        version=charter_version(history, tr),
         project=_head(project, names),
         scope_in=project.scope_in,
         scope_out=project.scope_out,

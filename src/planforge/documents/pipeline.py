@@ -153,11 +153,17 @@ def project_view(ws: Workspace, project: Project, kind: str, facts: ProjectFacts
                  changes: Sequence[ChangeLike] | None = None,
                  history: PlanHistory | None = None) -> ProjectView:
     """The view of one project document; ``html`` draws its charts; ``changes`` are the
-    brief's since last week, ``history`` the retrospective's baselines (None: not known)."""
+    brief's since last week, ``history`` the plan's up to the document's date, for the
+    charter's kickoff version and the retrospective's baselines (None: not known)."""
     accent = accent_colour(ws) if html else None
     tz = ws.settings.timezone
     if kind == "charter":
-        return charter_view(project, facts, tr, tz, accent)
+        agreed = history.agreed if history is not None else None
+        if agreed is not None:
+            # The charter as signed: the kickoff version, its facts as of the kickoff day.
+            project = agreed.project
+            facts = compute_facts(project, agreed.day, ws.settings)
+        return charter_view(project, facts, tr, tz, accent, history)
     if kind == "retro":
         return retro_view(project, facts, tr, accent, history)
     return brief_view(project, facts, tr, tz, accent, changes)
@@ -215,7 +221,8 @@ def render_formats(
 ) -> dict[str, bytes]:
     """One document in several formats at once: the facts and the view are computed and the
     HTML is rendered once for all of them. A caller rendering several documents of a project
-    may pass the facts it computed for ``as_of``; ``history`` is the retrospective's."""
+    may pass the facts it computed for ``as_of``; ``history`` is the plan's up to ``as_of``
+    (the charter's kickoff version, the retrospective's baselines)."""
     _check(kind, fmts)
     if kind == "retro" and project.retrospective is None:
         raise RenderError(f"project '{project.id}' has no retrospective.yaml")

@@ -23,6 +23,8 @@ __all__ = [
     "BriefView",
     "BudgetSummary",
     "ChangeLine",
+    "CharterChange",
+    "CharterVersion",
     "CharterView",
     "Charts",
     "CommunicationPlan",
@@ -402,6 +404,28 @@ class Baselines:
 
 
 @dataclass(frozen=True)
+class CharterChange:
+    """One change to the plan agreed at kickoff, as the charter lists it."""
+
+    day: date  # the day of the commit that made it
+    kind: str  # milestone, end, budget (re-baselines); milestone-added, milestone-removed;
+    # scope-in-added, scope-in-removed, scope-out-added, scope-out-removed; goal-target, goal-due
+    text: str  # the change as a sentence in the document's language
+    reason: str  # the milestone's reason for a re-baseline, else the commit message's first line
+
+
+@dataclass(frozen=True)
+class CharterVersion:
+    """Which version of the plan the charter shows."""
+
+    state: str  # kickoff: the version agreed at kickoff; draft: no version agreed yet, the
+    # current plan; unknown: no git history, today's plan
+    kickoff: date | None  # the day of the kickoff commit (state kickoff only)
+    commit: str | None  # that commit, abbreviated (state kickoff only)
+    changes: tuple[CharterChange, ...]  # since kickoff up to the as-of date, oldest first
+
+
+@dataclass(frozen=True)
 class AskSpanRow:
     """An ask of sales across the weekly updates and how long it stayed open."""
 
@@ -519,6 +543,7 @@ class PortfolioRow:
 class CharterView:
     """The kickoff charter."""
 
+    version: CharterVersion
     project: ProjectHead
     scope_in: tuple[str, ...]
     scope_out: tuple[str, ...]
