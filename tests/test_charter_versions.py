@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from planforge.baselines import PlanVersion, plan_history
+from planforge.model import build_project
 from planforge.timeline import project_history
 from planforge.workspace import find_workspace
 
@@ -165,3 +167,24 @@ def test_outside_git_the_charter_says_in_one_line_that_kickoff_is_not_known(
             in md.splitlines())
     assert "| **★ Go-live** | Launch | – | 30 Dec 2020 |" in md
     assert "Changes since kickoff" not in md
+
+
+def _version(day: date, status: str = "active", **changes: object) -> PlanVersion:
+    return PlanVersion(day, f"c{day:%m%d}", f"On {day}",
+                       build_project("demo", {**plan(status=status), **changes}))
+
+
+def test_removed_items_and_a_goal_due_moved_are_changes_too() -> None:
+    kickoff = _version(date(2020, 3, 2), scope={"in": ["A"], "out": ["B"]})
+    data = plan(scope={"in": ["A"], "out": []})
+    data["phases"][0]["milestones"].pop()  # m-internal
+    item(data, "goals", "g-quote")["due"] = "2021-01-31"
+    later = _version(date(2020, 5, 4), **{k: data[k] for k in ("scope", "phases", "goals")})
+    found = plan_history([kickoff, later])
+    assert [(c.kind, c.subject_id, c.old, c.new, c.reason) for c in found.changes] == [
+        ("milestone-removed", "m-internal", date(2020, 4, 1), None, "On 2020-05-04"),
+        ("scope-out-removed", "B", "B", None, "On 2020-05-04"),
+        ("goal-due", "g-quote", date(2020, 12, 31), date(2021, 1, 31), "On 2020-05-04"),
+    ]
+    assert found.rebaselines == ()
+    assert plan_history([_version(date(2020, 3, 2), "planned")]).agreed is None
