@@ -13,7 +13,7 @@ target or due, as ``changes`` classifies them), each with the commit's day and f
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
@@ -92,11 +92,29 @@ class PlanHistory:
         return self.kickoff
 
 
+def kickoff_of(versions: Iterable[PlanVersion]) -> PlanVersion | None:
+    """The kickoff baseline among versions, oldest first: the first active one, else the first
+    one (a plan committed already done). Reads no further than the first active one."""
+    first = None
+    for v in versions:
+        if v.project.status == "active":
+            return v
+        first = first or v
+    return first
+
+
+def kickoff_dues(kickoff: PlanVersion | None) -> dict[str, date]:
+    """Each milestone's due in the kickoff baseline, by id (none without a kickoff)."""
+    if kickoff is None:
+        return {}
+    return {m.id: m.due for m in kickoff.project.milestones}
+
+
 def _kickoff_index(versions: Sequence[PlanVersion]) -> int | None:
-    """The first active version, else the first one (a plan committed already done)."""
-    if not versions:
+    kickoff = kickoff_of(versions)
+    if kickoff is None:
         return None
-    return next((i for i, v in enumerate(versions) if v.project.status == "active"), 0)
+    return next(i for i, v in enumerate(versions) if v is kickoff)
 
 
 def _rebaselines(was: PlanVersion, now: PlanVersion) -> Iterator[PlanChange]:

@@ -51,6 +51,7 @@ from .validate import load_project
 from .workspace import Workspace
 
 if TYPE_CHECKING:
+    from .history import PlanLog
     from .timeline import DatedPlan
 
 Status = Literal["built", "skipped", "failed"]
@@ -180,21 +181,25 @@ _LOADED: dict[tuple[str, str], _Loaded] = {}
 
 
 def _load(ws: Workspace, project_id: str, options: BuildOptions, inputs: str,
-          source: Source | None = None) -> _Loaded:
-    """A project (from its folder, or ``source`` for a past week) with its facts and changes."""
+          source: Source | None = None, log: PlanLog | None = None) -> _Loaded:
+    """A project (from its folder, or ``source`` for a past week) with its facts and changes;
+    what history says comes from ``log``, read once for the build (None: no history)."""
     key = (str(ws.projects_dir / project_id), inputs)
     if key not in _LOADED:
+        from .baselines import kickoff_dues
         from .facts import compute_facts
         from .history import changes_since_last_week
         from .timeline import project_history
 
         project, _warnings = load_project(ws, source or project_id, options.as_of)
-        changes = (changes_since_last_week(ws, project, options.as_of)
-                   if options.read_history else None)
-        # The whole history of the plan, read once per project for its charter (the kickoff
-        # version) and retrospective: one git log and one git cat-file.
-        history = project_history(ws, project_id, options.as_of)
-        _LOADED[key] = _Loaded(project, compute_facts(project, options.as_of, ws.settings),
+        changes = (changes_since_last_week(ws, project, options.as_of, log)
+                   if options.read_history and log is not None else None)
+        # The whole history of the plan, for its charter (the kickoff version), the dates
+        # first promised and the retrospective: read from the build's log, at no git call.
+        history = project_history(ws, project_id, options.as_of, log) if log is not None else None
+        kickoff = kickoff_dues(history.agreed) if history is not None else None
+        _LOADED[key] = _Loaded(project,
+                               compute_facts(project, options.as_of, ws.settings, kickoff),
                                changes, history)
     return _LOADED[key]
 
@@ -213,10 +218,10 @@ def unchanged_project(ws: Workspace, project_id: str, options: BuildOptions, inp
 
 
 def build_project(ws: Workspace, project_id: str, options: BuildOptions, inputs: str,
-                  source: Source | None = None) -> Result:
-    """Every document of one project (from ``source`` for a past week)."""
+                  source: Source | None = None, log: PlanLog | None = None) -> Result:
+    """Every document of one project (from ``source`` for a past week; ``log`` its history)."""
     try:
-        loaded = _load(ws, project_id, options, inputs, source)
+        loaded = _load(ws, project_id, options, inputs, source, log)
     except InvalidFilesError as exc:
         return _failure(project_id, exc)
     from .documents import render_formats
@@ -258,13 +263,14 @@ def unchanged_portfolio(ws: Workspace, address: str, options: BuildOptions, inpu
 
 def build_portfolio(ws: Workspace, address: str, project_inputs: dict[str, str],
                     options: BuildOptions, inputs: str,
-                    sources: Mapping[str, Source] | None = None) -> Result:
+                    sources: Mapping[str, Source] | None = None,
+                    log: PlanLog | None = None) -> Result:
     """One sales person's portfolio brief over their active projects."""
     stem, name = portfolio_stem(address, options.week), portfolio_folder(address)
     from .documents import render_portfolio_formats
 
     try:
-        loaded = {pid: _load(ws, pid, options, key, (sources or {}).get(pid))
+        loaded = {pid: _load(ws, pid, options, key, (sources or {}).get(pid), log)
                   for pid, key in project_inputs.items()}
         rendered = render_portfolio_formats(
             ws, address, [one.project for one in loaded.values()], options.as_of,
@@ -286,6 +292,7 @@ class ProjectTask:
     project_id: str
     inputs: str
     source: Source | None = None  # a past week's files from history; None: the folder
+    log: PlanLog | None = None  # the history of this project's plan; None: no history
 
     @property
     def name(self) -> str:
@@ -300,6 +307,7 @@ class PortfolioTask:
     members: tuple[tuple[str, str], ...]  # (project id, its inputs' hash), by id
     inputs: str
     sources: tuple[tuple[str, Source], ...] = ()  # a past week's members from history
+    log: PlanLog | None = None  # the history of the members' plans; None: no history
 
     @property
     def name(self) -> str:
@@ -315,9 +323,10 @@ def _execute(ws: Workspace, options: BuildOptions, task: Task) -> Result:
     others' work)."""
     try:
         if isinstance(task, ProjectTask):
-            return build_project(ws, task.project_id, options, task.inputs, task.source)
+            return build_project(ws, task.project_id, options, task.inputs, task.source,
+                                 task.log)
         return build_portfolio(ws, task.address, dict(task.members), options, task.inputs,
-                               dict(task.sources))
+                               dict(task.sources), task.log)
     except Exception as exc:
         return _failure(task.name, exc, portfolio=isinstance(task, PortfolioTask))
 
@@ -426,6 +435,8 @@ def _build(ws: Workspace, options: BuildOptions, plan: DatedPlan, selected: list
     from .history import history_key
 
     history = history_key(ws, options.as_of)
+    # Portfolios may reach projects outside the selection: then every plan's history is read.
+    log = _plan_log(ws, selected, every=bool(_portfolio_formats(options)))
     options = replace(options, read_history=bool(history))
     shared = shared_inputs(ws, options.as_of, history)
     # A past week read from history is hashed from the content read, not the folder's files.
@@ -439,12 +450,13 @@ def _build(ws: Workspace, options: BuildOptions, plan: DatedPlan, selected: list
         if unchanged is not None:
             ready.append(unchanged)
         else:
-            tasks.append(ProjectTask(pid, inputs[pid], past.get(pid)))
+            tasks.append(ProjectTask(pid, inputs[pid], past.get(pid),
+                                     log.only([pid]) if log is not None else None))
     pool = _Pool(options)
     try:
         results = _run(ws, options, pool, ready, tasks, progress)
         results += _build_portfolios(ws, options, selected, inputs, past, results, previous,
-                                     pool, progress)
+                                     pool, progress, log)
     finally:
         _LOADED.clear()
         pool.close()
@@ -464,6 +476,21 @@ def _build(ws: Workspace, options: BuildOptions, plan: DatedPlan, selected: list
     return BuildReport(results, time.perf_counter() - started, ws.output_dir, plan.notice)
 
 
+def _plan_log(ws: Workspace, selected: list[str], every: bool) -> PlanLog | None:
+    """The history of the selected plans (``every``: of all plans), read at once for the build:
+    one git log and one git cat-file, however many projects. None without history, or where git
+    fails (the documents then say history is not known)."""
+    from .errors import GitError
+    from .history import plan_log
+
+    if not selected:
+        return None
+    try:
+        return plan_log(ws, None if every else selected)
+    except GitError:
+        return None
+
+
 def _build_portfolios(
     ws: Workspace,
     options: BuildOptions,
@@ -474,6 +501,7 @@ def _build_portfolios(
     previous: Manifest,
     pool: _Pool,
     progress: Callable[[Result, int, int], None] | None,
+    log: PlanLog | None = None,
 ) -> list[Result]:
     """The portfolio briefs touched by the selected projects."""
     if not _portfolio_formats(options):
@@ -511,7 +539,8 @@ def _build_portfolios(
             ready.append(unchanged)
         else:
             tasks.append(PortfolioTask(address, tuple((pid, inputs[pid]) for pid in ids), key,
-                                       tuple((pid, past[pid]) for pid in ids if pid in past)))
+                                       tuple((pid, past[pid]) for pid in ids if pid in past),
+                                       log.only(ids) if log is not None else None))
     return _run(ws, options, pool, ready, tasks, progress)
 
 

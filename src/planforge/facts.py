@@ -7,8 +7,8 @@ Templates lay out these dataclasses; they never compute.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -78,6 +78,10 @@ class MilestoneFacts:
     customer_facing: bool
     days_until: int | None  # expected − as_of for open milestones; None when done
     variance_days: int  # actual − due, signed: negative when early
+    # The due first promised (in the kickoff baseline) where it differs from ``expected``, and
+    # expected − that date: a re-baseline leaves ``due`` on time, this keeps the first promise.
+    first_promised: date | None = None
+    promised_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -424,8 +428,17 @@ def _health(
     )
 
 
-def _all_milestone_facts(project: Project, as_of: date) -> tuple[MilestoneFacts, ...]:
-    facts = [_milestone_facts(m, p.id, as_of) for p in project.phases for m in p.milestones]
+def _promised(f: MilestoneFacts, kickoff: Mapping[str, date]) -> MilestoneFacts:
+    first = kickoff.get(f.milestone.id)
+    if first is None or first == f.expected:
+        return f
+    return replace(f, first_promised=first, promised_days=(f.expected - first).days)
+
+
+def _all_milestone_facts(project: Project, as_of: date,
+                         kickoff: Mapping[str, date] | None = None) -> tuple[MilestoneFacts, ...]:
+    facts = [_promised(_milestone_facts(m, p.id, as_of), kickoff or {})
+             for p in project.phases for m in p.milestones]
     # sorted() is stable: ties keep the order of the plan.
     return tuple(sorted(facts, key=lambda f: (f.actual, f.milestone.due)))
 
@@ -590,12 +603,14 @@ def next_meetings(
 # --- everything --------------------------------------------------------------------------------
 
 
-def compute_facts(project: Project, as_of: date, settings: Settings) -> ProjectFacts:
-    """Every fact about a project as of a date."""
+def compute_facts(project: Project, as_of: date, settings: Settings,
+                  kickoff: Mapping[str, date] | None = None) -> ProjectFacts:
+    """Every fact about a project as of a date; ``kickoff`` maps a milestone to its due in the
+    kickoff baseline where history tells it (``timeline.first_promised``)."""
     health = settings.health
     week = iso_week(as_of)
     latest = project.latest_update(week)
-    milestones = _all_milestone_facts(project, as_of)
+    milestones = _all_milestone_facts(project, as_of, kickoff)
     open_ms = [m for m in milestones if m.days_until is not None]
     goals = tuple(_goal_facts(g, project, as_of, health) for g in project.goals)
     risks = _by_score([_risk_facts(r) for r in project.risks])

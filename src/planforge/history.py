@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path, PurePosixPath
@@ -425,14 +425,18 @@ def compare(ws: Workspace, base: str | None, head: str | None, as_of: date) -> R
     return Review(base_side, head_side, diff, len(set(base_tree) | head_ids), edited)
 
 
-def changes_since_last_week(ws: Workspace, project: Project, as_of: date) -> list[Change] | None:
+def changes_since_last_week(ws: Workspace, project: Project, as_of: date,
+                            log: PlanLog | None = None) -> list[Change] | None:
     """What changed in the project's plan between the end of the previous ISO week and
     ``project``, the plan the document is made from (the working tree in the current week, the
     plan as of the date for a past one: ``timeline``). None when there is no git history to
     tell: not a repository, no commit that old (a shallow clone, say), git failing, or the plan
     then invalid: the brief then says so in one line rather than failing. Weekly updates are
-    left out: the brief shows the update itself."""
+    left out: the brief shows the update itself. With ``log`` (read once for a build) the plan
+    of last week is taken from it, at no git call."""
     try:
+        if log is not None:
+            return _changes_in_log(ws, project, as_of, log)
         return _changes_since_last_week(ws, project, as_of)
     except GitError:
         return None
@@ -475,6 +479,22 @@ def _changes_since_last_week(ws: Workspace, project: Project, as_of: date) -> li
     return [c for c in changes if c.kind != "update-added"]
 
 
+def _changes_in_log(ws: Workspace, project: Project, as_of: date,
+                    log: PlanLog) -> list[Change] | None:
+    cutoff = week_start(as_of, ws.timezone())
+    if log.oldest >= cutoff:
+        return None  # no commit that old: history cannot tell
+    # The newest version committed before the week began, as ``commit_before`` finds it.
+    before = next((r for r in reversed(log.of(project.id)) if r.moment < cutoff), None)
+    old: Project | None = None
+    if before is not None and before.source is not None:
+        old = _load(ws, [before.source], as_of)[0][project.id]
+        if old is None:
+            return None
+    changes = diff_projects(old, project)
+    return [c for c in changes if c.kind != "update-added"]
+
+
 @dataclass(frozen=True)
 class PlanRevision:
     """One commit of the current branch that changed a project's plan, with the plan as
@@ -486,31 +506,81 @@ class PlanRevision:
     source: GitTreeSource | None
 
 
+@dataclass(frozen=True)
+class PlanLog:
+    """Every version of some projects' plans on the current branch, read at once: what a build
+    reads once and hands to each project (the retrospective, the brief's first promised dates
+    and its "since last week")."""
+
+    revisions: Mapping[str, tuple[PlanRevision, ...]]  # project id → oldest first
+    oldest: datetime  # the date of the branch's first commit: history reaches no further back
+    shallow: bool  # a shallow clone: its first commit would pass for the kickoff
+
+    def of(self, project_id: str) -> tuple[PlanRevision, ...]:
+        """One project's revisions, oldest first (none: never committed)."""
+        return self.revisions.get(project_id, ())
+
+    def only(self, ids: Iterable[str]) -> PlanLog:
+        """The same history for these projects alone: what one task of a build needs."""
+        wanted = set(ids)
+        return PlanLog({pid: r for pid, r in self.revisions.items() if pid in wanted},
+                       self.oldest, self.shallow)
+
+
+_NO_BLOB = "0" * 40
+
+
+def plan_log(ws: Workspace, ids: Iterable[str] | None = None) -> PlanLog | None:
+    """Every commit of the current branch that changed the ``project.yaml`` of one of ``ids``
+    (None: of every project), with the file as committed: one ``git log`` and one ``git
+    cat-file --batch`` for them all, whatever their number. None without a repository or
+    commits. Only the plan file is read: updates and the retrospective are kept whole in the
+    working tree, the plan is what gets overwritten."""
+    repo = _optional_repository(ws)
+    if repo is None or _verify(repo, "HEAD") is None:
+        return None
+    if not repo.projects:
+        raise GitError("the projects folder cannot be the top of the repository")
+    wanted = None if ids is None else sorted(set(ids))
+    for pid in wanted or ():
+        if not PROJECT_ID.fullmatch(pid):
+            raise GitError(f"'{pid}' is not a project id")
+    paths = ([f"{repo.projects}/*/{PROJECT_FILE}"] if wanted is None
+             else [f"{repo.projects}/{pid}/{PROJECT_FILE}" for pid in wanted])
+    # --first-parent: the branch as it lived, a merged pull request as one change dated when
+    # it was merged, rather than the side branch's states interleaved by date. --raw gives each
+    # version's blob, so that a version shared by several commits is read once.
+    logged: list[tuple[str, str, str, str, str]] = []  # commit, date, subject, project, blob
+    out = _output(repo, "log", "--first-parent", "--no-renames", "--raw", "-z", "--no-abbrev",
+                  "--format=%x01%H%x00%cI%x00%s", "HEAD", "--", *paths)
+    for record in out.decode("utf-8", "surrogateescape").split("\x01")[1:]:
+        fields = record.split("\0")
+        commit, when, subject = fields[:3]
+        for meta, path in zip(fields[3::2], fields[4::2], strict=False):
+            blob = meta.split()[3] if meta.strip() else _NO_BLOB
+            found = _project_of(repo, path)
+            if found is not None and path == f"{repo.projects}/{found}/{PROJECT_FILE}":
+                logged.append((commit, when, subject, found, blob))
+    # rev-list with --format prints a "commit <hash>" line before each date.
+    first = _output(repo, "rev-list", "--first-parent", "--max-parents=0", "--format=%cI", "HEAD")
+    oldest = min(datetime.fromisoformat(line) for line in first.decode().splitlines()
+                  if not line.startswith("commit "))
+    contents = _blobs(repo, (blob for *_, blob in logged if blob != _NO_BLOB))
+    revisions: dict[str, list[PlanRevision]] = {}
+    for commit, when, subject, pid, blob in reversed(logged):
+        source = (GitTreeSource(pid, commit, f"{repo.projects}/{pid}",
+                                {PROJECT_FILE: contents[blob]}) if blob != _NO_BLOB else None)
+        revisions.setdefault(pid, []).append(
+            PlanRevision(commit, datetime.fromisoformat(when), subject, source))
+    return PlanLog({pid: tuple(r) for pid, r in revisions.items()}, oldest, is_shallow(repo))
+
+
 def plan_revisions(ws: Workspace, project_id: str) -> list[PlanRevision] | None:
     """Every commit of the current branch that changed the project's ``project.yaml``, oldest
-    first, with the file as committed: one ``git log`` and one ``git cat-file --batch``. None
-    without usable history: not a repository, or a shallow clone (its first commit would pass
-    for the kickoff). Only the plan file is read: updates and the retrospective are kept
-    whole in the working tree, the plan is what gets overwritten."""
-    repo = _optional_repository(ws)
-    if repo is None or _verify(repo, "HEAD") is None or is_shallow(repo):
+    first, with the file as committed (``plan_log`` of one project). None without usable
+    history: not a repository, or a shallow clone (its first commit would pass for the
+    kickoff)."""
+    log = plan_log(ws, [project_id])
+    if log is None or log.shallow:
         return None
-    if not PROJECT_ID.fullmatch(project_id):
-        raise GitError(f"'{project_id}' is not a project id")
-    folder = f"{repo.projects}/{project_id}"
-    path = f"{folder}/{PROJECT_FILE}"
-    # --first-parent: the branch as it lived, a merged pull request as one change dated when
-    # it was merged, rather than the side branch's states interleaved by date.
-    out = _output(repo, "log", "--first-parent", "-z", "--format=%H%x00%cI%x00%s", "HEAD",
-                  "--", path)
-    fields = out.decode("utf-8", "surrogateescape").split("\0")
-    logged = [tuple(fields[i : i + 3]) for i in range(0, len(fields) - 2, 3)]
-    contents = _objects(repo, (f"{commit}:{path}" for commit, _, _ in logged))
-    revisions = []
-    for commit, when, subject in reversed(logged):
-        content = contents[f"{commit}:{path}"]
-        source = (GitTreeSource(project_id, commit, folder, {PROJECT_FILE: content})
-                  if content is not None else None)
-        revisions.append(PlanRevision(commit.strip(), datetime.fromisoformat(when), subject,
-                                      source))
-    return revisions
+    return list(log.of(project_id))

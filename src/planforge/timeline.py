@@ -14,14 +14,14 @@ and every re-baseline since, by the rules of ``baselines``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from .baselines import PlanHistory, PlanVersion, plan_history
+from .baselines import PlanHistory, PlanVersion, kickoff_dues, plan_history
 from .dates import iso_week
 from .errors import Finding, GitError, InvalidFilesError, WorkspaceError
-from .history import plan_revisions, snapshot_before
+from .history import PlanLog, PlanRevision, plan_revisions, snapshot_before
 from .model import Project
 from .sources import UPDATES_DIR, FolderSource, Source, display_path
 from .validate import load_project
@@ -94,19 +94,11 @@ def _working_tree(ws: Workspace, as_of: date, when: str, notice: str | None = No
     return DatedPlan(as_of, when, sources, None, notice)
 
 
-def project_history(ws: Workspace, project_id: str, until: date) -> PlanHistory | None:
-    """The kickoff baseline, re-baselines and occurred risks of a project, from the versions of
-    its plan committed on the current branch by the end of ``until`` (``baselines`` gives the
-    rules). Versions that do not validate are skipped. None when there is no history to read:
-    not a repository, a shallow clone, or git failing."""
-    try:
-        revisions = plan_revisions(ws, project_id)
-    except GitError:
-        return None
-    if revisions is None:
-        return None
+def _versions(ws: Workspace, revisions: Iterable[PlanRevision], until: date
+              ) -> Iterator[PlanVersion]:
+    """The valid versions among revisions committed by the end of ``until``, oldest first,
+    each loaded only when asked for. Versions that do not validate are skipped."""
     cutoff = end_of(until, ws)
-    versions = []
     for rev in revisions:
         if rev.moment >= cutoff:
             break
@@ -117,5 +109,37 @@ def project_history(ws: Workspace, project_id: str, until: date) -> PlanHistory 
             project = load_project(ws, rev.source, day)[0]
         except InvalidFilesError:
             continue
-        versions.append(PlanVersion(day, rev.commit, rev.subject, project))
-    return plan_history(versions)
+        yield PlanVersion(day, rev.commit, rev.subject, project)
+
+
+def _revisions(ws: Workspace, project_id: str, log: PlanLog | None
+               ) -> Sequence[PlanRevision] | None:
+    """The project's plan revisions, from ``log`` where a build read them for all projects;
+    None without usable history (a shallow clone included)."""
+    if log is not None:
+        return None if log.shallow else log.of(project_id)
+    try:
+        return plan_revisions(ws, project_id)
+    except GitError:
+        return None
+
+
+def project_history(ws: Workspace, project_id: str, until: date,
+                    log: PlanLog | None = None) -> PlanHistory | None:
+    """The kickoff baseline, re-baselines and occurred risks of a project, from the versions of
+    its plan committed on the current branch by the end of ``until`` (``baselines`` gives the
+    rules), read from ``log`` if given. None when there is no history to read: not a
+    repository, a shallow clone, or git failing."""
+    revisions = _revisions(ws, project_id, log)
+    if revisions is None:
+        return None
+    return plan_history(list(_versions(ws, revisions, until)))
+
+
+def first_promised(ws: Workspace, project_id: str, until: date,
+                   log: PlanLog | None = None) -> dict[str, date] | None:
+    """Each milestone's due in the plan agreed at kickoff (committed by the end of ``until``),
+    by id: the date first promised to the customer. None without history, as for
+    ``project_history``."""
+    history = project_history(ws, project_id, until, log)
+    return kickoff_dues(history.agreed) if history is not None else None

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from .. import charts
-from ..baselines import PlanChange, PlanHistory
+from ..baselines import PlanChange, PlanHistory, kickoff_dues
 from ..dates import iso_week
 from ..facts import (
     AskSpan,
@@ -234,6 +234,8 @@ def _milestone_row(m: MilestoneFacts, names: _Names) -> MilestoneRow:
         days=m.days,
         variance_days=m.variance_days,
         reason=m.milestone.reason,
+        first_promised=m.first_promised,
+        promised_days=m.promised_days,
     )
 
 
@@ -687,8 +689,8 @@ def retro_view(project: Project, facts: ProjectFacts, tr: Translator,
         outcome=_outcome(facts, baselines),
         goals=tuple(_goal_row(g, names) for g in facts.goals),
         milestones=tuple(_milestone_row(m, names) for m in facts.milestones),
-        gantt=_variance_gantt(facts, tr, {m.id: m.due for m in history.kickoff.project.milestones}
-                              if baselines and history and history.kickoff else {}),
+        gantt=_variance_gantt(facts, tr, kickoff_dues(history.kickoff)
+                              if baselines and history else {}),
         risks=tuple(_risk_row(r, risk_no, names) for r in facts.risks),
         budget=budget,
         budget_verdict=_budget_verdict(budget, tr,
@@ -740,4 +742,6 @@ def email_project(facts: ProjectFacts, tr: Translator, week: str) -> EmailProjec
         asks=_ask_rows(facts.open_asks, names, tr),
         next_date=upcoming[0].expected if upcoming else None,
         next_milestone=upcoming[0].milestone.name if upcoming else None,
+        next_promised=upcoming[0].first_promised if upcoming else None,
+        next_promised_days=upcoming[0].promised_days if upcoming else 0,
     )

@@ -158,6 +158,9 @@ class MilestoneRow:
     days: int
     variance_days: int
     reason: str | None
+    first_promised: date | None = None  # the kickoff baseline's due where it differs from
+    # expected (known from git history only)
+    promised_days: int = 0  # expected − first_promised
 
 
 @dataclass(frozen=True)
@@ -482,6 +485,8 @@ class EmailProject:
     asks: tuple[AskRow, ...]
     next_date: date | None
     next_milestone: str | None
+    next_promised: date | None = None  # first promised for that milestone, where it differs
+    next_promised_days: int = 0  # next_date − next_promised
 
 
 @dataclass(frozen=True)
