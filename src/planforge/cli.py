@@ -511,7 +511,7 @@ def render_command(obj: Context, document: str, target: str, week: str | None, a
       planforge render portfolio jonas.weber@example.com --week 2026-W47 --format pdf
       planforge render brief xinghe-market-push --as-of 2026-11-20 --format pdf -o - > b.pdf
     """
-    from .documents import render_document, render_portfolio
+    from .documents import render_formats, render_portfolio_formats
     from .errors import UsageError
     from .outputs import document_stem, output_lock, write_atomic
     from .workspace import display_path
@@ -520,17 +520,21 @@ def render_command(obj: Context, document: str, target: str, week: str | None, a
     week_name, day = _week_and_date(ws, week, as_of)
     plan = _plan_as_of(ws, day, week)
     if document == "portfolio":
-        data, default = _render_portfolio(ws, target, plan, week_name, fmt, render_portfolio)
+        data, default = _render_portfolio(ws, target, plan, week_name, fmt,
+                                          render_portfolio_formats)
     else:
         project, _warnings = plan.load(ws, target)
+        from .facts import compute_facts
         from .history import changes_since_last_week
-        from .timeline import project_history
+        from .timeline import first_promised, project_history
 
         changes = changes_since_last_week(ws, project, day) if document == "brief" else None
         history = (project_history(ws, project.id, day)
                    if document == "charter"
                    or (document == "retro" and project.retrospective is not None) else None)
-        data = render_document(ws, project, document, day, fmt, changes, history)
+        kickoff = first_promised(ws, project.id, day) if document == "brief" else None
+        facts = compute_facts(project, day, ws.settings, kickoff)
+        data = render_formats(ws, project, document, day, [fmt], changes, facts, history)[fmt]
         kind = cast("DocumentKind", document)  # click.Choice has checked it
         default = ws.output_dir / f"{document_stem(project.id, kind, week_name)}.{fmt}"
     if output == "-" or (output is None and fmt != "pdf"):
@@ -563,11 +567,13 @@ def _plan_as_of(ws: Workspace, day: date, week: str | None) -> DatedPlan:
 
 
 def _render_portfolio(ws: Workspace, email: str, plan: DatedPlan, week: str, fmt: str,
-                      render: Callable[..., bytes]) -> tuple[bytes, Path]:
+                      render: Callable[..., dict[str, bytes]]) -> tuple[bytes, Path]:
     """The portfolio brief this address receives, and its default path."""
     from .audience import portfolio_of
+    from .facts import compute_facts
     from .history import changes_since_last_week
     from .outputs import portfolio_stem
+    from .timeline import first_promised
 
     day = plan.as_of
     projects = []
@@ -579,7 +585,10 @@ def _render_portfolio(ws: Workspace, email: str, plan: DatedPlan, week: str, fmt
                        err=True)
     recipient = portfolio_of(email, projects)
     changes = {p.id: changes_since_last_week(ws, p, day) for p in recipient.projects}
-    return (render(ws, recipient.key, list(recipient.projects), day, fmt, changes),
+    facts = {p.id: compute_facts(p, day, ws.settings, first_promised(ws, p.id, day))
+             for p in recipient.projects}
+    return (render(ws, recipient.key, list(recipient.projects), day, [fmt], changes,
+                   facts)[fmt],
             ws.output_dir / f"{portfolio_stem(recipient.key, week)}.{fmt}")
 
 

@@ -25,7 +25,7 @@ import stat
 import sys
 import time
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email import policy
@@ -135,7 +135,8 @@ def subject_for(template: str, project: Project, week: str) -> str:
         raise MailError(f"email.subject in planforge.yaml: {exc}") from None
 
 
-def _default_render(ws: Workspace, as_of: date, built: BuiltOutputs | None) -> RenderPdf:
+def _default_render(ws: Workspace, as_of: date, built: BuiltOutputs | None,
+                    facts: Mapping[str, ProjectFacts]) -> RenderPdf:
     def render(address: str, projects: Sequence[Project]) -> bytes:
         # What `planforge build` already made from the same inputs is attached as it is.
         if built is not None:
@@ -149,8 +150,10 @@ def _default_render(ws: Workspace, as_of: date, built: BuiltOutputs | None) -> R
 
         changes = {p.id: changes_since_last_week(ws, p, as_of) for p in projects}
         if len(projects) == 1:
-            return render_document(ws, projects[0], "brief", as_of, "pdf", changes[projects[0].id])
-        return render_portfolio(ws, address, list(projects), as_of, "pdf", changes)
+            one = projects[0]
+            return render_document(ws, one, "brief", as_of, "pdf", changes[one.id], None,
+                                   facts.get(one.id))
+        return render_portfolio(ws, address, list(projects), as_of, "pdf", changes, facts)
 
     return render
 
@@ -257,8 +260,12 @@ def plan_messages(
     recipients, notes = _recipients(ws, active, to)
     if notice:
         notes.insert(0, notice)
-    render = render or _default_render(ws, as_of, built)
-    facts = {p.id: compute_facts(p, as_of, ws.settings) for p in active}
+    from .timeline import first_promised
+
+    # The dates first promised, so that the email and its brief both show a re-baseline.
+    facts = {p.id: compute_facts(p, as_of, ws.settings, first_promised(ws, p.id, as_of))
+             for p in active}
+    render = render or _default_render(ws, as_of, built, facts)
     messages = [_message(ws, r, week, render, facts)
                 for r in sorted(recipients, key=lambda r: address_key(r.address))]
     return MailPlan(week, tuple(messages), tuple(notes))

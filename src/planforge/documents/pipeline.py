@@ -258,9 +258,10 @@ def render_document(
     fmt: str,
     changes: Sequence[ChangeLike] | None = None,
     history: PlanHistory | None = None,
+    facts: ProjectFacts | None = None,
 ) -> bytes:
     """A charter, brief or retrospective of a project as of a date, as Markdown, HTML or PDF."""
-    return render_formats(ws, project, kind, as_of, [fmt], changes, history=history)[fmt]
+    return render_formats(ws, project, kind, as_of, [fmt], changes, facts, history)[fmt]
 
 
 def render_portfolio_formats(
@@ -334,10 +335,11 @@ def render_portfolio(
     as_of: date,
     fmt: str,
     changes: Mapping[str, Sequence[ChangeLike] | None] | None = None,
+    known_facts: Mapping[str, ProjectFacts] | None = None,
 ) -> bytes:
     """One sales person's portfolio brief: a summary table of their active projects, then each
     project's brief."""
-    return render_portfolio_formats(ws, email, projects, as_of, [fmt], changes)[fmt]
+    return render_portfolio_formats(ws, email, projects, as_of, [fmt], changes, known_facts)[fmt]
 
 
 def render_email(ws: Workspace, facts: Sequence[ProjectFacts], week: str, locale: str,
