@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -156,6 +156,72 @@ def revision_ratio(root: Path) -> tuple[float, float, float, float]:
             sorted(reads() for _ in range(8))[middle])
 
 
+def _fast_import_commit(week: str, when: int, files: dict[str, bytes]) -> bytes:
+    """One commit of a ``git fast-import`` stream writing ``files``, dated ``when``; its parent
+    is the branch's previous commit in the stream."""
+    message = f"{week}: weekly updates".encode()
+    out = [b"commit refs/heads/main\n",
+           f"committer bench <bench@example.com> {when} +0000\n".encode(),
+           f"data {len(message)}\n".encode(), message, b"\n"]
+    for path, data in sorted(files.items()):
+        out += [f"M 100644 inline {path}\n".encode(), f"data {len(data)}\n".encode(), data,
+                b"\n"]
+    return b"".join(out) + b"\n"
+
+
+def commit_a_year(root: Path, weeks: int = 52) -> tuple[str, str]:
+    """The generated workspace committed as a year of weekly history, with ``git fast-import``
+    (plain commits of 300 projects would take minutes): each Friday's commit adds that week's
+    updates, revises the newest update of every project that has one and a tenth of the plans
+    (a comment appended: a new version to read). The last commit holds the files as generated.
+    Returns a past week to build and its Friday."""
+    projects = sorted(p for p in (root / "projects").iterdir() if p.is_dir())
+    today = date.today()
+    last_friday = today - timedelta(days=(today.weekday() - 4) % 7 or 7)
+    fridays = [last_friday - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+    stream: list[bytes] = []
+    for k, friday in enumerate(fridays):
+        iso = friday.isocalendar()
+        week = f"{iso.year}-W{iso.week:02d}"
+        files: dict[str, bytes] = {}
+        if k == 0:
+            files["planforge.yaml"] = (root / "planforge.yaml").read_bytes()
+        for n, folder in enumerate(projects):
+            rel = f"projects/{folder.name}"
+            updates = sorted(p for p in (folder / "updates").glob("*.yaml") if p.stem <= week)
+            if updates:
+                revised = b"" if updates[-1].stem == week or k == len(fridays) - 1 \
+                    else f"# revised in {week}\n".encode()
+                files[f"{rel}/updates/{updates[-1].name}"] = updates[-1].read_bytes() + revised
+            if k == 0 or n % 10 == k % 10 or k == len(fridays) - 1:
+                plan = (folder / "project.yaml").read_bytes()
+                files[f"{rel}/project.yaml"] = plan + (
+                    b"" if k == len(fridays) - 1 else f"# revised in {week}\n".encode())
+        moment = datetime(friday.year, friday.month, friday.day, 17, tzinfo=UTC)
+        stream.append(_fast_import_commit(week, int(moment.timestamp()), files))
+    git = ["git", "-c", "init.defaultBranch=main"]
+    subprocess.run([*git, "init", "-q"], cwd=root, check=True)
+    subprocess.run([*git, "fast-import", "--quiet"], cwd=root, input=b"".join(stream),
+                   check=True)
+    subprocess.run([*git, "checkout", "-q", "-f", "main"], cwd=root, check=True)
+    past = fridays[len(fridays) // 2]
+    iso = past.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}", past.isoformat()
+
+
+def history_ratio(root: Path) -> tuple[float, float, str]:
+    """Seconds of a Markdown build of a past week (read from a year of history) and of the
+    current week (the working tree, "since last week" from history), each into a fresh output
+    folder; and the past week built."""
+    past, _friday = commit_a_year(root)
+    shutil.rmtree(root / "output", ignore_errors=True)
+    then, _ = run(["build", "--formats", "md", "--week", past], root)
+    shutil.rmtree(root / "output")
+    now, _ = run(["build", "--formats", "md"], root)
+    shutil.rmtree(root / "output")
+    return then, now, past
+
+
 def touch_project(root: Path, project: str) -> None:
     update = root / "projects" / project / "updates" / f"{WEEK}.yaml"
     update.write_text(update.read_text("utf-8") + "decisions: [Benchmark change]\n", "utf-8")
@@ -165,13 +231,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,100,1000")
     parser.add_argument("--keep", type=Path, help="Keep the generated workspaces here.")
+    parser.add_argument("--history-only", action="store_true",
+                        help="Only the row of a past week against the current one.")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     base = args.keep or Path(tempfile.mkdtemp(prefix="planforge-bench-"))
     rows: list[tuple[str, str, str]] = []
     as_of = ["--as-of", AS_OF.isoformat()]
     try:
-        for size in sizes:
+        history = generate_workspace(base / "history300", 300)
+        then, now, past = history_ratio(history)
+        rows.append((f"Markdown build of a past week ({past}) against the current week, 300 "
+                     "projects, a year of weekly commits", f"{then:.1f} s against {now:.1f} s",
+                     f"{then / now:.2f}× (target at most 2×)"))
+        for size in sizes if not args.history_only else []:
             root = generate_workspace(base / f"ws{size}", size)
             validate, _ = run(["validate", *as_of], root)
             rows.append((f"validate, {size} projects", f"{validate:.2f} s",
@@ -197,6 +270,9 @@ def main() -> None:
                 rows.append((f"rebuild after changing 1 of {size} projects (md, pdf)",
                              f"{again:.1f} s against {full:.1f} s",
                              f"{again / full * 100:.1f} % of the full build"))
+        if args.history_only:
+            print_rows(rows)
+            return
         committed = generate_workspace(base / "git300", 300)
         at_head, on_disk, ratio, git_reads = revision_ratio(committed)
         rows.append(("load 300 projects at a revision (HEAD) against from disk",
@@ -217,6 +293,11 @@ def main() -> None:
     finally:
         if args.keep is None:
             shutil.rmtree(base, ignore_errors=True)
+    print_rows(rows)
+
+
+def print_rows(rows: list[tuple[str, str, str]]) -> None:
+    """The table of results, with the machine it ran on."""
     print(f"planforge benchmark, {date.today().isoformat()}, {os.cpu_count()} cores, "
           f"Python {sys.version.split()[0]}\n")
     print("| measure | time | ratio |")
