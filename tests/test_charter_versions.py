@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
 from planforge.baselines import PlanVersion, plan_history
 from planforge.model import build_project
@@ -188,3 +189,18 @@ def test_removed_items_and_a_goal_due_moved_are_changes_too() -> None:
     ]
     assert found.rebaselines == ()
     assert plan_history([_version(date(2020, 3, 2), "planned")]).agreed is None
+
+
+def test_committing_an_edit_rebuilds_the_charter(lived: Repo, run_cli: RunCli) -> None:
+    data = yaml.safe_load((lived.ws / "projects/demo/project.yaml").read_text("utf-8"))
+    item(data, "goals", "g-share")["target"] = 99
+    lived.write_project("demo", data)
+    first = run_cli("build", "--formats", "md", "--jobs", "1", cwd=lived.ws)
+    assert first.exit_code == 0, first.output
+    charter = lived.ws / "output" / "demo" / "charter.md"
+    assert "99" not in charter.read_text("utf-8").split("Changes since kickoff")[-1]
+    # Committed this week: "since last week" reads nothing new, only the charter's history does.
+    lived.commit("Whole pipeline and more", when=datetime.now(UTC).isoformat())
+    again = run_cli("build", "--formats", "md", "--jobs", "1", cwd=lived.ws)
+    assert "projects: 1 built" in again.output  # the files are the same; the history is not
+    assert "99" in charter.read_text("utf-8").split("Changes since kickoff")[-1]
