@@ -35,10 +35,24 @@ def _with_ask(week: str, health: str = "green") -> dict[str, Any]:
     return data
 
 
+def _hand_over(data: Any, old: str, new: str) -> None:
+    """Every owner field naming ``old`` now names ``new``."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "owner" and value == old:
+                data[key] = new
+            else:
+                _hand_over(value, old, new)
+    elif isinstance(data, list):
+        for value in data:
+            _hand_over(value, old, new)
+
+
 @pytest.fixture
 def lived(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
     """Planned, kickoff, a slip, a risk that occurs and is closed, an ask raised in W10 and gone
-    from W12's update, a re-baseline of go-live, end and budget, then the project closed."""
+    from W12's update, a re-baseline of go-live, end and budget, the project manager leaving,
+    then the project closed."""
     home = isolate_git(monkeypatch, tmp_path)
     repo = Repo.create(tmp_path / "repo", home)
     draft = plan(status="planned", budget={"currency": "EUR", "planned": 150000})
@@ -83,6 +97,15 @@ def lived(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
     repo.commit("Re-baseline go-live: the data migration is run twice\n\nAgreed with the "
                 "customer.", when="2020-06-15T10:00:00+02:00")
 
+    # Pat leaves; Robin takes over what Pat owned. Documents of earlier dates still name Pat.
+    data = changed(data)
+    del data["people"]["pm"]
+    data["people"]["robin"] = {"name": "Robin Lead", "role": "Project manager",
+                               "team": "delivery"}
+    _hand_over(data, "pm", "robin")
+    repo.write_project("demo", data)
+    repo.commit("Pat hands the project over to Robin", when="2020-09-01T10:00:00+02:00")
+
     data = changed(data)
     data["status"] = "done"
     milestone(data, "m-internal")["done"] = "2020-04-01"
@@ -112,7 +135,7 @@ def test_history_is_read_with_one_log_and_one_cat_file(
     assert [r.subject for r in revisions] == [
         "Draft plan", "Kickoff", "W11 update", "Work in progress", "W12 update",
         "Demo held, data risk closed", "Re-baseline go-live: the data migration is run twice",
-        "Project closed"]
+        "Pat hands the project over to Robin", "Project closed"]
     assert calls.count("log") == 1 and calls.count("cat-file") == 1
 
 
@@ -120,7 +143,7 @@ def test_kickoff_rebaselines_and_occurred_risks(lived: Repo) -> None:
     found = project_history(find_workspace(lived.ws), "demo", date(2021, 1, 8))
     assert found is not None and found.kickoff is not None
     assert found.kickoff.day == date(2020, 3, 2)
-    assert found.versions == 7  # the invalid one is skipped
+    assert found.versions == 8  # the invalid one is skipped
     seen = [(r.day, r.kind, r.subject_id, r.old, r.new, r.reason) for r in found.rebaselines]
     golive = "Re-baseline go-live: the data migration is run twice"
     # The draft's demo date moved at kickoff: planning, not a re-baseline.

@@ -18,6 +18,8 @@ GOLDEN = Path(__file__).parent / "golden" / "life"
 
 #: (document, extra arguments, golden file): the brief of the week the risk occurred, the week
 #: after, the charter at kickoff and at the end, and the retrospective once the project closed.
+#: The project manager left before the end: the briefs of then and the charter agreed at kickoff
+#: still name them.
 MOMENTS = [
     ("brief", ("--week", "2020-W11"), "brief-2020-W11.md"),
     ("brief", ("--week", "2020-W12"), "brief-2020-W12.md"),
