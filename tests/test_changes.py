@@ -63,6 +63,15 @@ def test_a_rebaseline_is_its_own_kind_and_not_counted_as_a_move_too() -> None:
     )
 
 
+def test_a_rebaseline_does_not_take_the_reason_of_an_earlier_move() -> None:
+    old = plan()
+    milestone(old, "m-golive").update(forecast="2020-12-08", reason="SAP test system late.")
+    new = changed(old)
+    milestone(new, "m-golive")["due"] = "2020-12-08"
+    [c] = diff_projects(build(old), build(new))
+    assert (c.kind, c.note) == ("milestone-rebaselined", None)
+
+
 def test_a_rebaseline_onto_the_forecast_moves_nothing_that_was_expected() -> None:
     old = plan()
     milestone(old, "m-golive")["forecast"] = "2020-12-15"

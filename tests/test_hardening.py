@@ -195,8 +195,8 @@ def _edit(path: Path, old: str, new: str) -> None:
 @pytest.mark.parametrize(("file", "old", "new", "message"), [
     ("projects/acme-crm/project.yaml", "start: 2026-08-03", "start: 1001-01-01",
      "start: '1001-01-01' is outside the years planforge handles (1970–2199)"),
-    ("projects/acme-crm/project.yaml", "end: 2027-02-26", "end: 2037-01-01",
-     "end: the project lasts more than 10 years (2026-08-03 to 2037-01-01)"),
+    ("projects/acme-crm/project.yaml", "end: 2027-02-26", "end: 2036-08-04",
+     "end: the project lasts more than 10 years (2026-08-03 to 2036-08-04)"),
     ("projects/acme-crm/project.yaml", "duration: 15", "duration: 100000",
      "duration: 100000 is too large: the most allowed is 720"),
     ("projects/acme-crm/project.yaml", "spent: 198500", "spent: .nan",
@@ -736,6 +736,8 @@ def test_a_greedy_template_fails_fast(examples: Path, monkeypatch: pytest.Monkey
     ("{{ x.strftime('%Y') }}", "'strftime' is not allowed in a template"),
     ("{{ 'x' | center(9) }}", "the filter 'center' is not available"),
     ("{{ lipsum() }}", "'lipsum' is not available"),
+    ("{% for i in range(200000) %}{% endfor %}", "a range of more than 100,000 numbers"),
+    ("{{ 2 ** 100 }}", "an exponent above 64"),
 ])
 def test_validate_finds_what_the_sandbox_would_refuse(examples: Path, run_cli: RunCli,
                                                       payload: str, message: str) -> None:
@@ -789,3 +791,9 @@ def test_the_ledger_is_never_a_fifo_or_a_link(tmp_path: Path) -> None:
     with pytest.raises(MailError, match="cannot open the send ledger"), Ledger(link):
         pass
     assert not (tmp_path / "elsewhere.jsonl").exists()
+
+
+def test_an_empty_settings_file_is_all_defaults(examples: Path, run_cli: RunCli) -> None:
+    (examples / "planforge.yaml").write_text("", "utf-8")
+    result = run_cli("validate", "projects/acme-crm", "--as-of", "2026-11-20", cwd=examples)
+    assert result.exit_code == 0, result.output

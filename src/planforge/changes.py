@@ -7,7 +7,8 @@ Conventions of the record, per kind (``old``/``new`` are None where the kind has
 - ``milestone-moved``: today's expected date (forecast, else due), ``days`` the signed shift,
   ``note`` the milestone's reason. Not emitted for a milestone done on the new side, nor when only
   ``due`` changed and neither side has a forecast (that is a re-baseline, reported once).
-- ``milestone-rebaselined``: ``due`` before and after, ``days`` the shift, ``note`` the reason.
+- ``milestone-rebaselined``: ``due`` before and after, ``days`` the shift, ``note`` the reason
+  when the plan gives a new one (one left as it was explains an earlier move).
 - ``milestone-done``: ``old`` the baseline (due), ``new`` the done date, ``days`` done − due.
 - ``goal-retargeted``: one record per field. Target: ``old``/``new`` are text with the unit
   ("45 minutes"), ``days`` None. Due: dates, ``days`` the shift.
@@ -102,8 +103,9 @@ def _span(phase: Phase) -> str:
     return f"{phase.start.isoformat()} – {phase.end.isoformat()}"
 
 
-def _milestone_change(kind: str, pid: str, m: Milestone, old: date, new: date) -> Change:
-    return Change(kind, pid, m.id, m.name, old, new, _days(old, new), m.customer_facing, m.reason)
+def _milestone_change(kind: str, pid: str, m: Milestone, old: date, new: date,
+                      reason: str | None) -> Change:
+    return Change(kind, pid, m.id, m.name, old, new, _days(old, new), m.customer_facing, reason)
 
 
 def _milestones(pid: str, old: Project, new: Project) -> Iterator[Change]:
@@ -117,11 +119,15 @@ def _milestones(pid: str, old: Project, new: Project) -> Iterator[Change]:
             # is the re-baseline below: reporting it twice would double the count.
             explicit = was.forecast is not None or m.forecast is not None
             if explicit and was.expected != m.expected:
-                yield _milestone_change("milestone-moved", pid, m, was.expected, m.expected)
+                yield _milestone_change("milestone-moved", pid, m, was.expected, m.expected,
+                                        m.reason)
         elif was.done is None:
-            yield _milestone_change("milestone-done", pid, m, m.due, m.done)
+            yield _milestone_change("milestone-done", pid, m, m.due, m.done, m.reason)
         if was.due != m.due:
-            yield _milestone_change("milestone-rebaselined", pid, m, was.due, m.due)
+            # A reason left as it was explains an earlier move, not this re-baseline (the
+            # charter then takes the commit message, as the README says).
+            reason = m.reason if m.reason != was.reason else None
+            yield _milestone_change("milestone-rebaselined", pid, m, was.due, m.due, reason)
 
 
 def _goals(pid: str, old: Project, new: Project) -> Iterator[Change]:

@@ -376,6 +376,18 @@ def _refused_names(tree: jinja2.nodes.Template) -> list[tuple[int, str]]:
     for name in tree.find_all(jinja2.nodes.Name):
         if name.name == "lipsum" and name.ctx == "load":
             found.append((name.lineno, "'lipsum' is not available in planforge's templates"))
+    for power in tree.find_all(jinja2.nodes.Pow):
+        exponent = power.right.value if isinstance(power.right, jinja2.nodes.Const) else None
+        if isinstance(exponent, int | float) and abs(exponent) > MAX_EXPONENT:
+            found.append((power.lineno, f"an exponent above {MAX_EXPONENT} is not allowed in a "
+                                        "template"))
+    for call in tree.find_all(jinja2.nodes.Call):
+        if isinstance(call.node, jinja2.nodes.Name) and call.node.name == "range":
+            bounds = [a.value for a in call.args if isinstance(a, jinja2.nodes.Const)]
+            if len(bounds) == len(call.args) and all(isinstance(b, int) for b in bounds) \
+                    and len(range(*bounds)) > MAX_SEQUENCE:
+                found.append((call.lineno, f"a range of more than {MAX_SEQUENCE:,} numbers is "
+                                           "not allowed in a template"))
     return sorted(found)
 
 

@@ -34,7 +34,14 @@ from .yamlio import Document, PathPart, format_path, load_bytes
 #: The longest project planforge plans: documents draw and list its weeks, so the length bounds
 #: their size and the time to build them.
 MAX_PROJECT_YEARS = 10
-MAX_PROJECT_DAYS = MAX_PROJECT_YEARS * 366
+
+
+def _years_after(day: date, years: int) -> date:
+    """The same day ``years`` later (29 February becomes 28 February in a common year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 @dataclass
@@ -170,7 +177,7 @@ class _Checker:
         start, end = date.fromisoformat(d["start"]), date.fromisoformat(d["end"])
         if end < start:
             self.error(doc, ["end"], f"the project ends ({end}) before it starts ({start})")
-        elif (end - start).days > MAX_PROJECT_DAYS:
+        elif end > _years_after(start, MAX_PROJECT_YEARS):
             self.error(doc, ["end"], f"the project lasts more than {MAX_PROJECT_YEARS} years "
                        f"({start} to {end}): split it into projects of that length at most")
 

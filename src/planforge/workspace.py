@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
 from importlib import resources
@@ -238,6 +238,8 @@ def load_settings(path: Path) -> Settings:
         raise InvalidFilesError([Finding(display_path(path), None, None, "", "error",
                                          str(exc))]) from None
     doc, findings = load_bytes(raw, display_path(path))
+    if doc is not None and doc.data is None:  # an empty file: every key is optional
+        doc = replace(doc, data={})
     if doc is not None and not findings:
         findings = check_document(doc, "workspace")
         if not findings and isinstance(doc.data, dict):

@@ -186,9 +186,9 @@ def _pdf(ws: Workspace, html: str, title: str, author: str, subject: str, lang: 
 
     builtin = Path(str(builtin_templates()))
     _, logo_path = _logo(ws)
+    # The logo is the one file allowed outside the templates, not its folder: a template
+    # could otherwise embed any file beside it.
     roots = [p for p in (builtin, ws.templates_dir) if p.is_dir()]
-    if logo_path is not None and logo_path.parent != ws.root.resolve():
-        roots.append(logo_path.parent)
     base = ws.templates_dir if ws.templates_dir.is_dir() else builtin
     meta = PdfMetadata(title=title, author=author, subject=subject, lang=lang, created=as_of)
     return html_to_pdf(html, meta, base_dir=base, roots=roots,
