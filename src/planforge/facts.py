@@ -241,6 +241,24 @@ def time_elapsed(start: date, end: date, as_of: date) -> float:
     return min(1.0, max(0.0, (as_of - start).days / span))
 
 
+AxisStep = Literal["day", "week", "month", "quarter", "year"]
+
+
+def axis_step(first: date, last: date) -> AxisStep:
+    """The tick step of a time axis from first to last: the finest whose labels neither repeat
+    (no two ticks in one month under a month label) nor crowd (about 16 ticks at most)."""
+    days = (last - first).days
+    if days <= 14:
+        return "day"
+    if days <= 16 * 7:
+        return "week"
+    if days <= 16 * 31:
+        return "month"
+    if days <= 16 * 92:
+        return "quarter"
+    return "year"
+
+
 # --- milestones and phases ---------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -42,7 +43,14 @@ _MD_PLAIN = re.compile(r"(?![#+\-\d ])(?:[^\\`*_{}\[\]<>()#+!|\s~-]| (?! ))*(?<!
 _MD_LINE_START = re.compile(r"^(#{1,6}|[-+])(?=\s|$)")
 _MD_ORDERED = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
 _WHITESPACE = re.compile(r"\s+")
-_MERMAID_SPECIAL = re.compile(r"[#:;]")
+# ':' separates a gantt task's data, '#' starts an entity and ';' ends a statement; '%%' starts a
+# comment or a directive (Mermaid finds "%%{" anywhere in the text), so a '%' after a '%' goes.
+_MERMAID_SPECIAL = re.compile(r"[#:;]|(?<=%)%")
+#: What starts every gantt task line. Mermaid reads a line's first word as a keyword ("Click ",
+#: "Title ", "Section ", "Excludes", "axisFormat", a date …) and '%' in its first two places as a
+#: comment; no keyword starts with a symbol. A non-breaking space would not do: JavaScript's \s,
+#: which the gantt lexer skips, includes it.
+MERMAID_TASK_MARK = "\u2022 "
 # CJK ideographs and punctuation (CJK symbols, fullwidth forms).
 _CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
 _SPACE_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])[ \t\n]+(?=[{_CJK}])")
@@ -69,10 +77,19 @@ def escape_markdown(text: object) -> str:
 
 
 def escape_mermaid(text: object) -> str:
-    """Text safe as a Mermaid gantt task or section name: ':' separates the task's data, '#'
-    starts an entity and ';' ends a statement, so all three become Mermaid entity codes."""
+    """Text safe after a Mermaid gantt keyword (a section's name): ':' '#' ';' and the second
+    '%' of '%%' become Mermaid entity codes, which the chart shows as the characters."""
     folded = _WHITESPACE.sub(" ", str(text)).strip()
     return _MERMAID_SPECIAL.sub(lambda m: f"#{ord(m[0])};", folded)
+
+
+def escape_mermaid_task(text: object) -> str:
+    """Text safe at the start of a Mermaid gantt line (a task's name): escaped, and marked with
+    a bullet unless it already starts with a symbol and a space ("★ Launch")."""
+    name = escape_mermaid(text)
+    if name[1:2] == " " and not name[0].isascii() and unicodedata.category(name[0])[0] in "PS":
+        return name
+    return MERMAID_TASK_MARK + name
 
 
 #: What can end a CSS string or the <style> element around it: the quote, the backslash, '<' and
@@ -282,6 +299,7 @@ def make_environment(templates_dir: Path | None, tr: Translator) -> jinja2.Envir
             "label": _label_filter(tr),
             "md": escape_markdown,
             "mermaid": escape_mermaid,
+            "mermaid_task": escape_mermaid_task,
             "css_string": css_string,
             "css_counters": css_counters,
         }

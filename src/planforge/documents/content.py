@@ -23,6 +23,7 @@ from ..facts import (
     Reason,
     RiskFacts,
     ask_spans,
+    axis_step,
     open_customer_milestones,
 )
 from ..i18n import Translator
@@ -44,6 +45,7 @@ from .views import (
     CommunicationPlan,
     EmailProject,
     FeedbackRow,
+    GanttAxis,
     GanttSection,
     GanttTask,
     GoalRow,
@@ -334,6 +336,22 @@ def _variance_gantt(facts: ProjectFacts, tr: Translator,
             GanttSection(tr.label("retro.actual"), actual))
 
 
+#: Mermaid's tick interval and the label key of the axis format, per tick step. Month names in
+#: Mermaid's axis are English whatever the locale, so the catalogs' formats say which to use.
+_AXIS_TICKS = {"day": ("1day", "chart.axis_day"), "week": ("1week", "chart.axis_day"),
+               "month": ("1month", "chart.axis_month"), "quarter": ("3month", "chart.axis_month"),
+               "year": ("12month", "chart.axis_year")}
+
+
+def _gantt_axis(sections: Sequence[GanttSection], tr: Translator) -> GanttAxis:
+    """The axis of a gantt block, from the span its bars and milestones cover."""
+    days = [date.fromisoformat(d) for s in sections for t in s.tasks
+            for d in (t.start, t.end) if d != "0d"]  # a milestone's length, not a date
+    step = axis_step(min(days), max(days)) if days else "month"
+    ticks, key = _AXIS_TICKS[step]
+    return GanttAxis(pattern=tr.label(key), ticks=ticks)
+
+
 def _budget(facts: ProjectFacts) -> BudgetSummary | None:
     b = facts.budget
     if b is None:
@@ -611,6 +629,7 @@ def charter_view(project: Project, facts: ProjectFacts, tr: Translator, default_
     names = _Names(project, tr)
     risk_no = _risk_numbers(facts.risks)
     comm = project.communication
+    gantt = _schedule_gantt(facts)
     return CharterView(
         version=charter_version(history, tr),
         project=_head(project, names),
@@ -623,7 +642,8 @@ def charter_view(project: Project, facts: ProjectFacts, tr: Translator, default_
                            names.joined(r.consulted), names.joined(r.informed))
                    for r in project.responsibilities),
         phases=tuple(_phase_row(p, names) for p in facts.phases),
-        gantt=_schedule_gantt(facts),
+        gantt=gantt,
+        gantt_axis=_gantt_axis(gantt, tr),
         risks=tuple(_risk_row(r, risk_no, names) for r in facts.risks),
         heat_rows=_heat_rows(facts, risk_no),
         communication=CommunicationPlan(comm.channels, comm.norms) if comm else None,
@@ -682,6 +702,8 @@ def retro_view(project: Project, facts: ProjectFacts, tr: Translator,
     risk_no = _risk_numbers(facts.risks)
     budget = _budget(facts)
     baselines = _baselines(project, facts, history, tr)
+    gantt = _variance_gantt(facts, tr, kickoff_dues(history.kickoff)
+                            if baselines and history else {})
     return RetroView(
         project=_head(project, names),
         held=retro.held,
@@ -689,8 +711,8 @@ def retro_view(project: Project, facts: ProjectFacts, tr: Translator,
         outcome=_outcome(facts, baselines),
         goals=tuple(_goal_row(g, names) for g in facts.goals),
         milestones=tuple(_milestone_row(m, names) for m in facts.milestones),
-        gantt=_variance_gantt(facts, tr, kickoff_dues(history.kickoff)
-                              if baselines and history else {}),
+        gantt=gantt,
+        gantt_axis=_gantt_axis(gantt, tr),
         risks=tuple(_risk_row(r, risk_no, names) for r in facts.risks),
         budget=budget,
         budget_verdict=_budget_verdict(budget, tr,

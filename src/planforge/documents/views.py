@@ -185,6 +185,14 @@ class GanttTask:
 
 
 @dataclass(frozen=True)
+class GanttAxis:
+    """The time axis of a Mermaid gantt block: a d3 time format and a tick interval."""
+
+    pattern: str  # not ``format``: the template sandbox refuses that name, a method of str
+    ticks: str
+
+
+@dataclass(frozen=True)
 class GanttSection:
     """A section of a Mermaid gantt block."""
 
@@ -558,6 +566,7 @@ class CharterView:
     raci: tuple[RaciRow, ...]
     phases: tuple[PhaseRow, ...]
     gantt: tuple[GanttSection, ...]
+    gantt_axis: GanttAxis
     risks: tuple[RiskRow, ...]
     heat_rows: tuple[HeatRow, ...]
     communication: CommunicationPlan | None
@@ -599,6 +608,7 @@ class RetroView:
     goals: tuple[GoalRow, ...]
     milestones: tuple[MilestoneRow, ...]
     gantt: tuple[GanttSection, ...]
+    gantt_axis: GanttAxis
     risks: tuple[RiskRow, ...]
     budget: BudgetSummary | None
     budget_verdict: str
