@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import subprocess
+import sys
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -230,3 +232,24 @@ def test_pre_commit_hook(tmp_path: Path, run_cli: RunCli) -> None:
     assert "projects/demo/updates/2020-W10.yaml:3:1: error:" in result.output
     result = run_cli(*shlex.split(hook["entry"])[1:], staged[0], cwd=tmp_path)
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("config", ["organization: [Test Org\n", "organisation: Test Org\n"],
+                         ids=["yaml-syntax", "schema"])
+def test_gitlab_code_quality_report_of_a_broken_workspace_config(
+    config: str, tmp_path: Path, run_cli: RunCli
+) -> None:
+    """The validate job turns planforge's JSON into a Code Quality report: a broken
+    planforge.yaml reaches the merge request as a finding instead of failing the job's script."""
+    (tmp_path / "planforge.yaml").write_text(config, "utf-8")
+    (tmp_path / "projects").mkdir()
+    result = run_cli("validate", "--format", "json", cwd=tmp_path)
+    assert result.exit_code == 1
+    (tmp_path / "findings.json").write_text(result.stdout, "utf-8")
+    [script] = [s for s in load("gitlab-ci.yml")["validate"]["script"] if "<<'PY'" in s]
+    code = script.split("<<'PY'\n", 1)[1].rsplit("PY", 1)[0]
+    subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=True)
+    report = json.loads((tmp_path / "gl-code-quality-report.json").read_text("utf-8"))
+    assert [(r["location"]["path"], r["severity"]) for r in report] == [
+        ("planforge.yaml", "major")
+    ]

@@ -11,6 +11,7 @@ import json
 import sys
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -161,7 +162,13 @@ def _github_escape(text: str, *, property_value: bool = False) -> str:
     return text
 
 
-def _print_findings(findings: list[Finding], fmt: str, checked: int) -> None:
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' * (count != 1)}"
+
+
+def _print_findings(findings: list[Finding], fmt: str, checked: int, promoted: int = 0) -> None:
+    """Every finding in the format asked for; the text format adds a summary on stderr.
+    ``promoted`` is how many of the errors are warnings that --strict counts as errors."""
     if fmt == "json":
         click.echo(json.dumps([f.__dict__ for f in findings], ensure_ascii=False, indent=2))
         return
@@ -177,22 +184,60 @@ def _print_findings(findings: list[Finding], fmt: str, checked: int) -> None:
                        f"{_github_escape(subject + f.message)}")
         else:
             click.echo(f.format())
+    if fmt != "text":
+        return
     errors = sum(f.severity == "error" for f in findings)
     warnings = len(findings) - errors
-    if fmt == "text":
-        if findings:
-            click.echo(f"{errors} error{'s' * (errors != 1)}, "
-                       f"{warnings} warning{'s' * (warnings != 1)} in {checked} "
-                       f"file{'s' * (checked != 1)}", err=True)
-        else:
-            click.echo(f"{checked} file{'s' * (checked != 1)} checked: no problems", err=True)
+    # A workspace that could not be found was not read at all: no "in 0 files".
+    where = f" in {_plural(checked, 'file')}" if checked else ""
+    if not findings:
+        click.echo(f"{_plural(checked, 'file')} checked: no problems", err=True)
+    elif promoted:
+        counted = "an error" if promoted == 1 else "errors"
+        click.echo(f"{_plural(errors, 'error')}{where} ({_plural(promoted, 'warning')} counted "
+                   f"as {counted} with --strict)", err=True)
+    else:
+        click.echo(f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}{where}", err=True)
+
+
+def _validate(obj: Context, paths: tuple[Path, ...], as_of: Any) -> tuple[list[Finding], int]:
+    """Every finding and how many files were read. A broken planforge.yaml or an unusable
+    workspace is reported as findings too, so that every output format holds for them."""
+    from .errors import Finding, InvalidFilesError, WorkspaceError
+    from .validate import validate_paths
+    from .workspace import display_path
+
+    try:
+        ws = obj.workspace()
+    except InvalidFilesError as exc:
+        # Without its settings (where projects are, the health rules) nothing else can be checked.
+        return list(exc.findings), 1
+    except WorkspaceError as exc:
+        folder = exc.file or display_path(obj.workspace_dir or Path.cwd())
+        return [Finding(folder, None, None, "", "error", str(exc))], 0
+    try:
+        day: date = as_of.date() if as_of else ws.today()
+        findings, checked = validate_paths(ws, list(paths), day)
+        overrides = ws.template_overrides()
+    except WorkspaceError as exc:
+        return [Finding(exc.file or display_path(ws.root), None, None, "", "error", str(exc))], 0
+    if overrides is not None and (not paths or ws.root in {p.resolve() for p in paths}):
+        # Only a workspace with template overrides pays for importing the template engine.
+        from .render import check_templates
+
+        found, read = check_templates(overrides, display_path(overrides))
+        findings, checked = sorted(findings + found), checked + read
+    return findings, checked
 
 
 @command(cli, "validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "github", "json"]), default="text",
-              show_default=True, help="github: annotations on the lines of a pull request.")
-@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+              show_default=True,
+              help="github: annotations on the lines of a pull request; json: an array of "
+                   "findings on stdout.")
+@click.option("--strict", is_flag=True,
+              help="Report warnings as errors, in every format, and fail on them.")
 @_as_of_option
 @click.pass_obj
 def validate_command(obj: Context, paths: tuple[Path, ...], fmt: str, strict: bool,
@@ -200,7 +245,9 @@ def validate_command(obj: Context, paths: tuple[Path, ...], fmt: str, strict: bo
     """Check project files, project folders or the whole workspace.
 
     Reports every problem at once, one line each (file:line:col), and exits 1 if
-    any is an error (or, with --strict, a warning).
+    any is an error (or, with --strict, a warning). A broken planforge.yaml or a
+    missing workspace is reported the same way, in the format asked for; exit
+    code 2 means the command line itself is wrong.
 
     \b
     Examples:
@@ -208,22 +255,15 @@ def validate_command(obj: Context, paths: tuple[Path, ...], fmt: str, strict: bo
       planforge validate projects/acme-crm
       planforge validate projects/acme-crm/updates/2026-W47.yaml --format github
     """
-    from .validate import validate_paths
-
-    ws = obj.workspace()
-    day: date = as_of.date() if as_of else ws.today()
-    findings, checked = validate_paths(ws, list(paths), day)
-    overrides = ws.template_overrides()
-    if overrides is not None and (not paths or ws.root in {p.resolve() for p in paths}):
-        # Only a workspace with template overrides pays for importing the template engine.
-        from .render import check_templates
-        from .workspace import display_path
-
-        found, read = check_templates(overrides, display_path(overrides))
-        findings, checked = sorted(findings + found), checked + read
-    _print_findings(findings, fmt, checked)
-    failing = {"error", "warning"} if strict else {"error"}
-    if any(f.severity in failing for f in findings):
+    findings, checked = _validate(obj, paths, as_of)
+    promoted = 0
+    if strict:
+        # Reported as errors in every format, so that a CI annotation or report agrees with the
+        # exit code.
+        promoted = sum(f.severity == "warning" for f in findings)
+        findings = [replace(f, severity="error") for f in findings]
+    _print_findings(findings, fmt, checked, promoted)
+    if any(f.severity == "error" for f in findings):
         sys.exit(1)
 
 

@@ -65,7 +65,12 @@ class InvalidFilesError(PlanforgeError):
 
 
 class WorkspaceError(PlanforgeError):
-    """The workspace, its configuration or a path in it is unusable."""
+    """The workspace, its configuration or a path in it is unusable; ``file`` names the folder or
+    file at fault when one is known, so that validate can report it as a finding."""
+
+    def __init__(self, message: str, file: str | None = None) -> None:
+        super().__init__(message)
+        self.file = file
 
 
 class TemplateError(PlanforgeError):

@@ -61,7 +61,8 @@ class Workspace:
         try:
             no_link_below(self.root, path)
         except FileRefused as exc:
-            raise WorkspaceError(f"{setting}: {display_path(path)}: {exc}") from None
+            raise WorkspaceError(f"{setting}: {display_path(path)}: {exc}",
+                                 display_path(path)) from None
         return path
 
     @property
@@ -126,7 +127,8 @@ class Workspace:
             raise WorkspaceError(
                 f"no {self.settings.projects_dir}/ folder in {where}: run planforge in a "
                 "workspace (a folder with planforge.yaml and projects/), name one with "
-                "--workspace, or start one with planforge new PROJECT_ID"
+                "--workspace, or start one with planforge new PROJECT_ID",
+                where,
             )
 
     def project_dir(self, project_id: str) -> Path:
@@ -256,7 +258,8 @@ def find_workspace(explicit: Path | None = None, start: Path | None = None) -> W
     if explicit is not None:
         root = explicit.resolve()
         if not root.is_dir():
-            raise WorkspaceError(f"workspace folder {explicit} does not exist")
+            raise WorkspaceError(f"workspace folder {explicit} does not exist",
+                                 display_path(root))
         config = root / CONFIG_FILE
         if config.is_file():
             return Workspace(root, load_settings(config), config)
