@@ -133,3 +133,26 @@ def test_payloads_in_every_field_stay_text(examples: Path, run_cli: RunCli,
         assert msg["Bcc"] is None
         assert set(msg.keys()) <= {"From", "To", "Reply-To", "Subject", "Date", "Message-ID",
                                    "Auto-Submitted", "Content-Type", "MIME-Version"}
+
+
+def test_entity_text_reads_as_written_in_every_format(examples: Path, run_cli: RunCli) -> None:
+    plan = examples / "projects" / "acme-crm" / "project.yaml"
+    plan.write_text(plan.read_text("utf-8").replace(
+        "name: Acme CRM rollout", 'name: "Acme &amp; CRM rollout"', 1), "utf-8")
+    built = run_cli("build", "acme-crm", "--as-of", "2026-11-20", "--jobs", "1", cwd=examples)
+    assert built.exit_code == 0, built.output
+    assert run_cli("send", "--dry-run", "--week", "2026-W47", cwd=examples).exit_code == 0
+    out = examples / "output" / "acme-crm"
+    # What the reader sees: Markdown and HTML show "&amp;amp;" as "&amp;".
+    assert "# Acme &amp;amp; CRM rollout" in (out / "charter.md").read_text("utf-8")
+    assert "Acme &amp;amp; CRM rollout" in (out / "charter.html").read_text("utf-8")
+    for pdf in (out / "charter.pdf", out / "briefs" / "2026-W47.pdf"):
+        text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
+        assert "Acme &amp; CRM rollout" in text, pdf
+    raw = (examples / "output" / "outbox" / "2026-W47" / "jonas.weber@example.com.eml").read_bytes()
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    plain = msg.get_body(("plain",))
+    html = msg.get_body(("html",))
+    assert plain is not None and html is not None
+    assert "Acme &amp; CRM rollout" in plain.get_content()
+    assert "Acme &amp;amp; CRM rollout" in html.get_content()

@@ -139,3 +139,20 @@ def test_diff_does_not_import_the_render_stack(pull_request: Repo) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=pull_request.ws)
     assert "HEAVY []" in out.stdout, out.stderr
+
+
+def test_entity_text_reads_as_written(tmp_path: Path, home: Path, run_cli: RunCli) -> None:
+    repo = Repo.create(tmp_path / "plans", home)
+    repo.write_project("rd", plan(name="R&D &amp; QA"))
+    repo.commit("Plan at kickoff")
+    new = changed(plan(name="R&D &amp; QA"))
+    milestone(new, "m-golive").update(forecast="2020-12-15", reason="Waits for &lt;legal&gt;")
+    repo.write_project("rd", new)
+
+    md = run_cli("diff", "main", cwd=repo.ws).stdout
+    # Markdown shows "&amp;amp;" as "&amp;": every '&' is written as an entity of itself.
+    assert "### R&amp;D &amp;amp; QA (`rd`)" in md
+    assert "Waits for &amp;lt;legal&amp;gt;" in md
+    data = json.loads(run_cli("diff", "main", "--format", "json", cwd=repo.ws).stdout)
+    assert data["projects"][0]["name"] == "R&D &amp; QA"
+    assert "Waits for &lt;legal&gt;" in json.dumps(data, ensure_ascii=False)

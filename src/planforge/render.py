@@ -38,7 +38,10 @@ BUILTIN_PREFIX = "builtin"
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 # Text that needs no escaping: no markup character, no line break or doubled space, and not
 # starting with what Markdown reads as a heading, a list item or a number followed by '.'.
-_MD_PLAIN = re.compile(r"(?![#+\-\d ])(?:[^\\`*_{}\[\]<>()#+!|\s~-]| (?! ))*(?<! )")
+_MD_PLAIN = re.compile(r"(?![#+\-\d ])(?:[^\\`*_{}\[\]<>()#+!|&\s~-]| (?! ))*(?<! )")
+# An '&' that starts an entity reference ("&amp;", "&#38;"): Markdown would show the character
+# it names, so the '&' itself is written as "&amp;" (which every Markdown dialect reads).
+_MD_ENTITY = re.compile(r"&(?=#?\w+;)")
 # At the start of a paragraph or list item these would open a heading or a list.
 _MD_LINE_START = re.compile(r"^(#{1,6}|[-+])(?=\s|$)")
 _MD_ORDERED = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
@@ -65,13 +68,13 @@ def _finalize(value: Any) -> Any:
 
 
 def escape_markdown(text: object) -> str:
-    """Text safe to put in Markdown prose or a table cell: markup characters backslashed,
-    newlines and runs of spaces folded to one space."""
+    """Text safe to put in Markdown prose or a table cell: markup characters backslashed, an
+    entity's '&' written as "&amp;", newlines and runs of spaces folded to one space."""
     text = str(text)
     if _MD_PLAIN.fullmatch(text):  # most cells: words, numbers and single spaces
         return text
     folded = _WHITESPACE.sub(" ", text).strip()
-    escaped = _MD_SPECIAL.sub(r"\\\1", folded)
+    escaped = _MD_SPECIAL.sub(r"\\\1", _MD_ENTITY.sub("&amp;", folded))
     escaped = _MD_LINE_START.sub(r"\\\1", escaped)
     return _MD_ORDERED.sub(r"\1\\\2", escaped)
 
