@@ -160,6 +160,8 @@ def test_index_links_resolve_and_manifest_lists_every_file(examples: Path) -> No
     for link in links:
         assert (out / link).is_file(), link
     assert "amber" in index and "Acme" in index
+    # Read on phones: laid out at the screen's width (the documents' golden HTML has no viewport).
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in index
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     written = {p.relative_to(out).as_posix() for p in out.rglob("*")
                if p.is_file() and p.name not in ("manifest.json", "index.html")}
