@@ -300,6 +300,34 @@ def test_encoded_line_breaks_cannot_add_headers(evil: str) -> None:
     assert parsed["From"].addresses[0].addr_spec == "pmo@example.com"
 
 
+@pytest.mark.parametrize("name", [*SMUGGLED, 'Acme "quoted"\r\nBcc: evil@example.com\\ Société'])
+def test_attachment_names_arrive_whole_with_a_safe_ascii_fallback(name: str) -> None:
+    from email import message_from_bytes, policy
+    from email.headerregistry import Address
+
+    from planforge.mail import OutgoingMessage, compose, one_line
+
+    msg = OutgoingMessage(
+        week="2026-W47", address="eve@example.com", name="Eve", kind="brief",
+        project_ids=("acme",), locale="en", subject="Brief", filename=f"{name}.pdf",
+        text="x\n", html="<p>x</p>", pdf=lambda: b"%PDF-1.7\n")
+    raw = compose(msg, b"%PDF-1.7\n", sender=Address("PMO", addr_spec="pmo@example.com"),
+                  ).as_bytes()
+    head = raw.split(b"Content-Type: application/pdf", 1)[1].split(b"\r\n\r\n", 1)[0]
+    assert head.isascii()
+    names = [line.split(b":", 1)[0] for line in head.split(b"\r\n") if line[:1] not in b" \t"]
+    # ";" ends the Content-Type line whose parameter follows on the next.
+    assert names == [b";", b"Content-Transfer-Encoding", b"MIME-Version", b"Content-Disposition"]
+    (part,) = message_from_bytes(raw, policy=policy.default).iter_attachments()
+    assert part.get_filename() == f"{one_line(name)}.pdf"
+    # The plain parameters, for clients that do not read RFC 2231: ASCII, no quote or space.
+    (old,) = [p for p in message_from_bytes(raw).walk()
+              if p.get_content_type() == "application/pdf"]
+    plain = [v for _, v in old.get_params(header="content-disposition") if isinstance(v, str)]
+    assert plain[1:] == [old.get_param("name")]
+    assert re.fullmatch(r"[A-Za-z0-9._-]+\.pdf", plain[1])
+
+
 # --- writes stay inside the output folder -----------------------------------------------------
 
 

@@ -323,6 +323,11 @@ def test_chinese_subject_body_and_attachment_name_arrive_intact(tmp_path: Path) 
     part = attachment(msg)
     assert part.get_filename() == "星河科技有限公司-xinghe-2026-W47.pdf"
     assert b"filename*0*=utf-8''%E6%98%9F" in received.data  # RFC 2231, with continuations
+    # Mail clients that predate RFC 2231 read the plain parameters: an ASCII name, same extension.
+    (old_part,) = [p for p in email.message_from_bytes(received.data).walk()
+                   if p.get_content_type() == "application/pdf"]
+    assert old_part.get_param("name") == "xinghe-2026-W47.pdf"
+    assert ("filename", "xinghe-2026-W47.pdf") in old_part.get_params(header="content-disposition")
     assert len(PdfReader(BytesIO(part.get_content())).pages) == 1
 
 

@@ -25,6 +25,7 @@ import stat
 import sys
 import time
 import unicodedata
+import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -389,6 +390,57 @@ def _address_header(name: str, address: Address) -> _SelfEncoded:
                         f"{phrase} <{address.addr_spec}>")
 
 
+# What may stand in a quoted parameter for every mail client: no quote, backslash or space.
+_ASCII_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_CONTINUATION_CHARS = 60  # of a percent-encoded name per folded line
+
+
+def _ascii_filename(name: str) -> str:
+    """The file name for mail clients that predate RFC 2231: accents dropped, any other
+    character outside ``A-Z a-z 0-9 . _ -`` replaced by '_', the extension kept."""
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    parts = []
+    for text in (stem, ext):
+        bare = "".join(ch for ch in unicodedata.normalize("NFKD", text)
+                       if not unicodedata.combining(ch))
+        parts.append(_ASCII_NAME_UNSAFE.sub("_", bare).strip("_-."))
+    stem, ext = parts[0] or "attachment", parts[1]
+    return f"{stem}.{ext}" if ext else stem
+
+
+def _rfc2231(param: str, value: str) -> list[str]:
+    """A parameter as RFC 2231 UTF-8, cut into numbered continuations that each fit a line."""
+    chunks, chunk = [], ""
+    for piece in re.findall(r"%[0-9A-F]{2}|[^%]", urllib.parse.quote(value, safe="")):
+        if len(chunk) + len(piece) > _CONTINUATION_CHARS:
+            chunks.append(chunk)
+            chunk = ""
+        chunk += piece
+    chunks.append(chunk)
+    chunks[0] = "utf-8''" + chunks[0]
+    if len(chunks) == 1:
+        return [f"{param}*={chunks[0]}"]
+    return [f"{param}*{i}*={chunk}" for i, chunk in enumerate(chunks)]
+
+
+def _params_header(name: str, value: str, params: Sequence[str]) -> _SelfEncoded:
+    """A MIME header with parameters, one parameter per folded line."""
+    return _SelfEncoded(name, "; ".join([value, *params]), ";\r\n ".join([value, *params]))
+
+
+def _attachment_headers(filename: str) -> tuple[_SelfEncoded, _SelfEncoded]:
+    """Content-Type and Content-Disposition of the PDF: the name in RFC 2231 when it is not
+    plain ASCII, and always a quoted ASCII name as well, which older mail clients read."""
+    fallback = _ascii_filename(filename)
+    # The RFC 2231 form comes first: Python's email parser keeps the first of the two.
+    names = [] if fallback == filename else _rfc2231("filename", filename)
+    return (_params_header("Content-Type", "application/pdf", [f'name="{fallback}"']),
+            _params_header("Content-Disposition", "attachment",
+                           [*names, f'filename="{fallback}"']))
+
+
 def compose(
     msg: OutgoingMessage,
     pdf: bytes,
@@ -415,9 +467,11 @@ def compose(
     out["Auto-Submitted"] = "auto-generated"
     out.set_content(msg.text)
     out.add_alternative(msg.html, subtype="html")
-    # A str file name makes the email package encode non-ASCII names per RFC 2231.
-    out.add_attachment(pdf, maintype="application", subtype="pdf",
-                       filename=one_line(msg.filename))
+    out.add_attachment(pdf, maintype="application", subtype="pdf")
+    (part,) = out.iter_attachments()
+    content_type, disposition = _attachment_headers(one_line(msg.filename))
+    part.replace_header("Content-Type", content_type)
+    part.replace_header("Content-Disposition", disposition)
     return out
 
 
