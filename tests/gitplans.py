@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 #: A fixed moment for commits, so that runs are repeatable (the hashes included).
@@ -147,3 +148,17 @@ def isolate_git(monkeypatch: Any, tmp_path: Path) -> Path:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     return home
+
+
+def git_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The git subcommands run from now on, in order."""
+    calls: list[str] = []
+    run = subprocess.run
+
+    def spy(args: list[str], *rest: Any, **options: Any) -> Any:
+        if args[0] == "git":
+            calls.append(args[1])
+        return run(args, *rest, **options)
+
+    monkeypatch.setattr(subprocess, "run", spy)
+    return calls

@@ -14,7 +14,7 @@ from planforge.timeline import project_history
 from planforge.workspace import find_workspace
 
 from .conftest import RunCli
-from .gitplans import Repo, changed, dump, isolate_git, item, milestone, plan, update
+from .gitplans import Repo, changed, dump, git_calls, isolate_git, item, milestone, plan, update
 
 pytestmark = pytest.mark.slow  # real git repositories and commits
 
@@ -120,16 +120,7 @@ def lived(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
 def test_history_is_read_with_one_log_and_one_cat_file(
     lived: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import planforge.history as history
-
-    calls: list[str] = []
-    real = history._git
-
-    def counted(repo_dir: Path, *args: str, stdin: bytes | None = None) -> Any:
-        calls.append(args[0])
-        return real(repo_dir, *args, stdin=stdin)
-
-    monkeypatch.setattr(history, "_git", counted)
+    calls = git_calls(monkeypatch)
     revisions = plan_revisions(find_workspace(lived.ws), "demo")
     assert revisions is not None
     assert [r.subject for r in revisions] == [

@@ -4,7 +4,6 @@ many git processes for many projects as for a few."""
 
 from __future__ import annotations
 
-import subprocess
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from planforge.mail import plan_messages
 from planforge.workspace import find_workspace
 
 from .conftest import RunCli
-from .gitplans import Repo, changed, isolate_git, milestone, plan, update
+from .gitplans import Repo, changed, git_calls, isolate_git, milestone, plan, update
 
 pytestmark = pytest.mark.slow  # real git repositories and commits
 
@@ -85,23 +84,11 @@ def test_a_date_never_moved_shows_no_first_promise(
     assert "Next customer-facing date: 1 Dec 2020, Go-live" in message.text
 
 
-def _git_processes(monkeypatch: pytest.MonkeyPatch, root: Path, week: str,
-                   as_of: date) -> int:
+def _git_processes(calls: list[str], root: Path, week: str, as_of: date) -> int:
     """The git processes one build of the workspace at ``root`` runs, in this process."""
-    calls: list[str] = []
-    run = subprocess.run
-
-    def spy(args: list[str], *rest: Any, **options: Any) -> Any:
-        if args[0] == "git":
-            calls.append(args[1])
-        return run(args, *rest, **options)
-
-    monkeypatch.setattr(subprocess, "run", spy)
-    try:
-        ws = find_workspace(root)
-        report = build_workspace(ws, BuildOptions(as_of, week, formats=("md",), force=True))
-    finally:
-        monkeypatch.setattr(subprocess, "run", run)
+    calls.clear()
+    ws = find_workspace(root)
+    report = build_workspace(ws, BuildOptions(as_of, week, formats=("md",), force=True))
     assert not report.failed, [r.error for r in report.failed]
     return len(calls)
 
@@ -116,5 +103,6 @@ def test_the_git_processes_of_a_build_do_not_grow_with_its_projects(
     # A past week, and one read from the working tree as the current week is.
     monkeypatch.setattr("planforge.workspace.Workspace.today",
                         lambda self: date(2020, 11, 20))
-    assert (_git_processes(monkeypatch, few.ws, week, as_of)
-            == _git_processes(monkeypatch, many.ws, week, as_of))
+    calls = git_calls(monkeypatch)
+    assert (_git_processes(calls, few.ws, week, as_of)
+            == _git_processes(calls, many.ws, week, as_of))

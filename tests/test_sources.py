@@ -3,10 +3,8 @@ findings that name the file as committed, for two git processes per revision."""
 
 from __future__ import annotations
 
-import subprocess
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,7 +14,7 @@ from planforge.validate import load_project
 from planforge.workspace import find_workspace
 
 from .conftest import AS_OF
-from .gitplans import Repo, changed, dump, isolate_git, milestone, plan, update
+from .gitplans import Repo, changed, dump, git_calls, isolate_git, milestone, plan, update
 
 pytestmark = pytest.mark.slow  # real git repositories and commits
 
@@ -87,20 +85,6 @@ def test_findings_of_files_read_from_git_name_the_commit_file_and_line(
     load_project(ws, "demo", TODAY)
     with pytest.raises(InvalidFilesError):
         load_project(ws, sources_at(ws, head)[0], TODAY)
-
-
-def git_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The git subcommands run from now on, in order."""
-    calls: list[str] = []
-    run = subprocess.run
-
-    def spy(args: list[str], *rest: Any, **options: Any) -> Any:
-        if args[0] == "git":
-            calls.append(args[1])
-        return run(args, *rest, **options)
-
-    monkeypatch.setattr(subprocess, "run", spy)
-    return calls
 
 
 def test_one_tree_listing_and_one_batch_read_per_revision(
