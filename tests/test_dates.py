@@ -13,6 +13,7 @@ from planforge.dates import (
     week_start,
     weekday_index,
     weeks_in_year,
+    years_after,
 )
 
 
@@ -64,3 +65,8 @@ def test_weekdays() -> None:
     assert nth_weekday(2026, 12, "last thursday") == date(2026, 12, 31)
     assert nth_weekday(2026, 11, "first monday") == date(2026, 11, 2)
     assert nth_weekday(2026, 11, "fourth friday") == date(2026, 11, 27)
+
+
+def test_years_after_keeps_the_day_or_falls_back_to_28_february() -> None:
+    assert years_after(date(2026, 8, 3), 10) == date(2036, 8, 3)
+    assert years_after(date(2028, 2, 29), 10) == date(2038, 2, 28)

@@ -91,6 +91,14 @@ def nth_weekday(year: int, month: int, spec: str) -> date:
     return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * ORDINALS[ordinal])
 
 
+def years_after(day: date, years: int) -> date:
+    """The same day ``years`` later (29 February becomes 28 February in a common year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
 def today_in(zone: tzinfo) -> date:
     """Today in a time zone: the default as-of date of every document."""
     return datetime.now(zone).date()

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .dates import WEEK_FILE, WEEKDAYS, iso_week, parse_week
+from .dates import WEEK_FILE, WEEKDAYS, iso_week, parse_week, years_after
 from .errors import Finding, InvalidFilesError
 from .facts import compute_health
 from .files import FileRefused
@@ -34,14 +34,6 @@ from .yamlio import Document, PathPart, format_path, load_bytes
 #: The longest project planforge plans: documents draw and list its weeks, so the length bounds
 #: their size and the time to build them.
 MAX_PROJECT_YEARS = 10
-
-
-def _years_after(day: date, years: int) -> date:
-    """The same day ``years`` later (29 February becomes 28 February in a common year)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
 
 
 @dataclass
@@ -177,7 +169,7 @@ class _Checker:
         start, end = date.fromisoformat(d["start"]), date.fromisoformat(d["end"])
         if end < start:
             self.error(doc, ["end"], f"the project ends ({end}) before it starts ({start})")
-        elif end > _years_after(start, MAX_PROJECT_YEARS):
+        elif end > years_after(start, MAX_PROJECT_YEARS):
             self.error(doc, ["end"], f"the project lasts more than {MAX_PROJECT_YEARS} years "
                        f"({start} to {end}): split it into projects of that length at most")
 
