@@ -174,3 +174,19 @@ def test_a_moved_milestone_keeps_its_uid_and_a_higher_sequence(
     # Eight weeks on, the cancelled entry is gone.
     assert f"demo/calendar.ics {calendar_uid('demo', 'milestone', 'm-demo')}" not in build(
         date(2020, 5, 15))
+
+
+@pytest.mark.slow
+def test_the_calendar_for_the_email_is_the_one_build_writes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from planforge.feeds import sales_calendar
+
+    home = isolate_git(monkeypatch, tmp_path)
+    repo = Repo.create(tmp_path / "repo", home)
+    repo.write_project("demo", _plan())
+    repo.commit("Kickoff", when="2020-01-06T10:00:00+01:00")
+    ws = find_workspace(repo.ws)
+    day = date(2020, 3, 6)
+    build_workspace(ws, BuildOptions(as_of=day, week=iso_week(day), formats=("md",)))
+    built = (ws.output_dir / "calendars" / "alex@example.com.ics").read_bytes()
+    assert sales_calendar(ws, "alex@example.com", day) == built

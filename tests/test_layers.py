@@ -19,7 +19,7 @@ LAYERS: list[tuple[str, set[str]]] = [
                "outputs"}),
     ("documents", {"charts", "render", "pdf", "documents", "calendars"}),
     ("time", {"history", "timeline"}),
-    ("workflows", {"build", "mail", "diffreport", "scaffold", "doctor"}),
+    ("workflows", {"build", "mail", "diffreport", "scaffold", "doctor", "feeds"}),
     ("edge", {"cli", "__main__"}),
 ]
 LAYER = {module: rank for rank, (_, modules) in enumerate(LAYERS) for module in modules}
