@@ -74,7 +74,9 @@ def test_unchanged_projects_are_skipped_and_changes_invalidate(examples: Path) -
     update.write_text(update.read_text("utf-8") + "\n# reviewed with the customer\n", "utf-8")
     changed = build_workspace(ws, _options())
     built = {r.name for r in changed.results if r.status == "built"}
-    assert built == {"globex-portal", "portfolio/jonas.weber@example.com"}
+    # and the calendar of the sales person whose projects include it
+    assert built == {"globex-portal", "portfolio/jonas.weber@example.com",
+                     "calendars/jonas.weber@example.com.ics"}
 
     # A template override changes every document.
     (examples / "templates").mkdir()
@@ -146,7 +148,7 @@ def test_shards_partition_the_projects(examples: Path) -> None:
     built: list[str] = []
     for index in (1, 2):
         report = build_workspace(ws, _options(shard=(index, 2)))
-        built += [r.name for r in report.results if not r.name.startswith("portfolio/")]
+        built += [r.name for r in report.results if not r.portfolio and not r.calendar]
     assert sorted(built) == ws.project_ids()
 
 

@@ -17,9 +17,9 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("model", {"model"}),
     ("rules", {"workspace", "validate", "facts", "changes", "baselines", "i18n", "audience",
                "outputs"}),
-    ("documents", {"charts", "render", "pdf", "documents"}),
+    ("documents", {"charts", "render", "pdf", "documents", "calendars"}),
     ("time", {"history", "timeline"}),
-    ("workflows", {"build", "mail", "diffreport", "scaffold", "doctor"}),
+    ("workflows", {"build", "mail", "diffreport", "scaffold", "doctor", "feeds"}),
     ("edge", {"cli", "__main__"}),
 ]
 LAYER = {module: rank for rank, (_, modules) in enumerate(LAYERS) for module in modules}
@@ -28,7 +28,8 @@ LAYER = {module: rank for rank, (_, modules) in enumerate(LAYERS) for module in 
 FORBIDDEN = {("mail", "build")}
 
 #: Each heavy or edge dependency has one home, so that ``--help`` and ``validate`` stay light.
-HOMES = {"click": "cli", "jinja2": "render", "weasyprint": "pdf", "babel": "i18n"}
+HOMES = {"click": "cli", "jinja2": "render", "weasyprint": "pdf", "babel": "i18n",
+         "icalendar": "calendars"}
 
 
 def _modules() -> dict[str, Path]:

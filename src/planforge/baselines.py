@@ -14,13 +14,13 @@ target or due, as ``changes`` classifies them), each with the commit's day and f
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from itertools import pairwise
 from typing import Literal, cast
 
 from .changes import diff_projects
-from .model import Project
+from .model import Meeting, Milestone, Project
 
 ChangeKind = Literal[
     "milestone", "end", "budget",  # the re-baselines
@@ -68,6 +68,20 @@ class RiskOccurrence:
     first: date
 
 
+#: A calendar entry's key: ("milestone", id) or ("meeting", id).
+EntryKey = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class EntryTrace:
+    """A milestone or a meeting across the committed versions of its plan: what its calendar
+    entry's SEQUENCE counts, and what a removed one last was."""
+
+    last: Milestone | Meeting  # as the newest version that has it writes it
+    revisions: int  # the versions that added it, changed it or removed it
+    removed: date | None  # the day of the commit that removed it; None while it is there
+
+
 @dataclass(frozen=True)
 class PlanHistory:
     """What the history of a project's plan says: the kickoff baseline, what moved since,
@@ -77,6 +91,8 @@ class PlanHistory:
     changes: tuple[PlanChange, ...]  # since kickoff, oldest first
     occurred: tuple[RiskOccurrence, ...]
     versions: int  # valid versions read
+    # every milestone and meeting any version had, drafts before kickoff included
+    entries: dict[EntryKey, EntryTrace] = field(default_factory=dict)
 
     @property
     def rebaselines(self) -> tuple[PlanChange, ...]:
@@ -191,6 +207,33 @@ def _occurred(versions: Sequence[PlanVersion]) -> tuple[RiskOccurrence, ...]:
     return tuple(first.values())
 
 
+def _entries(project: Project) -> dict[EntryKey, Milestone | Meeting]:
+    found: dict[EntryKey, Milestone | Meeting] = {("milestone", m.id): m
+                                                  for m in project.milestones}
+    found.update({("meeting", m.id): m for m in project.meetings})
+    return found
+
+
+def entry_traces(versions: Sequence[PlanVersion]) -> dict[EntryKey, EntryTrace]:
+    """Each milestone and meeting of any version, oldest first in, with the number of versions
+    that added, changed or removed it. Counted from commits, the number is the same on every
+    machine that has the history (a fresh CI checkout included) and only grows as commits are
+    added."""
+    traces: dict[EntryKey, EntryTrace] = {}
+    for v in versions:
+        now = _entries(v.project)
+        for key, entry in now.items():
+            was = traces.get(key)
+            if was is None:
+                traces[key] = EntryTrace(entry, 1, None)
+            elif was.removed is not None or was.last != entry:
+                traces[key] = EntryTrace(entry, was.revisions + 1, None)
+        for key, was in list(traces.items()):
+            if key not in now and was.removed is None:
+                traces[key] = EntryTrace(was.last, was.revisions + 1, v.day)
+    return traces
+
+
 def plan_history(versions: Sequence[PlanVersion]) -> PlanHistory:
     """The kickoff baseline, the changes after it and the risks that occurred, from the valid
     versions of a plan, oldest first."""
@@ -199,4 +242,5 @@ def plan_history(versions: Sequence[PlanVersion]) -> PlanHistory:
         return PlanHistory(None, (), (), 0)
     after = versions[start:]
     changes = [c for was, now in pairwise(after) for c in _changes(was, now)]
-    return PlanHistory(versions[start], tuple(changes), _occurred(versions), len(versions))
+    return PlanHistory(versions[start], tuple(changes), _occurred(versions), len(versions),
+                       entry_traces(versions))

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .audience import brief_recipients, portfolios
+from .audience import brief_recipients, by_address, portfolios
 from .baselines import PlanHistory
 from .errors import InvalidFilesError, PlanforgeError, UsageError, os_error_text
 from .facts import ProjectFacts
@@ -36,9 +36,11 @@ from .outputs import (
     Written,
     document_stem,
     output_lock,
+    person_calendar_name,
     portfolio_folder,
     portfolio_inputs,
     portfolio_stem,
+    project_calendar_name,
     project_documents,
     project_inputs,
     record_build,
@@ -87,6 +89,7 @@ class Result:
     record: ProjectRecord | None = None  # of a project built or unchanged, for the manifest
     portfolio: bool = False
     stamps: tuple[Stamp, ...] = ()  # of the files built, as written, in the order of files
+    calendar: bool = False  # a sales person's calendar (a project's is among its files)
 
 
 @dataclass
@@ -98,7 +101,7 @@ class BuildReport:
 
     def count(self, status: Status, *, portfolios: bool = False) -> int:
         """How many projects (or portfolio briefs) ended with this status."""
-        return sum(r.status == status and r.portfolio == portfolios
+        return sum(r.status == status and r.portfolio == portfolios and not r.calendar
                    and r.name not in (MANIFEST, INDEX) for r in self.results)
 
     @property
@@ -211,7 +214,8 @@ def unchanged_project(ws: Workspace, project_id: str, options: BuildOptions, inp
     known = previous.projects.get(project_id)
     if options.force or known is None or known.inputs != inputs or not known.stems:
         return None
-    files = tuple(f"{stem}.{fmt}" for stem in known.stems for fmt in options.formats)
+    files = (*(f"{stem}.{fmt}" for stem in known.stems for fmt in options.formats),
+             project_calendar_name(project_id))
     if not previous.up_to_date(ws, files, inputs):
         return None
     return Result(project_id, "skipped", files, inputs, record=known)
@@ -237,14 +241,48 @@ def build_project(ws: Workspace, project_id: str, options: BuildOptions, inputs:
             for fmt, data in rendered.items():
                 stamps.append(write_output(ws, f"{stem}.{fmt}", data))
                 files.append(f"{stem}.{fmt}")
+        stems = tuple(sorted({f.rsplit(".", 1)[0] for f in files}))
+        calendar = project_calendar_name(project_id)
+        stamps.append(write_output(ws, calendar, _project_calendar(ws, loaded)))
+        files.append(calendar)
     except PlanforgeError as exc:
         return _failure(project_id, exc)
     record = ProjectRecord(
         inputs=inputs, name=project.name, customer=project.customer, health=health.level,
         reported=health.reported, active=project.status == "active",
-        recipients=brief_recipients(project),
-        stems=tuple(sorted({f.rsplit(".", 1)[0] for f in files})))
+        recipients=brief_recipients(project), stems=stems)
     return Result(project_id, "built", tuple(files), inputs, record=record, stamps=tuple(stamps))
+
+
+def _project_calendar(ws: Workspace, loaded: _Loaded) -> bytes:
+    from .calendars import CalendarInput, project_calendar
+    from .i18n import translator
+
+    t = translator(loaded.facts.locale, ws.templates_dir)
+    return project_calendar(CalendarInput(loaded.facts, loaded.history), t, ws.settings.timezone)
+
+
+def build_person_calendar(ws: Workspace, address: str, members: Mapping[str, str],
+                          options: BuildOptions, inputs: str,
+                          sources: Mapping[str, Source] | None = None,
+                          log: PlanLog | None = None) -> Result:
+    """One sales person's calendar over the projects whose brief they receive."""
+    from .audience import brief_locale
+    from .calendars import CalendarInput, person_calendar
+    from .i18n import translator
+
+    name = person_calendar_name(address)
+    try:
+        loaded = [_load(ws, pid, options, key, (sources or {}).get(pid), log)
+                  for pid, key in sorted(members.items())]
+        locale = brief_locale([one.project for one in loaded], ws.settings.locale)
+        data = person_calendar(address, [CalendarInput(one.facts, one.history)
+                                         for one in loaded],
+                               translator(locale, ws.templates_dir), ws.settings.timezone)
+        stamp = write_output(ws, name, data)
+    except PlanforgeError as exc:
+        return replace(_failure(name, exc), calendar=True)
+    return Result(name, "built", (name,), inputs, stamps=(stamp,), calendar=True)
 
 
 def _portfolio_formats(options: BuildOptions) -> list[Format]:
@@ -435,8 +473,9 @@ def _build(ws: Workspace, options: BuildOptions, plan: DatedPlan, selected: list
     from .history import history_key
 
     history = history_key(ws, options.as_of)
-    # Portfolios may reach projects outside the selection: then every plan's history is read.
-    log = _plan_log(ws, selected, every=bool(_portfolio_formats(options)))
+    # Portfolios and calendars may reach projects outside the selection: every plan's history
+    # is read (one git log all the same).
+    log = _plan_log(ws, selected, every=True)
     options = replace(options, read_history=bool(history))
     shared = shared_inputs(ws, options.as_of, history)
     # A past week read from history is hashed from the content read, not the folder's files.
@@ -460,8 +499,11 @@ def _build(ws: Workspace, options: BuildOptions, plan: DatedPlan, selected: list
     pool = _Pool(options)
     try:
         results = _run(ws, options, pool, ready, tasks, progress)
-        results += _build_portfolios(ws, options, selected, inputs, past, results, previous,
+        recipients = _recipients(ws, options, selected, inputs, past, results, previous)
+        results += _build_portfolios(ws, options, selected, inputs, past, recipients, previous,
                                      pool, progress, log)
+        results += _build_person_calendars(ws, options, selected, inputs, past, recipients,
+                                           previous, log)
     finally:
         _LOADED.clear()
         pool.close()
@@ -512,7 +554,7 @@ def _build_portfolios(
     selected: list[str],
     inputs: dict[str, str],
     past: Mapping[str, Source],
-    results: list[Result],
+    recipients: Mapping[str, tuple[str, ...]],
     previous: Manifest,
     pool: _Pool,
     progress: Callable[[Result, int, int], None] | None,
@@ -521,10 +563,61 @@ def _build_portfolios(
     """The portfolio briefs touched by the selected projects."""
     if not _portfolio_formats(options):
         return []
+    ready: list[Result] = []
+    tasks: list[Task] = []
+    for address, ids in portfolios(recipients).items():
+        if not _touches(options, selected, address, ids):
+            continue
+        key = portfolio_inputs(inputs[i] for i in ids)
+        unchanged = unchanged_portfolio(ws, address, options, key, previous)
+        if unchanged is not None:
+            ready.append(unchanged)
+        else:
+            tasks.append(PortfolioTask(address, tuple((pid, inputs[pid]) for pid in ids), key,
+                                       tuple((pid, past[pid]) for pid in ids if pid in past),
+                                       log.only(ids) if log is not None else None))
+    return _run(ws, options, pool, ready, tasks, progress)
 
-    # Who receives which brief is needed of every project, as a portfolio may reach outside
-    # this selection or shard. An unselected project's recipients are known from the manifest
-    # while its inputs are unchanged.
+
+def _touches(options: BuildOptions, selected: list[str], address: str,
+             ids: tuple[str, ...]) -> bool:
+    """Whether this build makes a person's portfolio brief or calendar. With shards, each
+    belongs to one shard (by its address), so no two machines build the same file; otherwise
+    it is built when one of its projects is selected."""
+    if options.shard:
+        return shard_of(address, options.shard[1]) == options.shard[0]
+    return bool(set(selected).intersection(ids))
+
+
+def _build_person_calendars(ws: Workspace, options: BuildOptions, selected: list[str],
+                            inputs: dict[str, str], past: Mapping[str, Source],
+                            recipients: Mapping[str, tuple[str, ...]], previous: Manifest,
+                            log: PlanLog | None) -> list[Result]:
+    """The calendar of everyone who receives a brief, in this process: a calendar is small."""
+    results = []
+    for address, ids in by_address(recipients).items():
+        if not _touches(options, selected, address, ids):
+            continue
+        name = person_calendar_name(address)
+        key = hashlib.sha256(f"calendar\0{portfolio_inputs(inputs[i] for i in ids)}".encode()
+                             ).hexdigest()
+        if not options.force and previous.up_to_date(ws, [name], key):
+            results.append(Result(name, "skipped", (name,), key, calendar=True))
+            continue
+        results.append(build_person_calendar(
+            ws, address, {pid: inputs[pid] for pid in ids}, options, key,
+            {pid: past[pid] for pid in ids if pid in past},
+            log.only(list(ids)) if log is not None else None))
+    return results
+
+
+def _recipients(ws: Workspace, options: BuildOptions, selected: list[str],
+                inputs: dict[str, str], past: Mapping[str, Source], results: list[Result],
+                previous: Manifest) -> dict[str, tuple[str, ...]]:
+    """Who receives each project's brief, for the portfolio briefs and the calendars."""
+    # Needed of every project, as a portfolio or a calendar may reach outside this selection or
+    # shard. An unselected project's recipients are known from the manifest while its inputs
+    # are unchanged.
     recipients = {r.name: r.record.recipients for r in results if r.record is not None}
     for pid in inputs:
         record = previous.projects.get(pid)
@@ -538,25 +631,7 @@ def _build_portfolios(
             except PlanforgeError:
                 continue  # reported when that project itself is built
             recipients[pid] = brief_recipients(project)
-    ready: list[Result] = []
-    tasks: list[Task] = []
-    for address, ids in portfolios(recipients).items():
-        # With shards, each portfolio belongs to one shard (by its address), so no two machines
-        # build the same file; otherwise it is built when one of its projects is selected.
-        if options.shard:
-            if shard_of(address, options.shard[1]) != options.shard[0]:
-                continue
-        elif not set(selected).intersection(ids):
-            continue
-        key = portfolio_inputs(inputs[i] for i in ids)
-        unchanged = unchanged_portfolio(ws, address, options, key, previous)
-        if unchanged is not None:
-            ready.append(unchanged)
-        else:
-            tasks.append(PortfolioTask(address, tuple((pid, inputs[pid]) for pid in ids), key,
-                                       tuple((pid, past[pid]) for pid in ids if pid in past),
-                                       log.only(ids) if log is not None else None))
-    return _run(ws, options, pool, ready, tasks, progress)
+    return recipients
 
 
 def write_index(ws: Workspace, options: BuildOptions, manifest: Manifest) -> None:

@@ -47,7 +47,9 @@ __all__ = [
     "ask_spans",
     "compute_facts",
     "compute_health",
+    "meeting_anchor",
     "next_meetings",
+    "on_cadence",
     "open_asks",
     "open_customer_milestones",
     "risk_level",
@@ -553,7 +555,25 @@ def ask_spans(updates: Sequence[Update], week: str) -> tuple[AskSpan, ...]:
 
 
 def _meeting_days(meeting: Meeting, start: date, project_start: date) -> Iterator[date]:
-    """Every day the meeting takes place, on or after ``start``, in order."""
+    """Every day the meeting takes place, on or after ``start``, in order: its cadence's days
+    less the days it skips."""
+    skipped = set(meeting.skip)
+    return (day for day in _cadence_days(meeting, start, project_start) if day not in skipped)
+
+
+def on_cadence(meeting: Meeting, day: date, project_start: date) -> bool:
+    """Whether the meeting's cadence falls on ``day`` (skipped days included)."""
+    return next(_cadence_days(meeting, day, project_start)) == day
+
+
+def meeting_anchor(meeting: Meeting, project_start: date) -> date:
+    """The first day of the meeting's cadence from the project's start, skipped or not: where
+    its recurrence starts, and what a biweekly meeting counts its fortnights from."""
+    return next(_cadence_days(meeting, project_start, project_start))
+
+
+def _cadence_days(meeting: Meeting, start: date, project_start: date) -> Iterator[date]:
+    """Every day of the meeting's cadence on or after ``start``, in order."""
     cadence = meeting.cadence
     if cadence == "daily":
         day = start

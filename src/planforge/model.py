@@ -142,6 +142,7 @@ class Meeting:
     channel: str | None
     purpose: str | None
     agenda: tuple[str, ...]
+    skip: tuple[date, ...] = ()  # days it does not take place (holidays), sorted
 
 
 @dataclass(frozen=True)
@@ -382,6 +383,7 @@ def build_meeting(d: Data) -> Meeting:
         channel=d.get("channel"),
         purpose=d.get("purpose"),
         agenda=_strings(d.get("agenda")),
+        skip=tuple(sorted({date.fromisoformat(s) for s in d.get("skip") or ()})),
     )
 
 

@@ -77,6 +77,21 @@ def portfolio_folder(address: str) -> str:
     return f"{PORTFOLIO_DIR}/{safe}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
 
 
+CALENDAR_DIR = "calendars"
+CALENDAR_FILE = "calendar.ics"
+
+
+def project_calendar_name(project_id: str) -> str:
+    """A project's calendar in the output folder: one file for every week, so that a
+    subscription's address stays the same."""
+    return f"{project_id}/{CALENDAR_FILE}"
+
+
+def person_calendar_name(address: str) -> str:
+    """A sales person's calendar in the output folder, named as their portfolio folder."""
+    return f"{CALENDAR_DIR}/{portfolio_folder(address).removeprefix(PORTFOLIO_DIR + '/')}.ics"
+
+
 def portfolio_stem(address: str, week: str) -> str:
     """A portfolio brief's name in the output folder, without the extension."""
     return f"{portfolio_folder(address)}/{week}"

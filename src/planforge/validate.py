@@ -15,9 +15,9 @@ from typing import Any
 
 from .dates import WEEK_FILE, WEEKDAYS, iso_week, parse_week, years_after
 from .errors import Finding, InvalidFilesError
-from .facts import compute_health
+from .facts import compute_health, on_cadence
 from .files import FileRefused
-from .model import HealthSettings, Project, build_project, build_update
+from .model import HealthSettings, Project, build_meeting, build_project, build_update
 from .schema import check_document
 from .sources import (
     PROJECT_FILE,
@@ -247,7 +247,10 @@ class _Checker:
             unique(["meetings", i], meeting["id"])
             for j, ref in enumerate(meeting["attendees"]):
                 self.person(doc, ["meetings", i, "attendees", j], ref, people)
+            found = len(self.out)
             self.check_meeting(doc, ["meetings", i], meeting)
+            if len(self.out) == found:  # a meeting without a valid day has no cadence to check
+                self.check_skip(doc, ["meetings", i], meeting, date.fromisoformat(d["start"]))
         self.check_dependencies(doc, dated, expected)
 
     def check_done(self, doc: Document, path: list[PathPart], value: str | None,
@@ -270,6 +273,20 @@ class _Checker:
             problem = check_timezone(doc, [*path, "timezone"], m["timezone"])
             if problem:
                 self.out.append(problem)
+
+    def check_skip(self, doc: Document, path: list[PathPart], m: dict[str, Any],
+                   start: date) -> None:
+        """A skipped day the meeting would not take place on skips nothing: a typo, most
+        likely (the 24th for the 23rd)."""
+        if not m.get("skip"):
+            return
+        meeting = build_meeting(m)
+        for k, text in enumerate(m.get("skip") or ()):
+            day = date.fromisoformat(text)
+            if not on_cadence(meeting, day, start):
+                self.warn(doc, [*path, "skip", k], f"{text} ({WEEKDAYS[day.weekday()]}) is not a "
+                          f"day this {m['cadence']} meeting takes place: skipping it changes "
+                          "nothing")
 
     def check_dependencies(
         self,

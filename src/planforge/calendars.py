@@ -1,0 +1,254 @@
+"""iCalendar (RFC 5545) calendars of milestones and meetings. The only ``icalendar`` import.
+
+Every entry has a UID made of the project, its kind and its id, so a moved milestone moves the
+entry a subscriber already has instead of adding another. Its SEQUENCE is the number of commits
+that added, changed or removed it (``baselines.entry_traces``), plus one while the working tree
+changes it further: it only grows, and it is the same on every machine with the history, which
+a record kept in the output folder is not (a CI job starts from a fresh checkout). Calendars
+are published as a feed (METHOD:PUBLISH): a client that subscribes replaces its copy with each
+fetch, so an entry left out disappears; a client that imported the file keeps what it had. So
+a milestone or meeting removed from the plan stays in the calendar as STATUS:CANCELLED, with a
+higher SEQUENCE, for ``KEEP_REMOVED_DAYS`` after the commit that removed it: an import then
+crosses it out, and a subscription shows it as cancelled. A done milestone moves to the day it
+was done, marked done. Milestones are all-day and TRANSPARENT (they do not make anyone busy).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, vRecur
+
+from . import __version__
+from .audience import address_key, person_name
+from .baselines import EntryKey, EntryTrace, PlanHistory
+from .facts import ProjectFacts, meeting_anchor, on_cadence
+from .i18n import Translator
+from .model import Meeting, Milestone, Project
+
+__all__ = ["KEEP_REMOVED_DAYS", "CalendarInput", "calendar_uid", "person_calendar",
+           "person_projects", "project_calendar"]
+
+#: How long an entry removed from the plan stays in the calendar, cancelled.
+KEEP_REMOVED_DAYS = 56
+PRODID = f"-//planforge//planforge {__version__}//EN"
+
+#: RRULE weekdays, in ISO order (Monday first), and the ordinals of "first monday" ….
+_BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class CalendarInput:
+    """One project as a calendar needs it: the plan, its facts, and its history (None: none)."""
+
+    facts: ProjectFacts
+    history: PlanHistory | None
+
+    @property
+    def project(self) -> Project:
+        return self.facts.project
+
+
+def calendar_uid(project_id: str, kind: str, entry_id: str) -> str:
+    """The UID of a milestone's or a meeting's entry: the same in every build and calendar."""
+    return f"{project_id}/{kind}/{entry_id}@planforge"
+
+
+def _sequence(trace: EntryTrace | None, now: Milestone | Meeting | None) -> int:
+    """Committed revisions, and one more while the working tree differs from the last commit."""
+    if trace is None:
+        return 0
+    changed = (now is None) != (trace.removed is not None) or (now is not None
+                                                               and now != trace.last)
+    return trace.revisions + (1 if changed else 0)
+
+
+def _trace(source: CalendarInput, key: EntryKey) -> EntryTrace | None:
+    return source.history.entries.get(key) if source.history is not None else None
+
+
+def _stamp(as_of: date) -> datetime:
+    # DTSTAMP must be a UTC time; the as-of day keeps a build's bytes the same when rerun.
+    return datetime.combine(as_of, time(), UTC)
+
+
+def _milestone_event(source: CalendarInput, m: Milestone, t: Translator, as_of: date,
+                     removed: date | None = None) -> Event:
+    project = source.project
+    done = m.done is not None and m.done <= as_of
+    day = m.done if done and m.done is not None else m.expected
+    title = ("calendar.milestone_removed" if removed else
+             "calendar.milestone_done" if done else "calendar.milestone")
+    lines = [t.label("calendar.customer", customer=project.customer),
+             t.label("calendar.baseline", date=t.date(m.due))]
+    if done and m.done is not None:
+        lines.append(t.label("calendar.done", date=t.date(m.done),
+                             days=t.days((m.done - m.due).days)))
+    else:
+        lines.append(t.label("calendar.forecast", date=t.date(m.expected)))
+        lines.append(t.label("calendar.slip", days=t.days((m.expected - m.due).days)))
+    if m.reason:
+        lines.append(t.label("calendar.reason", reason=m.reason))
+    if removed:
+        lines.append(t.label("calendar.removed", date=t.date(removed)))
+    key = ("milestone", m.id)
+    event = Event()
+    event.add("uid", calendar_uid(project.id, "milestone", m.id))
+    event.add("dtstamp", _stamp(as_of))
+    event.add("sequence", _sequence(_trace(source, key), None if removed else m))
+    event.add("summary", t.label(title, project=project.name, milestone=m.name))
+    event.add("dtstart", day)
+    event.add("dtend", day + timedelta(days=1))
+    event.add("description", "\n".join(lines))
+    event.add("transp", "TRANSPARENT")
+    event.add("status", "CANCELLED" if removed else "CONFIRMED")
+    event.add("categories", [project.name])
+    return event
+
+
+def meeting_rule(meeting: Meeting) -> vRecur:
+    """The RRULE of a meeting's cadence (skipped days are EXDATEs, not part of the rule)."""
+    cadence, day = meeting.cadence, meeting.day
+    if cadence == "daily":  # working days: the schema's "weekends skipped"
+        return vRecur(freq="WEEKLY", byday=list(_BYDAY[:5]))
+    if cadence in ("weekly", "biweekly"):
+        byday = _BYDAY[_WEEKDAYS.index(str(day).strip().lower())]
+        rule = vRecur(freq="WEEKLY", byday=[byday])
+        if cadence == "biweekly":
+            rule["interval"] = 2
+        return rule
+    if cadence == "monthly":
+        if isinstance(day, int) or str(day).strip().isdigit():
+            return vRecur(freq="MONTHLY", bymonthday=[int(str(day))])
+        ordinal, name = str(day).strip().lower().split()
+        return vRecur(freq="MONTHLY",
+                      byday=[f"{_ORDINAL[ordinal]}{_BYDAY[_WEEKDAYS.index(name)]}"])
+    raise ValueError(f"unknown meeting cadence {cadence!r}")
+
+
+def _at(day: date, clock: str, zone: ZoneInfo) -> datetime:
+    hour, minute = (int(x) for x in clock.split(":"))
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
+
+
+def _meeting_event(source: CalendarInput, m: Meeting, t: Translator, as_of: date,
+                   default_tz: str, removed: date | None = None) -> Event:
+    project = source.project
+    zone = ZoneInfo(m.timezone or default_tz)
+    first = meeting_anchor(m, project.start)
+    event = Event()
+    event.add("uid", calendar_uid(project.id, "meeting", m.id))
+    event.add("dtstamp", _stamp(as_of))
+    event.add("sequence", _sequence(_trace(source, ("meeting", m.id)), None if removed else m))
+    event.add("summary", t.label("calendar.meeting", project=project.name, meeting=m.name))
+    event.add("dtstart", _at(first, m.time, zone))
+    # Elapsed time, as facts adds it: a meeting across a DST change lasts its minutes.
+    event.add("duration", timedelta(minutes=m.duration))
+    rule = meeting_rule(m)
+    if project.status in ("done", "cancelled"):
+        # A closed project holds no more meetings: the series ends with the project's end date.
+        rule["until"] = datetime.combine(project.end + timedelta(days=1), time(), zone
+                                         ).astimezone(UTC)
+    event.add("rrule", rule)
+    skipped = [_at(d, m.time, zone) for d in m.skip if on_cadence(m, d, project.start)]
+    if skipped:
+        event.add("exdate", skipped)
+    if m.channel:
+        event.add("location", m.channel)
+    lines = [m.purpose] if m.purpose else []
+    names = [project.people[p].name for p in m.attendees if p in project.people]
+    if names:
+        lines.append(t.label("calendar.attendees", names=", ".join(names)))
+    if m.agenda:
+        lines += [t.label("calendar.agenda"), *(f"- {item}" for item in m.agenda)]
+    if removed:
+        lines.append(t.label("calendar.removed", date=t.date(removed)))
+    if lines:
+        event.add("description", "\n".join(lines))
+    event.add("status", "CANCELLED" if removed else "CONFIRMED")
+    event.add("categories", [project.name])
+    return event
+
+
+def _removed(source: CalendarInput, kind: str, as_of: date) -> list[tuple[EntryTrace, date]]:
+    """What history says was removed from the plan of that kind, recently enough to keep."""
+    if source.history is None:
+        return []
+    present = ({m.id for m in source.project.milestones} if kind == "milestone"
+               else {m.id for m in source.project.meetings})
+    return [(trace, trace.removed) for (k, ident), trace in sorted(source.history.entries.items())
+            if k == kind and ident not in present and trace.removed is not None
+            and as_of - trace.removed <= timedelta(days=KEEP_REMOVED_DAYS)]
+
+
+def _events(source: CalendarInput, t: Translator, as_of: date, default_tz: str,
+            customer_only: bool, attendee: str | None) -> Iterable[Event]:
+    project = source.project
+    for m in project.milestones:
+        if m.customer_facing or not customer_only:
+            yield _milestone_event(source, m, t, as_of)
+    for trace, day in _removed(source, "milestone", as_of):
+        assert isinstance(trace.last, Milestone)
+        if trace.last.customer_facing or not customer_only:
+            yield _milestone_event(source, trace.last, t, as_of, removed=day)
+    for meeting in project.meetings:
+        if _attends(project, meeting, attendee):
+            yield _meeting_event(source, meeting, t, as_of, default_tz)
+    for trace, day in _removed(source, "meeting", as_of):
+        assert isinstance(trace.last, Meeting)
+        if _attends(project, trace.last, attendee):
+            yield _meeting_event(source, trace.last, t, as_of, default_tz, removed=day)
+
+
+def _attends(project: Project, meeting: Meeting, address: str | None) -> bool:
+    if address is None:
+        return True
+    people = (project.people.get(p) for p in meeting.attendees)
+    return any(p is not None and p.email and address_key(p.email) == address for p in people)
+
+
+def _calendar(name: str, events: Iterable[Event]) -> bytes:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", name)
+    for event in events:
+        cal.add_component(event)
+    # A VTIMEZONE for every TZID used, from the zoneinfo database.
+    cal.add_missing_timezones()
+    data: bytes = cal.to_ical()
+    return data
+
+
+def project_calendar(source: CalendarInput, t: Translator, default_tz: str) -> bytes:
+    """A project's calendar: every milestone and meeting."""
+    as_of = source.facts.as_of
+    return _calendar(t.label("calendar.name", project=source.project.name),
+                     _events(source, t, as_of, default_tz, customer_only=False, attendee=None))
+
+
+def person_projects(address: str, projects: Iterable[Project]) -> list[Project]:
+    """The projects in a sales person's calendar: those whose brief they receive (by id)."""
+    from .audience import brief_recipients
+
+    key = address_key(address)
+    return sorted((p for p in projects if key in brief_recipients(p)), key=lambda p: p.id)
+
+
+def person_calendar(address: str, sources: Sequence[CalendarInput], t: Translator,
+                    default_tz: str) -> bytes:
+    """A sales person's calendar: the customer-facing milestones of the projects whose brief
+    they receive, and the meetings of those projects they attend."""
+    key = address_key(address)
+    name = person_name(key, [s.project for s in sources]) or key
+    events = [e for s in sorted(sources, key=lambda s: s.project.id)
+              for e in _events(s, t, s.facts.as_of, default_tz, customer_only=True,
+                               attendee=key)]
+    return _calendar(t.label("calendar.name_person", person=name), events)
