@@ -22,15 +22,8 @@ from pypdf import PdfReader, PdfWriter
 from planforge import mail
 from planforge.errors import MailError, UsageError
 from planforge.facts import compute_facts
-from planforge.mail import (
-    Ledger,
-    LedgerEntry,
-    OutgoingMessage,
-    SendAborted,
-    plan_messages,
-    read_ledger,
-    send_messages,
-)
+from planforge.ledger import Ledger, LedgerEntry, read_ledger
+from planforge.mail import OutgoingMessage, SendAborted, plan_messages, send_messages
 from planforge.model import EmailSettings, Project, Settings, SmtpSettings
 from planforge.validate import load_project
 from planforge.workspace import Workspace, find_workspace

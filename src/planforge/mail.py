@@ -1,5 +1,6 @@
-"""Email the weekly briefs: compose ``EmailMessage``s with the PDF attached, deliver them over SMTP
-and keep the send ledger, so that every address gets one email per week and no more.
+"""Email the weekly briefs: compose ``EmailMessage``s with the PDF attached and deliver them over
+SMTP, recording each in the send ledger (``ledger``), so that every address gets one email per week
+and no more.
 
 The only module that imports ``smtplib`` and ``email``. Rendering is injected (``RenderPdf``), so
 the SMTP behaviour can be exercised without the PDF stack.
@@ -16,13 +17,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import os
 import re
 import smtplib
 import ssl
-import stat
-import sys
 import time
 import unicodedata
 import urllib.parse
@@ -34,13 +32,14 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Literal
 
 from .audience import Recipient, address_key, brief_locale, recipients, without_address
 from .documents import render_email
 from .errors import MailError, PlanforgeError, UsageError
 from .facts import ProjectFacts, compute_facts
 from .i18n import translator
+from .ledger import Ledger, LedgerEntry
 from .model import EmailSettings, Project, SmtpSettings
 from .outputs import BuiltOutputs, ledger_path, outbox_dir, write_atomic
 from .schema import is_address
@@ -473,189 +472,6 @@ def compose(
     part.replace_header("Content-Type", content_type)
     part.replace_header("Content-Disposition", disposition)
     return out
-
-
-# ---------------------------------------------------------------------------------------------
-# The ledger
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LedgerEntry:
-    """One message the server accepted."""
-
-    week: str
-    address: str
-    kind: str
-    projects: tuple[str, ...]
-    sha256: str  # of the attached PDF
-    message_id: str
-    sent_at: str  # ISO 8601, UTC
-
-    def to_json(self) -> str:
-        data = {**self.__dict__, "projects": list(self.projects)}
-        return json.dumps(data, ensure_ascii=False, sort_keys=True)
-
-
-def _entry(data: Any) -> LedgerEntry | None:
-    if not isinstance(data, dict) or not all(
-        isinstance(data.get(k), str) for k in ("week", "address")
-    ):
-        return None
-    return LedgerEntry(
-        week=data["week"],
-        address=data["address"],
-        kind=str(data.get("kind", "")),
-        projects=tuple(str(p) for p in data.get("projects") or ()),
-        sha256=str(data.get("sha256", "")),
-        message_id=str(data.get("message_id", "")),
-        sent_at=str(data.get("sent_at", "")),
-    )
-
-
-def parse_ledger(raw: bytes, name: str) -> tuple[list[LedgerEntry], int]:
-    """The entries of a ledger file and the length of its intact part.
-
-    An unfinished last line (a crash mid-write) is ignored; any other unreadable line is an
-    error, since guessing could send a brief twice or never.
-    """
-    entries: list[LedgerEntry] = []
-    lines = raw.split(b"\n")
-    tail = lines.pop()  # after the last newline: empty, or a line whose write was cut off
-    offset = 0
-    for number, line in enumerate(lines, start=1):
-        offset += len(line) + 1
-        if not line.strip():
-            continue
-        try:
-            entry = _entry(json.loads(line))
-        except ValueError:
-            entry = None
-        if entry is None:
-            raise MailError(f"{name}:{number}: not a record of the send ledger; fix or delete that "
-                            "line (each line is one JSON object with week and address)")
-        entries.append(entry)
-    if tail.strip():
-        try:
-            entry = _entry(json.loads(tail))
-        except ValueError:
-            entry = None
-        if entry is not None:  # complete but for its newline, e.g. after a hand edit
-            entries.append(entry)
-            offset += len(tail)
-    return entries, offset
-
-
-def read_ledger(path: Path) -> list[LedgerEntry]:
-    """Every entry of a ledger file (none if it does not exist)."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return []
-    return parse_ledger(raw, str(path))[0]
-
-
-class Ledger:
-    """The send ledger, open for appending and locked against a second ``planforge send``."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.entries: list[LedgerEntry] = []
-        self._counts: dict[tuple[str, str], int] = {}
-        self.repaired = False  # an unfinished last line was cut off
-        self._file: IO[bytes] | None = None
-
-    def __enter__(self) -> Ledger:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            created = not self.path.exists()
-            # Held open (and locked) for the whole run; never through a link, never a FIFO.
-            flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
-            fd = os.open(self.path, flags, 0o666)
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                os.close(fd)
-                raise MailError(f"the send ledger {self.path} is not a regular file")
-            self._file = os.fdopen(fd, "a+b")
-        except OSError as exc:
-            raise MailError(f"cannot open the send ledger {self.path}: {exc.strerror}") from None
-        try:
-            self._lock()
-            self._file.seek(0)
-            raw = self._file.read()
-            self.entries, intact = parse_ledger(raw, str(self.path))
-            for entry in self.entries:
-                self._count(entry)
-            if intact < len(raw):
-                # Cut the torn line off, or the next record would be glued to it and lost.
-                self._file.truncate(intact)
-                self.repaired = True
-            elif raw and not raw.endswith(b"\n"):
-                self._file.write(b"\n")
-            self._sync()
-            if created:
-                _sync_dir(self.path.parent)
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _lock(self) -> None:
-        if sys.platform == "win32":  # pragma: no cover - no flock; one sender at a time by hand
-            return
-        import fcntl
-
-        assert self._file is not None
-        try:
-            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise MailError(f"another planforge send is using {self.path}; wait until it has "
-                            "finished, then run this again") from None
-
-    def _sync(self) -> None:
-        assert self._file is not None
-        self._file.flush()
-        os.fsync(self._file.fileno())
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()  # also releases the lock
-            self._file = None
-
-    def _count(self, entry: LedgerEntry) -> None:
-        key = (entry.week, address_key(entry.address))
-        self._counts[key] = self._counts.get(key, 0) + 1
-
-    def count(self, week: str, address: str) -> int:
-        """How many times this week's brief went to this address."""
-        return self._counts.get((week, address_key(address)), 0)
-
-    def record(self, entry: LedgerEntry) -> None:
-        """Append one entry and make it durable before anything else is sent."""
-        assert self._file is not None
-        try:
-            self._file.write(entry.to_json().encode() + b"\n")
-            self._sync()
-        except OSError as exc:
-            raise MailError(
-                f"the message to {entry.address} was accepted but cannot be recorded in "
-                f"{self.path}: {exc.strerror}; it may go out again on the next run"
-            ) from None
-        self.entries.append(entry)
-        self._count(entry)
-
-
-def _sync_dir(folder: Path) -> None:
-    # A new file's directory entry survives a power cut only once the directory is synced.
-    if sys.platform == "win32":  # pragma: no cover
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # ---------------------------------------------------------------------------------------------
