@@ -328,7 +328,9 @@ def test_last_weeks_update_is_dated_and_no_asks_is_said(tmp_path: Path) -> None:
     write_project(tmp_path, "acme", name="Acme", customer="Acme", update_week="2026-W46",
                   people={"sam": {"name": "Sam", "role": "AE", "team": "sales",
                                   "email": "sam@example.com"}})
-    (msg,) = plan_messages(workspace(tmp_path, without_update="send"), WEEK, AS_OF, render=fake_render).messages
+    # Sent without this week's update only where the workspace says so.
+    ws = workspace(tmp_path, without_update="send")
+    (msg,) = plan_messages(ws, WEEK, AS_OF, render=fake_render).messages
     # Said first, before the health it explains.
     missing = "No update for 2026-W47: the health and summary below are from 2026-W46."
     assert msg.text.index(missing) < msg.text.index("Health: reported green")

@@ -360,8 +360,8 @@ def send_command(obj: Context, week: str | None, to: tuple[str, ...], dry_run: b
     missing. A project's brief is held until its update of the week exists
     (email.without_update), except the week it closes; a brief that changed
     after it was sent goes again as "Updated" (email.resend), at most once a
-    day to one person; what is held is listed, and why. The SMTP password comes from the environment variable
-    PLANFORGE_SMTP_PASSWORD. Exits 1 if any message failed.
+    day to one person; what is held is listed, and why. The SMTP password comes
+    from the environment variable PLANFORGE_SMTP_PASSWORD. Exits 1 if any message failed.
 
     \b
     Examples:

@@ -57,6 +57,8 @@ def brief_content(project: Project, week: str) -> dict[str, str]:
     }
     plan.pop("updates")
     plan.pop("retrospective")
+    for phase in plan["phases"]:
+        phase.pop("milestones")  # counted as dates
     parts["plan"] = plan  # scope, budget, phases, meetings, ...: the rest of the brief
     return {name: _digest(parts[name]) for name in PARTS}
 
