@@ -90,6 +90,11 @@ def test_the_recipes_run_what_the_pull_request_workflow_needs() -> None:
         for needed in ("fonts-noto-cjk", "libharfbuzz-subset0", "PLANFORGE_SMTP_PASSWORD",
                        ".planforge/"):
             assert needed in raw, f"{name} does not mention {needed}"
+    # The send policy holds a brief until its update exists; no recipe may go around it.
+    for name in CASES:
+        sends = [line for _, line, _ in commands(name) if line.startswith("planforge send")]
+        assert sends == ["planforge send"], sends
+        assert "without_update" not in (RECIPES / name).read_text("utf-8")
     assert "fetch-depth: 0" in (RECIPES / "github-actions.yml").read_text("utf-8")
     assert "planforge validate --format github" in (RECIPES / "github-actions.yml").read_text()
     assert 'GIT_DEPTH: "0"' in (RECIPES / "gitlab-ci.yml").read_text("utf-8")

@@ -16,7 +16,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("loading", {"schema", "sources"}),
     ("model", {"model"}),
     ("rules", {"workspace", "validate", "facts", "changes", "baselines", "i18n", "audience",
-               "outputs"}),
+               "outputs", "ledger", "sendpolicy"}),
     ("documents", {"charts", "render", "pdf", "documents", "calendars"}),
     ("time", {"history", "timeline"}),
     ("workflows", {"build", "mail", "diffreport", "scaffold", "doctor", "feeds"}),

@@ -22,15 +22,8 @@ from pypdf import PdfReader, PdfWriter
 from planforge import mail
 from planforge.errors import MailError, UsageError
 from planforge.facts import compute_facts
-from planforge.mail import (
-    Ledger,
-    LedgerEntry,
-    OutgoingMessage,
-    SendAborted,
-    plan_messages,
-    read_ledger,
-    send_messages,
-)
+from planforge.ledger import Ledger, LedgerEntry, read_ledger
+from planforge.mail import OutgoingMessage, SendAborted, plan_messages, send_messages
 from planforge.model import EmailSettings, Project, Settings, SmtpSettings
 from planforge.validate import load_project
 from planforge.workspace import Workspace, find_workspace
@@ -335,7 +328,9 @@ def test_last_weeks_update_is_dated_and_no_asks_is_said(tmp_path: Path) -> None:
     write_project(tmp_path, "acme", name="Acme", customer="Acme", update_week="2026-W46",
                   people={"sam": {"name": "Sam", "role": "AE", "team": "sales",
                                   "email": "sam@example.com"}})
-    (msg,) = plan_messages(workspace(tmp_path), WEEK, AS_OF, render=fake_render).messages
+    # Sent without this week's update only where the workspace says so.
+    ws = workspace(tmp_path, without_update="send")
+    (msg,) = plan_messages(ws, WEEK, AS_OF, render=fake_render).messages
     # Said first, before the health it explains.
     missing = "No update for 2026-W47: the health and summary below are from 2026-W46."
     assert msg.text.index(missing) < msg.text.index("Health: reported green")

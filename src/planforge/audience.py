@@ -10,7 +10,7 @@ projects; whoever receives one gets that project's brief.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .errors import UsageError
@@ -29,9 +29,10 @@ def _address(person: Person) -> str | None:
     return person.email.strip() if person.email and person.email.strip() else None
 
 
-def brief_recipients(project: Project) -> tuple[str, ...]:
-    """The address keys that receive this project's brief: none unless it is active."""
-    if project.status != ACTIVE:
+def brief_recipients(project: Project, closing: bool = False) -> tuple[str, ...]:
+    """The address keys that receive this project's brief: none unless it is active, or
+    ``closing`` (its closing brief, the week it closes)."""
+    if project.status != ACTIVE and not closing:
         return ()
     return tuple(sorted({address_key(address) for person in project.people.values()
                          if person.brief and (address := _address(person))}))
@@ -100,10 +101,11 @@ class Recipient:
         return len(self.projects) >= 2
 
 
-def recipients(projects: Sequence[Project]) -> list[Recipient]:
-    """Everyone who receives a brief of these projects, by address key."""
+def recipients(projects: Sequence[Project], closing: Collection[str] = ()) -> list[Recipient]:
+    """Everyone who receives a brief of these projects, by address key; ``closing`` names the
+    closed projects whose closing brief still goes out."""
     known = {p.id: p for p in projects}
-    members = by_address({p.id: brief_recipients(p) for p in projects})
+    members = by_address({p.id: brief_recipients(p, p.id in closing) for p in projects})
     out = []
     for key, ids in members.items():
         mine = tuple(known[pid] for pid in ids)

@@ -357,8 +357,11 @@ def send_command(obj: Context, week: str | None, to: tuple[str, ...], dry_run: b
     `planforge build` makes it. Each address gets one email per week: the
     ledger (email.ledger, default .planforge/sent.jsonl) records every message the
     server accepted, so a rerun after a crash or a failure sends only what is
-    missing. The SMTP password comes from the environment variable
-    PLANFORGE_SMTP_PASSWORD. Exits 1 if any message failed.
+    missing. A project's brief is held until its update of the week exists
+    (email.without_update), except the week it closes; a brief that changed
+    after it was sent goes again as "Updated" (email.resend), at most once a
+    day to one person; what is held is listed, and why. The SMTP password comes
+    from the environment variable PLANFORGE_SMTP_PASSWORD. Exits 1 if any message failed.
 
     \b
     Examples:
@@ -392,20 +395,23 @@ def send_command(obj: Context, week: str | None, to: tuple[str, ...], dry_run: b
             click.echo(f"wrote {o.detail}")
         elif kind == "skipped":
             click.echo(f"skipped {where(o)}: {o.detail}")
+        elif kind == "held":
+            click.echo(f"held {where(o) if o.address else ', '.join(o.projects)}: {o.detail}")
 
     report = send_messages(ws, plan.messages, force=force, dry_run=dry_run, outbox=outbox,
-                           on_outcome=progress)
+                           on_outcome=progress, held=plan.held)
     for note in report.notes:
         click.echo(f"note: {note}", err=True)
     for o in report.failed:
         click.echo(f"failed: {where(o)}: {o.detail}", err=True)
+    held = f", held {len(report.held)} (see above)" if report.held else ""
     if dry_run:
         n = len(report.written)
-        click.echo(f"wrote {n} message{'s' * (n != 1)}, failed {len(report.failed)} "
+        click.echo(f"wrote {n} message{'s' * (n != 1)}, failed {len(report.failed)}{held} "
                    "(dry run: nothing sent, ledger untouched)")
     else:
         click.echo(f"sent {len(report.sent)}, skipped {len(report.skipped)} (already sent), "
-                   f"failed {len(report.failed)}")
+                   f"failed {len(report.failed)}{held}")
     if report.failed:
         sys.exit(1)
 

@@ -1,5 +1,6 @@
-"""Email the weekly briefs: compose ``EmailMessage``s with the PDF attached, deliver them over SMTP
-and keep the send ledger, so that every address gets one email per week and no more.
+"""Email the weekly briefs: compose ``EmailMessage``s with the PDF attached and deliver them over
+SMTP, recording each in the send ledger (``ledger``), so that every address gets one email per week
+and no more.
 
 The only module that imports ``smtplib`` and ``email``. Rendering is injected (``RenderPdf``), so
 the SMTP behaviour can be exercised without the PDF stack.
@@ -16,34 +17,33 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import os
 import re
 import smtplib
 import ssl
-import stat
-import sys
 import time
 import unicodedata
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Literal
 
 from .audience import Recipient, address_key, brief_locale, recipients, without_address
 from .documents import render_email
 from .errors import MailError, PlanforgeError, UsageError
 from .facts import ProjectFacts, compute_facts
 from .i18n import translator
+from .ledger import Ledger, LedgerEntry
 from .model import EmailSettings, Project, SmtpSettings
 from .outputs import BuiltOutputs, ledger_path, outbox_dir, write_atomic
 from .schema import is_address
+from .sendpolicy import ADDED, Held, brief_content, decide, held_projects
 from .workspace import Workspace, fill_subject
 
 PASSWORD_ENV = "PLANFORGE_SMTP_PASSWORD"
@@ -54,7 +54,7 @@ BACKOFF_SECONDS = 2.0  # waits 2 s, then 4 s: long enough for a greylisting or a
 #: Renders the PDF one address receives: its project's brief, or a portfolio brief when it
 #: follows several projects.
 RenderPdf = Callable[[str, Sequence[Project]], bytes]
-OutcomeKind = Literal["sent", "skipped", "failed", "written"]
+OutcomeKind = Literal["sent", "skipped", "failed", "written", "held"]
 
 # ---------------------------------------------------------------------------------------------
 # Text that goes into headers and file names
@@ -102,10 +102,22 @@ class OutgoingMessage:
     text: str
     html: str
     pdf: Callable[[], bytes] = field(repr=False, compare=False)
+    # What the brief shows, per project (``sendpolicy.brief_content``), recorded in the ledger.
+    content: dict[str, dict[str, str]] = field(default_factory=dict, compare=False)
+    reply_to: tuple[tuple[str, str], ...] = ()  # the projects' coordinators: (name, address)
+    updated: str | None = None  # the "Updated: ..." line of a re-sent brief
+    sent_projects: tuple[str, ...] = ()  # of a re-send: the projects the recipient already had
+    reviser: Callable[[OutgoingMessage, Sequence[str]], OutgoingMessage] | None = field(
+        default=None, repr=False, compare=False)
 
     @property
     def key(self) -> str:
         return address_key(self.address)
+
+    def as_update(self, changes: Sequence[str], sent: Iterable[str]) -> OutgoingMessage:
+        """This message re-sent: its subject and first line say "Updated" and what changed."""
+        msg = replace(self, sent_projects=tuple(sent))
+        return msg.reviser(msg, changes) if msg.reviser is not None else msg
 
 
 @dataclass(frozen=True)
@@ -115,6 +127,7 @@ class MailPlan:
     week: str
     messages: tuple[OutgoingMessage, ...]
     notes: tuple[str, ...] = ()
+    held: tuple[Held, ...] = ()  # projects whose brief waits (sendpolicy)
 
 
 @dataclass(frozen=True)
@@ -217,9 +230,9 @@ def _resolve_to(
 
 
 def _recipients(
-    ws: Workspace, active: list[Project], to: Sequence[str] | None
+    ws: Workspace, active: list[Project], to: Sequence[str] | None, closing: frozenset[str]
 ) -> tuple[list[Recipient], list[str]]:
-    usual = {r.key: r for r in recipients(active)}
+    usual = {r.key: r for r in recipients(active, closing)}
     if not to:
         notes = [f"{p.id}:{pid} ({one_line(person.name)}) receives the brief but has no email "
                  "address" for p in active for pid, person in without_address(p)]
@@ -258,18 +271,58 @@ def plan_messages(
         dated = plan_as_of(ws, as_of, week)
         projects, notice = dated.load_all(ws), dated.notice
     active = sorted((p for p in projects if p.status == "active"), key=lambda p: p.id)
-    recipients, notes = _recipients(ws, active, to)
+    ready, held = held_projects(active, week, ws.settings.email)
+    closing = _closing(ws, projects, week)
+    sendable = sorted([*ready, *(p for p in projects if p.id in closing)], key=lambda p: p.id)
+    recipients, notes = _recipients(ws, sendable, to, closing)
     if notice:
         notes.insert(0, notice)
     from .timeline import first_promised
 
     # The dates first promised, so that the email and its brief both show a re-baseline.
     facts = {p.id: compute_facts(p, as_of, ws.settings, first_promised(ws, p.id, as_of))
-             for p in active}
+             for p in sendable}
     render = render or _default_render(ws, as_of, built, facts)
     messages = [_message(ws, r, week, render, facts)
                 for r in sorted(recipients, key=lambda r: address_key(r.address))]
-    return MailPlan(week, tuple(messages), tuple(notes))
+    return MailPlan(week, tuple(messages), tuple(notes), tuple(held))
+
+
+def _closing(ws: Workspace, projects: Sequence[Project], week: str) -> frozenset[str]:
+    """The projects that closed (done or cancelled) in ``week``: active at the end of the week
+    before, by the history. Without history the week it closed cannot be told, and none is."""
+    closed = [p for p in projects if p.status in ("done", "cancelled")]
+    if not closed:
+        return frozenset()
+    from .dates import friday_of, monday_of
+    from .timeline import plan_as_of
+
+    before = plan_as_of(ws, monday_of(friday_of(week)) - timedelta(days=1))
+    if before.commit is None:
+        return frozenset()
+    found = set()
+    for p in closed:
+        if p.id not in before.sources:
+            continue
+        try:
+            was = before.load(ws, p.id)[0]
+        except PlanforgeError:
+            continue  # not valid then: it was not sending briefs either
+        if was.status == "active":
+            found.add(p.id)
+    return frozenset(found)
+
+
+def _coordinators(projects: Sequence[Project]) -> tuple[tuple[str, str], ...]:
+    """The coordinators of these projects who have an email address, as (name, address)."""
+    out: dict[str, tuple[str, str]] = {}
+    for p in projects:
+        pid = p.communication.coordinator if p.communication else None
+        person = p.people.get(pid) if pid else None
+        if person is not None and person.email and is_address(person.email.strip()):
+            address = person.email.strip()
+            out.setdefault(address_key(address), (one_line(person.name), address))
+    return tuple(out.values())
 
 
 def _message(ws: Workspace, r: Recipient, week: str, render: RenderPdf,
@@ -290,11 +343,25 @@ def _message(ws: Workspace, r: Recipient, week: str, render: RenderPdf,
         kind = "portfolio"
         subject = one_line(tr.label("email.portfolio_subject", week=week))
         filename = f"{_filename_part(tr.label('email.portfolio_file'))}-{week}.pdf"
-    text, html = render_email(ws, [facts[p.id] for p in projects], week, locale, filename)
+    shown = [facts[p.id] for p in projects]
+    text, html = render_email(ws, shown, week, locale, filename)
     address = r.address
+    names = {p.id: one_line(p.name) for p in projects}
 
     def pdf() -> bytes:
         return render(address, projects)
+
+    def revise(msg: OutgoingMessage, changes: Sequence[str]) -> OutgoingMessage:
+        # "Updated" and what changed, in the language of the brief.
+        added = [names[pid] for pid in msg.project_ids if pid not in msg.sent_projects]
+        what = [tr.label(f"email.changed_{c}") for c in changes if c != ADDED]
+        what += [tr.label("email.changed_added", project=n) for n in added]
+        listed = tr.label("email.comma").join(what)
+        line = one_line(tr.label("email.updated", changes=listed))
+        new_text, new_html = render_email(ws, shown, week, locale, filename, line)
+        new_subject = tr.label("email.updated_subject", changes=listed, subject=subject)
+        return replace(msg, subject=one_line(new_subject),
+                       text=new_text, html=new_html, updated=line)
 
     return OutgoingMessage(
         week=week,
@@ -308,6 +375,9 @@ def _message(ws: Workspace, r: Recipient, week: str, render: RenderPdf,
         text=text,
         html=html,
         pdf=pdf,
+        content={p.id: brief_content(p, week) for p in projects},
+        reply_to=_coordinators(projects),
+        reviser=revise,
     )
 
 
@@ -458,8 +528,14 @@ def compose(
     out["From"] = _address_header("From", sender)
     out["To"] = _address_header("To", Address(display_name=msg.name or "",
                                               addr_spec=msg.address))
-    if reply_to is not None:
-        out["Reply-To"] = _address_header("Reply-To", reply_to)
+    # Replies go where planforge.yaml says, else to the coordinators of the brief's projects.
+    replies = [reply_to] if reply_to is not None else [
+        Address(display_name=name, addr_spec=address) for name, address in msg.reply_to]
+    if replies:
+        heads = [_address_header("Reply-To", a) for a in replies]
+        out["Reply-To"] = _SelfEncoded("Reply-To", ", ".join(heads),
+                                       ",\r\n ".join(h._folded.removeprefix("Reply-To: ")
+                                                      for h in heads))
     out["Subject"] = _text_header("Subject", msg.subject)
     out["Date"] = format_datetime(now or datetime.now(UTC))
     out["Message-ID"] = msg_id or message_id(msg.week, msg.address, sender.domain)
@@ -473,189 +549,6 @@ def compose(
     part.replace_header("Content-Type", content_type)
     part.replace_header("Content-Disposition", disposition)
     return out
-
-
-# ---------------------------------------------------------------------------------------------
-# The ledger
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LedgerEntry:
-    """One message the server accepted."""
-
-    week: str
-    address: str
-    kind: str
-    projects: tuple[str, ...]
-    sha256: str  # of the attached PDF
-    message_id: str
-    sent_at: str  # ISO 8601, UTC
-
-    def to_json(self) -> str:
-        data = {**self.__dict__, "projects": list(self.projects)}
-        return json.dumps(data, ensure_ascii=False, sort_keys=True)
-
-
-def _entry(data: Any) -> LedgerEntry | None:
-    if not isinstance(data, dict) or not all(
-        isinstance(data.get(k), str) for k in ("week", "address")
-    ):
-        return None
-    return LedgerEntry(
-        week=data["week"],
-        address=data["address"],
-        kind=str(data.get("kind", "")),
-        projects=tuple(str(p) for p in data.get("projects") or ()),
-        sha256=str(data.get("sha256", "")),
-        message_id=str(data.get("message_id", "")),
-        sent_at=str(data.get("sent_at", "")),
-    )
-
-
-def parse_ledger(raw: bytes, name: str) -> tuple[list[LedgerEntry], int]:
-    """The entries of a ledger file and the length of its intact part.
-
-    An unfinished last line (a crash mid-write) is ignored; any other unreadable line is an
-    error, since guessing could send a brief twice or never.
-    """
-    entries: list[LedgerEntry] = []
-    lines = raw.split(b"\n")
-    tail = lines.pop()  # after the last newline: empty, or a line whose write was cut off
-    offset = 0
-    for number, line in enumerate(lines, start=1):
-        offset += len(line) + 1
-        if not line.strip():
-            continue
-        try:
-            entry = _entry(json.loads(line))
-        except ValueError:
-            entry = None
-        if entry is None:
-            raise MailError(f"{name}:{number}: not a record of the send ledger; fix or delete that "
-                            "line (each line is one JSON object with week and address)")
-        entries.append(entry)
-    if tail.strip():
-        try:
-            entry = _entry(json.loads(tail))
-        except ValueError:
-            entry = None
-        if entry is not None:  # complete but for its newline, e.g. after a hand edit
-            entries.append(entry)
-            offset += len(tail)
-    return entries, offset
-
-
-def read_ledger(path: Path) -> list[LedgerEntry]:
-    """Every entry of a ledger file (none if it does not exist)."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return []
-    return parse_ledger(raw, str(path))[0]
-
-
-class Ledger:
-    """The send ledger, open for appending and locked against a second ``planforge send``."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.entries: list[LedgerEntry] = []
-        self._counts: dict[tuple[str, str], int] = {}
-        self.repaired = False  # an unfinished last line was cut off
-        self._file: IO[bytes] | None = None
-
-    def __enter__(self) -> Ledger:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            created = not self.path.exists()
-            # Held open (and locked) for the whole run; never through a link, never a FIFO.
-            flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
-            fd = os.open(self.path, flags, 0o666)
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                os.close(fd)
-                raise MailError(f"the send ledger {self.path} is not a regular file")
-            self._file = os.fdopen(fd, "a+b")
-        except OSError as exc:
-            raise MailError(f"cannot open the send ledger {self.path}: {exc.strerror}") from None
-        try:
-            self._lock()
-            self._file.seek(0)
-            raw = self._file.read()
-            self.entries, intact = parse_ledger(raw, str(self.path))
-            for entry in self.entries:
-                self._count(entry)
-            if intact < len(raw):
-                # Cut the torn line off, or the next record would be glued to it and lost.
-                self._file.truncate(intact)
-                self.repaired = True
-            elif raw and not raw.endswith(b"\n"):
-                self._file.write(b"\n")
-            self._sync()
-            if created:
-                _sync_dir(self.path.parent)
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _lock(self) -> None:
-        if sys.platform == "win32":  # pragma: no cover - no flock; one sender at a time by hand
-            return
-        import fcntl
-
-        assert self._file is not None
-        try:
-            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise MailError(f"another planforge send is using {self.path}; wait until it has "
-                            "finished, then run this again") from None
-
-    def _sync(self) -> None:
-        assert self._file is not None
-        self._file.flush()
-        os.fsync(self._file.fileno())
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()  # also releases the lock
-            self._file = None
-
-    def _count(self, entry: LedgerEntry) -> None:
-        key = (entry.week, address_key(entry.address))
-        self._counts[key] = self._counts.get(key, 0) + 1
-
-    def count(self, week: str, address: str) -> int:
-        """How many times this week's brief went to this address."""
-        return self._counts.get((week, address_key(address)), 0)
-
-    def record(self, entry: LedgerEntry) -> None:
-        """Append one entry and make it durable before anything else is sent."""
-        assert self._file is not None
-        try:
-            self._file.write(entry.to_json().encode() + b"\n")
-            self._sync()
-        except OSError as exc:
-            raise MailError(
-                f"the message to {entry.address} was accepted but cannot be recorded in "
-                f"{self.path}: {exc.strerror}; it may go out again on the next run"
-            ) from None
-        self.entries.append(entry)
-        self._count(entry)
-
-
-def _sync_dir(folder: Path) -> None:
-    # A new file's directory entry survives a power cut only once the directory is synced.
-    if sys.platform == "win32":  # pragma: no cover
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -680,6 +573,7 @@ class SendReport:
     skipped: list[Outcome] = field(default_factory=list)  # already in the ledger
     failed: list[Outcome] = field(default_factory=list)
     written: list[Outcome] = field(default_factory=list)  # --dry-run
+    held: list[Outcome] = field(default_factory=list)  # waits: no update yet, or one a day
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -868,22 +762,29 @@ def send_messages(
     attempts: int = ATTEMPTS,
     on_outcome: Callable[[OutcomeKind, Outcome], None] | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    held: Sequence[Held] = (),
 ) -> SendReport:
     """Deliver the messages one by one, recording each in the ledger once the server has it.
 
     ``dry_run`` writes ``<outbox>/<week>/<address>.eml`` instead and touches neither the ledger
     nor the network. ``force`` sends what the ledger says was sent already. The password comes
     from ``PLANFORGE_SMTP_PASSWORD`` unless given; ``ssl_context`` defaults to the system's
-    trusted certificates.
+    trusted certificates. ``held`` are the projects the plan held (``MailPlan.held``), for the
+    report; a brief already sent goes again only as the send policy says (``sendpolicy``).
     """
     report = SendReport()
 
-    def note(kind: OutcomeKind, msg: OutgoingMessage, detail: str) -> None:
-        outcome = Outcome(msg.address, msg.project_ids, detail)
+    def record(kind: OutcomeKind, outcome: Outcome) -> None:
         {"sent": report.sent, "skipped": report.skipped, "failed": report.failed,
-         "written": report.written}[kind].append(outcome)
+         "written": report.written, "held": report.held}[kind].append(outcome)
         if on_outcome is not None:
             on_outcome(kind, outcome)
+
+    def note(kind: OutcomeKind, msg: OutgoingMessage, detail: str) -> None:
+        record(kind, Outcome(msg.address, msg.project_ids, detail))
+
+    for h in held:
+        record("held", Outcome("", (h.project_id,), h.reason))
 
     sender, reply_to = _sender(ws)
     if dry_run:
@@ -915,14 +816,24 @@ def send_messages(
             report.notes.append(f"{ledger.path}: ignored an unfinished last line (an interrupted "
                                 "write)")
         try:
+            zone = ws.timezone()
             for msg in messages:
-                already = ledger.count(msg.week, msg.address)
-                if already and not force:
-                    note("skipped", msg, f"already sent for {msg.week}")
+                prior = ledger.sent(msg.week, msg.address)
+                decision = decide(
+                    msg.week, [e.content for e in prior], msg.content, ws.settings.email,
+                    updates_today=ledger.resent_on(now().astimezone(zone).date(), msg.address,
+                                                   zone),
+                    force=force)
+                if decision.action != "send":
+                    note("skipped" if decision.action == "skip" else "held", msg,
+                         decision.reason)
                     continue
+                if decision.changes:
+                    sent_before = {pid for e in prior for pid in e.projects}
+                    msg = msg.as_update(decision.changes, sent_before)
                 try:
-                    _deliver(msg, connection, ledger, sender, reply_to, already, attempts, sleep,
-                             now)
+                    _deliver(msg, connection, ledger, sender, reply_to, len(prior), attempts,
+                             sleep, now)
                 except _Permanent as exc:
                     note("failed", msg, str(exc))
                     continue
@@ -975,4 +886,6 @@ def _deliver(
         sha256=hashlib.sha256(pdf).hexdigest(),
         message_id=msg_id,
         sent_at=now().isoformat(timespec="seconds"),
+        revision=resend,
+        content=msg.content,
     ))

@@ -277,6 +277,8 @@ class EmailSettings:
     subject: str = "{project} — weekly brief {week}"
     lists: dict[str, tuple[str, ...]] = field(default_factory=dict)
     ledger: str = ".planforge/sent.jsonl"
+    without_update: str = "hold"  # hold | send: a brief before its week's update exists
+    resend: str = "changed"  # never | changed: a brief that changed after it was sent
 
 
 @dataclass(frozen=True)
@@ -512,5 +514,7 @@ def build_settings(d: Data | None) -> Settings:
             subject=email.get("subject", EmailSettings.subject),
             lists={k: tuple(v) for k, v in (email.get("lists") or {}).items()},
             ledger=email.get("ledger", EmailSettings.ledger),
+            without_update=email.get("without_update", EmailSettings.without_update),
+            resend=email.get("resend", EmailSettings.resend),
         ),
     )

@@ -343,13 +343,14 @@ def render_portfolio(
 
 
 def render_email(ws: Workspace, facts: Sequence[ProjectFacts], week: str, locale: str,
-                 filename: str) -> tuple[str, str]:
+                 filename: str, updated: str | None = None) -> tuple[str, str]:
     """The plain-text and the HTML body of the email of ``week`` that carries the brief of these
-    projects (of several, a portfolio brief) as the attachment ``filename``."""
+    projects (of several, a portfolio brief) as the attachment ``filename``; ``updated`` is the
+    first line of a re-sent brief ("Updated: ...")."""
     tr = _translator(ws, locale)
     env = environment(ws.templates_dir, locale)
     view = EmailView(tuple(email_project(f, tr, week) for f in facts), len(facts) > 1,
-                     filename, health_colours(ws))
+                     filename, health_colours(ws), updated)
     meta = replace(_meta(ws, tr, "portfolio" if view.portfolio else "brief", facts[0].as_of,
                          week, ws.settings.organization or "planforge"), kind="email")
     context = {"v": view, "doc": meta}

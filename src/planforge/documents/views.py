@@ -640,6 +640,7 @@ class EmailView:
     portfolio: bool
     filename: str
     colours: HealthColours
+    updated: str | None = None  # a re-sent brief's first line: "Updated: " and what changed
 
 
 @dataclass(frozen=True)
