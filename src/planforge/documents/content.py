@@ -72,6 +72,8 @@ from .views import (
 #: How many customer-facing dates and risks the brief lists: a sales person reads it in a minute.
 BRIEF_DATES = 3
 BRIEF_RISKS = 3
+#: Open asks a portfolio's overview names per project: more would push it past one page.
+OVERVIEW_ASKS = 2
 
 
 class ChangeLike(Protocol):
@@ -729,8 +731,12 @@ def retro_view(project: Project, facts: ProjectFacts, tr: Translator,
 
 
 def portfolio_row(project: Project, facts: ProjectFacts, tr: Translator) -> PortfolioRow:
-    """One project's line in a portfolio's summary table."""
+    """One project's row in a portfolio's overview, in the portfolio's language ``tr``."""
     nxt = customer_next(facts)
+    names = _Names(project, tr)
+    update = facts.latest_update  # the update the reported health comes from
+    asks = _ask_rows(facts.open_asks, names, tr)
+    top = facts.top_risks[:1]
     return PortfolioRow(
         anchor=f"project-{project.id}",
         name=project.name,
@@ -738,9 +744,13 @@ def portfolio_row(project: Project, facts: ProjectFacts, tr: Translator) -> Port
         reported=facts.health.reported,
         computed=facts.health.level,
         watermelon=facts.health.watermelon,
-        next_date=_milestone_row(nxt[0], _Names(project, tr)) if nxt else None,
+        next_date=_milestone_row(nxt[0], names) if nxt else None,
         slipped=len(facts.slipped),
         asks=len(facts.open_asks),
+        reported_week=update.week if update and update.week != facts.week else None,
+        top_asks=asks[:OVERVIEW_ASKS],
+        more_asks=max(len(asks) - OVERVIEW_ASKS, 0),
+        top_risk=_risk_row(top[0], _risk_numbers(facts.risks), names) if top else None,
     )
 
 

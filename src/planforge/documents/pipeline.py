@@ -295,7 +295,7 @@ def render_portfolio_formats(
                  else compute_facts(project, as_of, ws.settings))
         first_facts = first_facts or facts
         p_tr = _translator(ws, project_locale(ws, project))
-        rows.append(portfolio_row(project, facts, p_tr))
+        rows.append(portfolio_row(project, facts, tr))
         p_env = environment(ws.templates_dir, p_tr.locale)
         view = project_view(ws, project, "brief", facts, p_tr, html_wanted,
                             (changes or {}).get(project.id))

@@ -536,7 +536,7 @@ class IndexPortfolio:
 
 @dataclass(frozen=True)
 class PortfolioRow:
-    """One project in the portfolio's summary table."""
+    """One project's row in the portfolio's one-page overview."""
 
     anchor: str
     name: str
@@ -547,6 +547,11 @@ class PortfolioRow:
     next_date: MilestoneRow | None
     slipped: int
     asks: int
+    # The one-page overview: what a sales person needs of each project without turning a page.
+    reported_week: str | None  # the update ``reported`` comes from, when not this week's
+    top_asks: tuple[AskRow, ...]  # the first open asks, oldest first
+    more_asks: int  # open asks beyond ``top_asks``
+    top_risk: RiskRow | None  # the open risk with the highest score
 
 
 # --- the views --------------------------------------------------------------------------------
