@@ -11,6 +11,7 @@ import ctypes.util
 import hashlib
 import mimetypes
 import subprocess
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -229,12 +230,16 @@ def _write(source: Any, meta: PdfMetadata, html: str) -> bytes:
         # WeasyPrint writes one variant's identification; PDF/UA-1 joins PDF/A's in the same
         # XMP description, and the tags are asked for explicitly (PDF/A-b does not need them).
         document.metadata = _with_pdfua(document.metadata)
-    pdf: bytes = document.write_pdf(
-        pdf_variant=meta.archive or ACCESSIBLE,
-        pdf_tags=True,
-        pdf_identifier=identifier(html, meta.title, meta.author, meta.subject, stamp,
-                                  meta.archive or ACCESSIBLE),
-    )
+    with warnings.catch_warnings():
+        # For PDF/A, WeasyPrint 70 opens its sRGB profile and leaves the file to the garbage
+        # collector; the file is read whole and closed when dropped, within this call.
+        warnings.simplefilter("ignore", ResourceWarning)
+        pdf: bytes = document.write_pdf(
+            pdf_variant=meta.archive or ACCESSIBLE,
+            pdf_tags=True,
+            pdf_identifier=identifier(html, meta.title, meta.author, meta.subject, stamp,
+                                      meta.archive or ACCESSIBLE),
+        )
     return pdf
 
 
