@@ -115,6 +115,48 @@ def pdf_ratio(kind: str, project_id: str) -> tuple[float, float, float]:
     return sorted(a for a, _ in pairs)[middle], sorted(b for _, b in pairs)[middle], ratios[middle]
 
 
+def tagging_ratio(kind: str, project_id: str) -> tuple[float, float, float, float]:
+    """Tagged PDF/UA-1 against untagged output of WeasyPrint on the same HTML (planforge's):
+    median seconds of each, the median ratio, and the median share of the tagged time spent
+    writing the PDF (where the structure tree is built) rather than laying out."""
+    import weasyprint
+
+    from planforge.documents import render_formats
+    from planforge.validate import load_project
+    from planforge.workspace import find_workspace
+
+    ws = find_workspace(REPO)
+    project, _ = load_project(ws, project_id, AS_OF)
+    html = render_formats(ws, project, kind, AS_OF, ["html"])["html"].decode()
+    base = str(REPO / "templates")
+
+    def timed(tagged: bool) -> tuple[float, float]:
+        gc.collect()
+        started = time.perf_counter()
+        document = weasyprint.HTML(string=html, base_url=base).render()
+        laid_out = time.perf_counter()
+        if tagged:
+            document.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)
+        else:
+            document.write_pdf()
+        done = time.perf_counter()
+        return done - started, (done - laid_out) / (done - started)
+
+    timed(True)  # warm-up: fonts and imports
+    pairs = []
+    for i in range(10):  # alternating order, as for the PDFs above
+        if i % 2:
+            untagged, _ = timed(False)
+            pairs.append((timed(True), untagged))
+        else:
+            tagged = timed(True)
+            pairs.append((tagged, timed(False)[0]))
+    middle = len(pairs) // 2
+    return (sorted(t for (t, _), _ in pairs)[middle], sorted(u for _, u in pairs)[middle],
+            sorted(t / u for (t, _), u in pairs)[middle],
+            sorted(share for (_, share), _ in pairs)[middle])
+
+
 def revision_ratio(root: Path) -> tuple[float, float, float, float]:
     """Loading every project as committed at HEAD against loading the same files from disk:
     median seconds of each, the median ratio, and median seconds of reading the revision's
@@ -233,12 +275,18 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="Keep the generated workspaces here.")
     parser.add_argument("--history-only", action="store_true",
                         help="Only the row of a past week against the current one.")
+    parser.add_argument("--tagging-only", action="store_true",
+                        help="Only the rows of tagged PDF/UA against untagged PDFs.")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     base = args.keep or Path(tempfile.mkdtemp(prefix="planforge-bench-"))
     rows: list[tuple[str, str, str]] = []
     as_of = ["--as-of", AS_OF.isoformat()]
     try:
+        if args.tagging_only:
+            rows += tagging_rows()
+            print_rows(rows)
+            return
         history = generate_workspace(base / "history300", 300)
         then, now, past = history_ratio(history)
         rows.append((f"Markdown build of a past week ({past}) against the current week, 300 "
@@ -294,6 +342,19 @@ def main() -> None:
         if args.keep is None:
             shutil.rmtree(base, ignore_errors=True)
     print_rows(rows)
+
+
+def tagging_rows() -> list[tuple[str, str, str]]:
+    """Rows of tagged PDF/UA-1 against untagged output, for a charter and two briefs."""
+    rows = []
+    for kind, project in (("charter", "acme-crm"), ("brief", "acme-crm"),
+                          ("brief", "xinghe-market-push")):
+        tagged, untagged, ratio, share = tagging_ratio(kind, project)
+        rows.append((f"tagged PDF/UA-1 against untagged, one {kind} ({project}), same HTML",
+                     f"{tagged:.2f} s against {untagged:.2f} s",
+                     f"{ratio:.2f}× (target at most 1.15×); writing the PDF is "
+                     f"{share * 100:.0f} % of the tagged time"))
+    return rows
 
 
 def print_rows(rows: list[tuple[str, str, str]]) -> None:

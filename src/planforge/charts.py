@@ -92,6 +92,7 @@ class _Svg:
     """A tiny SVG writer: numbers rounded, every text escaped."""
 
     def __init__(self, width: float, height: float, title: str, locale: str) -> None:
+        # The title is the chart's text alternative: WeasyPrint makes it the figure's /Alt.
         self.parts: list[str] = []
         self.width = width
         self.height = height
@@ -160,7 +161,7 @@ def _milestone_note(m: MilestoneFacts, tr: Translator) -> str:
 
 
 def gantt(phases: Sequence[PhaseFacts], as_of: date, tr: Translator, accent: str,
-          project_start: date, project_end: date) -> str:
+          project_start: date, project_end: date, alt: str | None = None) -> str:
     """Phases as bars with their progress, milestones as baseline (hollow) and forecast or
     actual (filled) diamonds, and a line for today."""
     dates = [project_start, project_end, as_of]
@@ -173,7 +174,7 @@ def gantt(phases: Sequence[PhaseFacts], as_of: date, tr: Translator, accent: str
     plot_x, plot_w = label_w, WIDTH - label_w - note_w
     rows = sum(1 + len(p.milestones) for p in phases)
     legend_y = top + rows * row_h + 16
-    svg = _Svg(WIDTH, legend_y + 10, tr.label("chart.gantt"), tr.locale)
+    svg = _Svg(WIDTH, legend_y + 10, alt or tr.label("chart.gantt"), tr.locale)
 
     def x_of(day: date) -> float:
         return plot_x + plot_w * (day - lo).days / span
@@ -229,14 +230,15 @@ def gantt(phases: Sequence[PhaseFacts], as_of: date, tr: Translator, accent: str
     return svg.render()
 
 
-def heatmap(heat: HeatMap, numbers: dict[str, str], tr: Translator) -> str:
+def heatmap(heat: HeatMap, numbers: dict[str, str], tr: Translator,
+            alt: str | None = None) -> str:
     """The 5×5 likelihood × impact grid of open risks, each cell with its score and the numbers
     of the risks in it, and a legend naming each level."""
     cell, left, top = 48.0, 40.0, 8.0
     grid = cell * 5
     width = left + grid + 170
     height = top + grid + 40
-    svg = _Svg(width, height, tr.label("chart.heatmap"), tr.locale)
+    svg = _Svg(width, height, alt or tr.label("chart.heatmap"), tr.locale)
     for li in range(5, 0, -1):
         y = top + (5 - li) * cell
         svg.text(left - 6, y + cell / 2 + 3, str(li), size=9.5, fill=MUTED, anchor="end")
@@ -275,11 +277,11 @@ def _chunks(items: Sequence[str], n: int) -> list[list[str]]:
     return [list(items[i : i + n]) for i in range(0, len(items), n)]
 
 
-def goal_bars(goals: Sequence[GoalFacts], tr: Translator) -> str:
+def goal_bars(goals: Sequence[GoalFacts], tr: Translator, alt: str | None = None) -> str:
     """One bar per goal: progress from baseline to target, a tick at the progress expected by
     now, and the state in words."""
     label_w, bar_w, row_h, top = 260.0, 240.0, 29.0, 4.0
-    svg = _Svg(WIDTH, top + row_h * len(goals) + 4, tr.label("chart.goals"), tr.locale)
+    svg = _Svg(WIDTH, top + row_h * len(goals) + 4, alt or tr.label("chart.goals"), tr.locale)
     bx = label_w
     for i, g in enumerate(goals):
         y = top + i * row_h
@@ -313,7 +315,7 @@ class HealthWeek:
     reported: str | None
 
 
-def health_strip(weeks: Sequence[HealthWeek], tr: Translator) -> str:
+def health_strip(weeks: Sequence[HealthWeek], tr: Translator, alt: str | None = None) -> str:
     """Health week by week: one cell per ISO week, coloured and lettered with the health the
     team reported in that week's update, "–" where there was none."""
     label_w, top, cell_h = 0.0, 4.0, 18.0
@@ -321,7 +323,7 @@ def health_strip(weeks: Sequence[HealthWeek], tr: Translator) -> str:
     cell = min(40.0, (WIDTH - label_w) / n)
     # Week labels need about 24 px; on long projects only every k-th week is labelled.
     every = max(1, round(24 / cell + 0.49))
-    svg = _Svg(WIDTH, top + cell_h + 16, tr.label("chart.health"), tr.locale)
+    svg = _Svg(WIDTH, top + cell_h + 16, alt or tr.label("chart.health"), tr.locale)
     for i, w in enumerate(weeks):
         x = label_w + i * cell
         fill, stroke = COLOURS[w.reported or "grey"]
@@ -337,7 +339,8 @@ def health_strip(weeks: Sequence[HealthWeek], tr: Translator) -> str:
     return svg.render()
 
 
-def variance(milestones: Sequence[MilestoneFacts], tr: Translator) -> str:
+def variance(milestones: Sequence[MilestoneFacts], tr: Translator,
+             alt: str | None = None) -> str:
     """Each milestone's variance in days, actual against baseline: early to the left, late to
     the right, with the day count written beside each bar."""
     label_w, row_h, top, note_w = 250.0, 17.0, 20.0, 70.0
@@ -346,7 +349,7 @@ def variance(milestones: Sequence[MilestoneFacts], tr: Translator) -> str:
     scale = (plot_w / 2) / worst
     zero = label_w + plot_w / 2
     height = top + row_h * len(milestones) + 8
-    svg = _Svg(WIDTH, height, tr.label("chart.variance"), tr.locale)
+    svg = _Svg(WIDTH, height, alt or tr.label("chart.variance"), tr.locale)
     svg.text(zero - 4, top - 6, "← " + tr.label("chart.early"), size=9, fill=MUTED,
              anchor="end")
     svg.text(zero + 4, top - 6, tr.label("chart.late") + " →", size=9, fill=MUTED)

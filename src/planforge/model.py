@@ -295,6 +295,8 @@ class Settings:
     accent: str = "#1f4e79"
     health: HealthSettings = field(default_factory=HealthSettings)
     email: EmailSettings = field(default_factory=EmailSettings)
+    # Document kind (charter, brief, retro, portfolio) -> the PDF/A variant its PDF claims.
+    pdf_archive: dict[str, str] = field(default_factory=dict)
 
 
 def build_person(pid: str, d: Data) -> Person:
@@ -517,4 +519,5 @@ def build_settings(d: Data | None) -> Settings:
             without_update=email.get("without_update", EmailSettings.without_update),
             resend=email.get("resend", EmailSettings.resend),
         ),
+        pdf_archive=dict((d.get("pdf") or {}).get("archive") or {}),
     )

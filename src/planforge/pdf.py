@@ -11,6 +11,7 @@ import ctypes.util
 import hashlib
 import mimetypes
 import subprocess
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -28,6 +29,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 NO_CJK_FONT = "no Chinese font installed: apt-get install fonts-noto-cjk"
 
+#: The PDF/A variants a document kind may be archived as (``pdf.archive`` in planforge.yaml).
+#: Levels b and u only: WeasyPrint tags every planforge PDF anyway, and the level that claims
+#: the tagging (a) adds nothing a reader gets beside the PDF/UA claim every PDF makes.
+ARCHIVE_VARIANTS = ("pdf/a-2b", "pdf/a-2u", "pdf/a-3b", "pdf/a-3u")
+#: Every PDF claims PDF/UA-1: tagged, with its language, title and text alternatives.
+ACCESSIBLE = "pdf/ua-1"
+
 
 @dataclass(frozen=True)
 class PdfMetadata:
@@ -39,6 +47,7 @@ class PdfMetadata:
     lang: str
     created: date  # the as-of date: the same inputs give the same bytes
     keywords: tuple[str, ...] = ()
+    archive: str | None = None  # a PDF/A variant of ARCHIVE_VARIANTS, claimed with PDF/UA-1
 
 
 class _FcFontSet(ctypes.Structure):
@@ -214,7 +223,66 @@ def _write(source: Any, meta: PdfMetadata, html: str) -> bytes:
     # Attachments named by <link rel=attachment> would be fetched (and refused) again here;
     # planforge's documents never attach anything.
     document.metadata.attachments = []
-    pdf: bytes = document.write_pdf(
-        pdf_identifier=identifier(html, meta.title, meta.author, meta.subject, stamp)
-    )
+    if meta.archive is not None:
+        if meta.archive not in ARCHIVE_VARIANTS:
+            raise RenderError(f"'{meta.archive}' is not a PDF/A variant planforge writes "
+                              f"({', '.join(ARCHIVE_VARIANTS)})")
+        # WeasyPrint writes one variant's identification; PDF/UA-1 joins PDF/A's in the same
+        # XMP description, and the tags are asked for explicitly (PDF/A-b does not need them).
+        document.metadata = _with_pdfua(document.metadata)
+    with warnings.catch_warnings():
+        # For PDF/A, WeasyPrint 70 opens its sRGB profile and leaves the file to the garbage
+        # collector; the file is read whole and closed when dropped, within this call.
+        warnings.simplefilter("ignore", ResourceWarning)
+        pdf: bytes = document.write_pdf(
+            pdf_variant=meta.archive or ACCESSIBLE,
+            pdf_tags=True,
+            pdf_identifier=identifier(html, meta.title, meta.author, meta.subject, stamp,
+                                      meta.archive or ACCESSIBLE),
+        )
     return pdf
+
+
+#: PDF/A allows only XMP properties it predefines or that the file itself declares: pdfuaid is
+#: not among the predefined ones, so the archival PDF declares it (ISO 19005-2, 6.6.2.3).
+_PDFUA_EXTENSION = """<rdf:Description rdf:about=""
+ xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+ xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/"
+ xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#"
+ xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#"><pdfaExtension:schemas><rdf:Bag>
+<rdf:li rdf:parseType="Resource"><pdfaSchema:schema>PDF/UA Universal Accessibility Schema\
+</pdfaSchema:schema><pdfaSchema:namespaceURI>http://www.aiim.org/pdfua/ns/id/\
+</pdfaSchema:namespaceURI><pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix><pdfaSchema:property>\
+<rdf:Seq><rdf:li rdf:parseType="Resource"><pdfaProperty:name>part</pdfaProperty:name>\
+<pdfaProperty:valueType>Integer</pdfaProperty:valueType><pdfaProperty:category>internal\
+</pdfaProperty:category><pdfaProperty:description>Part of ISO 14289 the file follows\
+</pdfaProperty:description></rdf:li></rdf:Seq></pdfaSchema:property></rdf:li></rdf:Bag>\
+</pdfaExtension:schemas></rdf:Description>"""
+
+
+def _with_pdfua(metadata: Any) -> Any:
+    """The document's metadata, its XMP also claiming PDF/UA-1 (``pdfuaid:part``)."""
+    from xml.etree import ElementTree
+
+    from weasyprint.pdf.metadata import (  # type: ignore[import-untyped, unused-ignore]
+        NS,
+        DocumentMetadata,
+    )
+
+    for prefix in ("pdfaExtension", "pdfaSchema", "pdfaProperty"):
+        ElementTree.register_namespace(prefix, _PDFUA_EXTENSION.split(f'xmlns:{prefix}="')[1]
+                                       .split('"')[0])
+
+    class AccessibleMetadata(DocumentMetadata):  # type: ignore[misc]
+        def generate_rdf_metadata(self, variant: str, version: int,
+                                  conformance: str | None) -> bytes:
+            rdf = ElementTree.fromstring(
+                super().generate_rdf_metadata(variant, version, conformance))
+            about = f"{{{NS['rdf']}}}about"
+            ua = ElementTree.SubElement(rdf, f"{{{NS['rdf']}}}Description", {about: ""})
+            ua.set(f"{{{NS['pdfuaid']}}}part", "1")
+            rdf.append(ElementTree.fromstring(_PDFUA_EXTENSION))
+            data: bytes = ElementTree.tostring(rdf, encoding="utf-8")
+            return data
+
+    return AccessibleMetadata(**vars(metadata))

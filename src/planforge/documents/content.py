@@ -29,6 +29,7 @@ from ..facts import (
 from ..i18n import Translator
 from ..model import Meeting, Person, Project, Risk
 from ..render import safe
+from . import alt
 from .views import (
     ActionRow,
     AskRow,
@@ -580,21 +581,31 @@ def _charts(kind: str, project: Project, facts: ProjectFacts, tr: Translator,
     when a brand colour is given: Markdown shows none."""
     if accent is None:
         return Charts()
-    goals = safe(charts.goal_bars(facts.goals, tr)) if facts.goals else None
+    goals, goals_text = None, None
+    if facts.goals:
+        goals_text = alt.goals_alt(facts.goals, tr)
+        goals = safe(charts.goal_bars(facts.goals, tr, goals_text))
     if kind == "charter":
+        gantt_text = alt.gantt_alt(facts.phases, tr)
+        heat_text = alt.heatmap_alt(facts.heatmap, risk_no, tr)
         return Charts(
             goals=goals,
             gantt=safe(charts.gantt(facts.phases, facts.as_of, tr, accent, project.start,
-                                    project.end)),
-            heatmap=safe(charts.heatmap(facts.heatmap, risk_no, tr)),
+                                    project.end, gantt_text)),
+            heatmap=safe(charts.heatmap(facts.heatmap, risk_no, tr, heat_text)),
+            goals_alt=goals_text, gantt_alt=gantt_text, heatmap_alt=heat_text,
         )
     if kind == "retro":
+        weeks = _health_weeks(project, facts)
+        variance_text = alt.variance_alt(facts.milestones, tr)
+        health_text = alt.health_alt(weeks, tr)
         return Charts(
             goals=goals,
-            variance=safe(charts.variance(facts.milestones, tr)),
-            health=safe(charts.health_strip(_health_weeks(project, facts), tr)),
+            variance=safe(charts.variance(facts.milestones, tr, variance_text)),
+            health=safe(charts.health_strip(weeks, tr, health_text)),
+            goals_alt=goals_text, variance_alt=variance_text, health_alt=health_text,
         )
-    return Charts(goals=goals)
+    return Charts(goals=goals, goals_alt=goals_text)
 
 
 # --- the views --------------------------------------------------------------------------------

@@ -180,7 +180,7 @@ def document_context(ws: Workspace, project: Project, kind: str, facts: ProjectF
             "doc": _html_meta(ws, meta) if html else meta}
 
 
-def _pdf(ws: Workspace, html: str, title: str, author: str, subject: str, lang: str,
+def _pdf(ws: Workspace, kind: str, html: str, title: str, author: str, subject: str, lang: str,
          as_of: date) -> bytes:
     from ..pdf import PdfMetadata, html_to_pdf
 
@@ -190,7 +190,8 @@ def _pdf(ws: Workspace, html: str, title: str, author: str, subject: str, lang: 
     # could otherwise embed any file beside it.
     roots = [p for p in (builtin, ws.templates_dir) if p.is_dir()]
     base = ws.templates_dir if ws.templates_dir.is_dir() else builtin
-    meta = PdfMetadata(title=title, author=author, subject=subject, lang=lang, created=as_of)
+    meta = PdfMetadata(title=title, author=author, subject=subject, lang=lang, created=as_of,
+                       archive=ws.settings.pdf_archive.get(kind))
     return html_to_pdf(html, meta, base_dir=base, roots=roots,
                        files=[logo_path] if logo_path else [])
 
@@ -245,8 +246,8 @@ def render_formats(
         if "pdf" in fmts:
             author = ws.settings.organization or project.name
             subject = f"{project.name} — {project.customer}"
-            out["pdf"] = _pdf(ws, html, f"{project.name} — {meta.title}", author, subject,
-                              locale, as_of)
+            out["pdf"] = _pdf(ws, kind, html, f"{project.name} — {meta.title}", author,
+                              subject, locale, as_of)
     return {fmt: out[fmt] for fmt in fmts}
 
 
@@ -324,7 +325,7 @@ def render_portfolio_formats(
             pdf_title = f"{title} — {person} — {first_facts.week}"
             author = ws.settings.organization or person
             subject = ", ".join(p.name for p in shown)
-            out["pdf"] = _pdf(ws, html, pdf_title, author, subject, locale, as_of)
+            out["pdf"] = _pdf(ws, "portfolio", html, pdf_title, author, subject, locale, as_of)
     return {fmt: out[fmt] for fmt in fmts}
 
 

@@ -456,6 +456,12 @@ class Charts:
     heatmap: str | None = None
     variance: str | None = None
     health: str | None = None
+    # Each chart's text alternative (also the SVG's <title>): what it shows, in sentences.
+    goals_alt: str | None = None
+    gantt_alt: str | None = None  # each phase, then each milestone with its dates and state
+    heatmap_alt: str | None = None
+    variance_alt: str | None = None
+    health_alt: str | None = None
 
 
 @dataclass(frozen=True)
