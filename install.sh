@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up planforge on a Debian or Ubuntu machine: the system libraries the PDF stack needs
-# (Pango, HarfBuzz subsetting, a Chinese font), git, then a virtual environment in .venv with
-# planforge installed from this folder. Safe to run again: it installs only what is missing.
+# (Pango, HarfBuzz subsetting, the two fonts PDFs are set in), git, then a virtual environment in
+# .venv with planforge installed from this folder. Safe to run again: it installs only what is
+# missing.
 #   ./install.sh          planforge itself
 #   ./install.sh --test   planforge and what its tests need
 set -euo pipefail
@@ -11,8 +12,8 @@ extra=""
 [ "${1:-}" = "--test" ] && extra="[test]"
 
 # Debian packages, installed only where missing (dpkg knows; no network when all are there).
-packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fontconfig git
-          poppler-utils)
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation fonts-noto-cjk
+          fontconfig git poppler-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
