@@ -8,8 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-extra=""
-[ "${1:-}" = "--test" ] && extra="[test]"
+# Exact versions of every Python dependency, from a lock file (refreshed by requirements/update):
+# the PDF stack's versions decide the PDFs' bytes as much as the fonts do.
+lock=requirements/runtime.lock
+[ "${1:-}" = "--test" ] && lock=requirements/test.lock
 
 # Debian packages, installed only where missing (dpkg knows; no network when all are there).
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation fonts-noto-cjk
@@ -37,6 +39,13 @@ if ! "$python" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; 
   exit 1
 fi
 [ -x .venv/bin/python ] || "$python" -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".$extra"
+.venv/bin/python -m pip install --quiet --no-deps -r "$lock"
+# planforge itself, resolving nothing: its dependencies are in place and the locked setuptools
+# builds it.
+.venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+.venv/bin/python -m pip check >/dev/null || {
+  echo "the installed packages do not fit together; run requirements/update" >&2
+  .venv/bin/python -m pip check >&2
+  exit 1
+}
 echo "planforge installed: $(.venv/bin/planforge --version)"
