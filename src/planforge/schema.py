@@ -230,6 +230,11 @@ def _sentence(error: ValidationError) -> str:
             instance, bool
         ):
             hint = " (put it in quotes)"
+        if "string" in wanted and isinstance(instance, dict) and len(instance) == 1:
+            # "- Risk: the vendor is late" and "[Note: this]" are YAML for a key and a value.
+            key, val = next(iter(instance.items()))
+            hint = (f" (the ': ' made it a key and a value: quote this value, e.g. "
+                    f"\"{key}: {val}\")")
         return f"expected {words}, got {got}{hint}"
     if kind == "enum" and _path_end(error) == "timezone" and isinstance(instance, str):
         return timezone_problem(instance) or f"{got}: not a time zone this schema lists"
