@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -27,6 +28,8 @@ from .errors import Finding
 from .yamlio import Document, PathPart
 
 SCHEMA_NAMES = ("project", "update", "retrospective", "workspace")
+#: The workspace folder that holds a copy of the schemas, for editors.
+SCHEMAS_DIR = "schemas"
 
 _TYPE_WORDS = {
     "string": "text",
@@ -72,6 +75,29 @@ def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
     if ref is not None:
         out["$ref"] = ref
     return out
+
+
+def write_schemas(folder: Path) -> list[Path]:
+    """Make ``folder`` hold the schemas of this planforge; return the files changed."""
+    folder.mkdir(exist_ok=True)
+    changed = []
+    for name in SCHEMA_NAMES:
+        target = folder / f"{name}.schema.json"
+        text = schema_text(name)
+        if not target.is_file() or target.read_text("utf-8") != text:
+            target.write_text(text, "utf-8")
+            changed.append(target)
+    return changed
+
+
+def stale_schemas(folder: Path) -> list[str] | None:
+    """The schema files in ``folder`` that differ from this planforge's (missing ones
+    included); None when there is no such folder."""
+    if not folder.is_dir():
+        return None
+    return [f"{name}.schema.json" for name in SCHEMA_NAMES
+            if not (folder / f"{name}.schema.json").is_file()
+            or (folder / f"{name}.schema.json").read_text("utf-8") != schema_text(name)]
 
 
 @cache
