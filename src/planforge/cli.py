@@ -309,7 +309,7 @@ def new_command(obj: Context, project_id: str, customer: str | None, locale: str
               show_default=True, help="md: a pull-request comment; json: for other tools.")
 @click.pass_obj
 def diff_command(obj: Context, base: str | None, head: str | None, fmt: str) -> None:
-    """Show what a change does to the plan: dates, goals, risks and people.
+    """Show what a change does to the plan: dates, status, budget, goals, risks and people.
 
     Compares the projects at BASE (default: the merge base with the default
     branch, origin/HEAD, main or master) with HEAD (default: the working tree),
