@@ -117,7 +117,8 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def _amount(value: float, unit: str | None) -> str:
+def amount(value: float, unit: str | None) -> str:
+    """A value with its unit as written: "30 minutes", "30%", "12万元"."""
     if not unit:
         return _number(value)
     # "30 minutes" but "30%" and "12万元": a space only before a word in Latin letters.
@@ -168,13 +169,13 @@ def _goals(pid: str, old: Project, new: Project) -> Iterator[Change]:
     for g in new.goals:
         was = before.get(g.id)
         if was is None:
-            yield Change("goal-added", pid, g.id, g.title, None, _amount(g.target, g.unit), None,
+            yield Change("goal-added", pid, g.id, g.title, None, amount(g.target, g.unit), None,
                          False, None)
             continue
         if was.target != g.target:
             yield Change(
-                "goal-retargeted", pid, g.id, g.title, _amount(was.target, was.unit),
-                _amount(g.target, g.unit), None, False, None,
+                "goal-retargeted", pid, g.id, g.title, amount(was.target, was.unit),
+                amount(g.target, g.unit), None, False, None,
             )
         if was.due != g.due:
             yield Change(
@@ -184,7 +185,7 @@ def _goals(pid: str, old: Project, new: Project) -> Iterator[Change]:
     after = {g.id for g in new.goals}
     for g in old.goals:
         if g.id not in after:
-            yield Change("goal-removed", pid, g.id, g.title, _amount(g.target, g.unit), None, None,
+            yield Change("goal-removed", pid, g.id, g.title, amount(g.target, g.unit), None, None,
                          False, None)
 
 
