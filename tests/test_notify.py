@@ -144,7 +144,7 @@ def webhooks() -> Iterator[Webhooks]:
     hooks = Webhooks()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             hooks.requests.append(Request(self.path, dict(self.headers), json.loads(body),
                                           time.monotonic()))
