@@ -147,7 +147,7 @@ def run_phase(name: str, jobs: set[str], checkout: Path, env: dict[str, str], ru
         if args[0] not in cli.commands:
             pending.append(args[0])
             continue
-        if args[0] == "send":
+        if args[0] in ("send", "notify"):
             args += ["--dry-run", "--outbox", str(tmp_path / "outbox")]
         # PDFs take a second each and the build's own tests render them: Markdown proves the
         # command line here.

@@ -494,6 +494,85 @@ def send_command(obj: Context, week: str | None, to: tuple[str, ...], dry_run: b
         sys.exit(1)
 
 
+@command(cli, "notify")
+@click.option("--week", default=None, metavar="YYYY-Www",
+              help="Week whose summaries to post, as of its Friday (default: this week, as of "
+                   "today).")
+@click.option("--channel", "channels", multiple=True, metavar="NAME",
+              help="Post only to this channel of chat.channels in planforge.yaml (repeatable).")
+@click.option("--dry-run", is_flag=True,
+              help="Write the payloads as .json files instead; no network, no ledger, no "
+                   "webhook needed.")
+@click.option("--outbox", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for --dry-run (default: output/outbox); files go to "
+                   "WEEK/SERVICE-CHANNEL/PROJECT.json.")
+@click.option("--force", is_flag=True,
+              help="Post again what the ledger says was already posted this week.")
+@click.pass_obj
+def notify_command(obj: Context, week: str | None, channels: tuple[str, ...], dry_run: bool,
+                   outbox: Path | None, force: bool) -> None:
+    """Post each project's weekly summary to Slack and Microsoft Teams.
+
+    The channels are chat.channels in planforge.yaml: each a Slack incoming
+    webhook (Block Kit) or a Teams Workflows webhook (Adaptive Card), for the
+    projects it names or whose sales people are in its teams. A post shows the
+    reported and computed health, the next customer date and its slip, what is
+    asked of sales, the top risk, and a link to the brief's PDF under
+    publish.url. Each webhook URL comes from the environment variable the
+    channel names (webhook_env), never from a file. A post goes once per
+    channel, project and week, recorded in the send ledger with the emails, by
+    the same send policy: held until the week's update exists, the closing
+    brief the week a project closes, "Updated" when the brief changed. A 429 is
+    retried after its Retry-After; a channel that refuses a post fails alone.
+    Exits 1 if any channel failed.
+
+    \b
+    Examples:
+      planforge notify --dry-run
+      planforge notify --week 2026-W47
+      planforge notify --week 2026-W47 --channel sales-emea
+    """
+    from .notify import Outcome, pick_channels, plan_posts, send_posts
+
+    ws = obj.workspace()
+    picked = pick_channels(ws, channels)
+    if not picked:
+        click.echo("no chat channels in planforge.yaml (chat.channels): nothing to post")
+        return
+    given = week
+    week, as_of = _week_and_date(ws, week, None)
+    dated = _plan_as_of(ws, as_of, given)
+    plan = plan_posts(ws, week, as_of, dated.load_all(ws), picked)
+
+    def progress(kind: str, o: Outcome) -> None:
+        if kind == "posted":
+            click.echo(f"posted {o.channel} {o.project_id}{' (updated)' if o.detail else ''}")
+        elif kind == "written":
+            click.echo(f"wrote {o.detail}")
+        elif kind in ("skipped", "held"):
+            where = f"{o.channel} {o.project_id}" if o.channel else o.project_id
+            click.echo(f"{kind} {where}: {o.detail}")
+
+    report = send_posts(ws, plan, dry_run=dry_run, outbox=outbox, force=force,
+                        on_outcome=progress)
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
+    for o in report.failed:
+        click.echo(f"failed: {o.channel} {o.project_id}: {o.detail}", err=True)
+    held = f", held {len(report.held)} (see above)" if report.held else ""
+    if dry_run:
+        n = len(report.written)
+        click.echo(f"wrote {n} payload{'s' * (n != 1)}{held} (dry run: nothing posted, ledger "
+                   "untouched)")
+    else:
+        bad = report.failed_channels
+        failed = f"failed {len(report.failed)}" + (f" ({', '.join(bad)})" if bad else "")
+        click.echo(f"posted {len(report.posted)}, skipped {len(report.skipped)} (already "
+                   f"posted), {failed}{held}")
+    if report.failed:
+        sys.exit(1)
+
+
 def _week_and_date(ws: Workspace, week: str | None, as_of: Any) -> tuple[str, date]:
     """``--week W`` means as of the Friday of W; ``--as-of D`` its week; neither, today."""
     from .dates import as_of_for, parse_week, range_text

@@ -26,7 +26,7 @@ import unicodedata
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -271,7 +271,9 @@ def plan_messages(
         projects, notice = dated.load_all(ws), dated.notice
     active = sorted((p for p in projects if p.status == "active"), key=lambda p: p.id)
     ready, held = held_projects(active, week, ws.settings.email)
-    closing = _closing(ws, projects, week)
+    from .timeline import closing_projects
+
+    closing = closing_projects(ws, projects, week)
     sendable = sorted([*ready, *(p for p in projects if p.id in closing)], key=lambda p: p.id)
     recipients, notes = _recipients(ws, sendable, to, closing)
     if notice:
@@ -285,31 +287,6 @@ def plan_messages(
     messages = [_message(ws, r, week, render, facts)
                 for r in sorted(recipients, key=lambda r: address_key(r.address))]
     return MailPlan(week, tuple(messages), tuple(notes), tuple(held))
-
-
-def _closing(ws: Workspace, projects: Sequence[Project], week: str) -> frozenset[str]:
-    """The projects that closed (done or cancelled) in ``week``: active at the end of the week
-    before, by the history. Without history the week it closed cannot be told, and none is."""
-    closed = [p for p in projects if p.status in ("done", "cancelled")]
-    if not closed:
-        return frozenset()
-    from .dates import friday_of, monday_of
-    from .timeline import plan_as_of
-
-    before = plan_as_of(ws, monday_of(friday_of(week)) - timedelta(days=1))
-    if before.commit is None:
-        return frozenset()
-    found = set()
-    for p in closed:
-        if p.id not in before.sources:
-            continue
-        try:
-            was = before.load(ws, p.id)[0]
-        except PlanforgeError:
-            continue  # not valid then: it was not sending briefs either
-        if was.status == "active":
-            found.add(p.id)
-    return frozenset(found)
 
 
 def _coordinators(projects: Sequence[Project]) -> tuple[tuple[str, str], ...]:

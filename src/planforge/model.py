@@ -291,6 +291,21 @@ class EmailSettings:
 
 
 @dataclass(frozen=True)
+class ChatChannel:
+    """A chat channel the weekly summaries are posted to (``chat.channels``)."""
+
+    name: str  # its key in planforge.yaml; the ledger's channel is "SERVICE:NAME"
+    service: str  # slack | teams
+    webhook_env: str  # the environment variable that holds the webhook URL
+    projects: tuple[str, ...] = ()  # project ids posted here
+    teams: tuple[str, ...] = ()  # and the projects whose sales people are in these teams
+
+    @property
+    def ledger_channel(self) -> str:
+        return f"{self.service}:{self.name}"
+
+
+@dataclass(frozen=True)
 class Settings:
     """``planforge.yaml``, with every default filled in."""
 
@@ -306,6 +321,8 @@ class Settings:
     email: EmailSettings = field(default_factory=EmailSettings)
     # Document kind (charter, brief, retro, portfolio) -> the PDF/A variant its PDF claims.
     pdf_archive: dict[str, str] = field(default_factory=dict)
+    publish_url: str | None = None  # where the output folder is published (publish.url)
+    chat: tuple[ChatChannel, ...] = ()
 
 
 def build_person(pid: str, d: Data) -> Person:
@@ -529,4 +546,10 @@ def build_settings(d: Data | None) -> Settings:
             resend=email.get("resend", EmailSettings.resend),
         ),
         pdf_archive=dict((d.get("pdf") or {}).get("archive") or {}),
+        publish_url=(d.get("publish") or {}).get("url"),
+        chat=tuple(
+            ChatChannel(name, c["service"], c["webhook_env"], _strings(c.get("projects")),
+                        _strings(c.get("teams")))
+            for name, c in ((d.get("chat") or {}).get("channels") or {}).items()
+        ),
     )

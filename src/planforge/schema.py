@@ -51,6 +51,11 @@ _PATTERN_HINTS = {
     "^[A-Za-z0-9][A-Za-z0-9_.-]*$": (
         "ids start with a letter or digit, then letters, digits, '_', '.' or '-'"
     ),
+    "^[A-Z_][A-Z0-9_]*$": (
+        "expected the name of an environment variable, such as PLANFORGE_SLACK_SALES, that "
+        "holds the webhook URL; the URL is a secret and is never written in planforge.yaml"
+    ),
+    r"^https?://[^\s]+$": "expected an address starting with https://",
     "^([01][0-9]|2[0-3]):[0-5][0-9]$": 'expected a time "HH:MM" such as "09:30", in quotes',
 }
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from .baselines import PlanHistory, PlanVersion, kickoff_dues, plan_history
-from .dates import iso_week
-from .errors import Finding, GitError, InvalidFilesError, WorkspaceError
+from .dates import friday_of, iso_week, monday_of
+from .errors import Finding, GitError, InvalidFilesError, PlanforgeError, WorkspaceError
 from .history import PlanLog, PlanRevision, plan_revisions, snapshot_before
 from .model import Project
 from .sources import UPDATES_DIR, FolderSource, Source, display_path
@@ -143,3 +143,25 @@ def first_promised(ws: Workspace, project_id: str, until: date,
     ``project_history``."""
     history = project_history(ws, project_id, until, log)
     return kickoff_dues(history.agreed) if history is not None else None
+
+
+def closing_projects(ws: Workspace, projects: Sequence[Project], week: str) -> frozenset[str]:
+    """The projects that closed (done or cancelled) in ``week``: active at the end of the week
+    before, by the history. Without history the week it closed cannot be told, and none is."""
+    closed = [p for p in projects if p.status in ("done", "cancelled")]
+    if not closed:
+        return frozenset()
+    before = plan_as_of(ws, monday_of(friday_of(week)) - timedelta(days=1))
+    if before.commit is None:
+        return frozenset()
+    found = set()
+    for p in closed:
+        if p.id not in before.sources:
+            continue
+        try:
+            was = before.load(ws, p.id)[0]
+        except PlanforgeError:
+            continue  # not valid then: it was not sending briefs either
+        if was.status == "active":
+            found.add(p.id)
+    return frozenset(found)
