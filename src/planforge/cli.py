@@ -448,16 +448,14 @@ def send_command(obj: Context, week: str | None, to: tuple[str, ...], dry_run: b
       planforge send --week 2026-W47 --to jonas.weber@example.com --to sales-leads
       planforge send --week 2026-W47 --to acme-crm:priya-nair --force
     """
-    from .history import history_key
     from .mail import Outcome, plan_messages, send_messages
-    from .outputs import BuiltOutputs
+    from .timeline import built_outputs
 
     ws = obj.workspace()
     given = week
     week, as_of = _week_and_date(ws, week, None)
     dated = _plan_as_of(ws, as_of, given)
-    built = BuiltOutputs(ws, as_of, history_key(ws, as_of),
-                         None if dated.commit is None else dated.sources)
+    built = built_outputs(ws, dated)
     plan = plan_messages(ws, week, as_of, to=list(to) or None, built=built,
                          projects=dated.load_all(ws))
     for note in plan.notes:
