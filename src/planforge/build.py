@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -34,6 +34,7 @@ from .outputs import (
     ProjectRecord,
     Stamp,
     Written,
+    calendar_inputs,
     document_stem,
     output_lock,
     person_calendar_name,
@@ -46,6 +47,7 @@ from .outputs import (
     record_build,
     shared_inputs,
     source_inputs,
+    with_commits,
     write_output,
 )
 from .sources import Source
@@ -483,10 +485,10 @@ def _build(ws: Workspace, options: BuildOptions, plan: DatedPlan, selected: list
     inputs = ({pid: source_inputs(source, shared) for pid, source in past.items()} if past
               else {pid: project_inputs(ws, pid, shared) for pid in plan.project_ids()})
     if log is not None:
-        from .timeline import end_of
+        from .timeline import plan_commits
 
-        until = end_of(options.as_of, ws)
-        inputs = {pid: _with_history(key, log, pid, until) for pid, key in inputs.items()}
+        inputs = {pid: with_commits(key, plan_commits(ws, log, pid, options.as_of))
+                  for pid, key in inputs.items()}
     ready: list[Result] = []
     tasks: list[Task] = []
     for pid in selected:
@@ -521,16 +523,6 @@ def _build(ws: Workspace, options: BuildOptions, plan: DatedPlan, selected: list
     except (OSError, PlanforgeError) as exc:  # a broken index template fails the index alone
         results.append(_failure(INDEX, exc))
     return BuildReport(results, time.perf_counter() - started, ws.output_dir, plan.notice)
-
-
-def _with_history(inputs: str, log: PlanLog, project_id: str, until: datetime) -> str:
-    """A project's inputs with the commits of its plan up to the as-of date: the charter and the
-    retrospective read them, so committing an edit (the files unchanged) must rebuild them,
-    while a commit after a past week leaves that week's documents as they were."""
-    commits = [r.commit for r in log.of(project_id) if r.moment < until]
-    if not commits:
-        return inputs
-    return hashlib.sha256(f"{inputs}\0{' '.join(commits)}".encode()).hexdigest()
 
 
 def _plan_log(ws: Workspace, selected: list[str], every: bool) -> PlanLog | None:
@@ -599,8 +591,7 @@ def _build_person_calendars(ws: Workspace, options: BuildOptions, selected: list
         if not _touches(options, selected, address, ids):
             continue
         name = person_calendar_name(address)
-        key = hashlib.sha256(f"calendar\0{portfolio_inputs(inputs[i] for i in ids)}".encode()
-                             ).hexdigest()
+        key = calendar_inputs(inputs[i] for i in ids)
         if not options.force and previous.up_to_date(ws, [name], key):
             results.append(Result(name, "skipped", (name,), key, calendar=True))
             continue

@@ -448,16 +448,14 @@ def send_command(obj: Context, week: str | None, to: tuple[str, ...], dry_run: b
       planforge send --week 2026-W47 --to jonas.weber@example.com --to sales-leads
       planforge send --week 2026-W47 --to acme-crm:priya-nair --force
     """
-    from .history import history_key
     from .mail import Outcome, plan_messages, send_messages
-    from .outputs import BuiltOutputs
+    from .timeline import built_outputs
 
     ws = obj.workspace()
     given = week
     week, as_of = _week_and_date(ws, week, None)
     dated = _plan_as_of(ws, as_of, given)
-    built = BuiltOutputs(ws, as_of, history_key(ws, as_of),
-                         None if dated.commit is None else dated.sources)
+    built = built_outputs(ws, dated)
     plan = plan_messages(ws, week, as_of, to=list(to) or None, built=built,
                          projects=dated.load_all(ws))
     for note in plan.notes:
@@ -756,6 +754,51 @@ def render_command(obj: Context, document: str, target: str, week: str | None, a
         if path.is_dir():
             raise UsageError(f"-o {output}: is a folder; name the file to write")
         write_atomic(path, data)
+    click.echo(f"wrote {display_path(path)}", err=True)
+
+
+@command(cli, "calendar")
+@click.argument("target", metavar="PROJECT|EMAIL")
+@click.option("--week", metavar="YYYY-Www", help="As of the Friday of this ISO week (2026-W47).")
+@_as_of_option
+@click.option("-o", "--output", "output", metavar="FILE|-", default="-", show_default=True,
+              help="Where to write the .ics file; '-' is standard output.")
+@click.pass_obj
+def calendar_command(obj: Context, target: str, week: str | None, as_of: Any,
+                     output: str) -> None:
+    """Write one iCalendar (.ics) file, the same bytes `planforge build` writes.
+
+    PROJECT is a project id: every milestone and meeting of the project
+    (build's output/<project>/calendar.ics). EMAIL is a sales person's
+    address: the customer-facing milestones of the active projects whose
+    brief it receives, and the meetings it attends (build's
+    output/calendars/<address>.ics, and what `send` attaches with
+    email.attach_calendar). Nothing else is built.
+
+    \b
+    Examples:
+      planforge calendar jonas.weber@example.com -o jonas.ics
+      planforge calendar acme-crm -o acme-crm.ics
+      planforge calendar acme-crm --week 2026-W47 > acme-crm.ics
+    """
+    from .errors import UsageError
+    from .feeds import project_feed, sales_calendar
+    from .outputs import write_atomic
+    from .workspace import display_path
+
+    ws = obj.workspace()
+    _week, day = _week_and_date(ws, week, as_of)
+    data = (sales_calendar(ws, target.strip(), day) if "@" in target
+            else project_feed(ws, target, day))
+    if output == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    path = Path(output)
+    if path.is_dir():
+        raise UsageError(f"-o {output}: is a folder; name the file to write")
+    write_atomic(path, data)
     click.echo(f"wrote {display_path(path)}", err=True)
 
 

@@ -610,6 +610,9 @@ def _occurrence(meeting: Meeting, day: date, tz: ZoneInfo) -> MeetingOccurrence:
     hour, minute = (int(x) for x in meeting.time.split(":"))
     # Built as a wall-clock time in the meeting's zone, so it stays at 09:00 across a DST change;
     # the round trip through UTC moves a time inside a spring-forward gap to a real instant.
+    # fold=0 is what RFC 5545 (3.3.5) prescribes, and so what a calendar client does with the
+    # same RRULE: a skipped time takes the offset before the gap (02:30 → 03:30), a repeated
+    # one is the first of the two.
     start = datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz)
     start = start.astimezone(UTC).astimezone(tz)
     # Duration is elapsed time, so it is added in UTC: wall-clock arithmetic would be an hour off

@@ -34,7 +34,14 @@ from email.utils import format_datetime, getaddresses
 from pathlib import Path
 from typing import Literal
 
-from .audience import Recipient, address_key, brief_locale, recipients, without_address
+from .audience import (
+    Recipient,
+    address_key,
+    brief_locale,
+    brief_recipients,
+    recipients,
+    without_address,
+)
 from .documents import render_email
 from .errors import MailError, PlanforgeError, UsageError
 from .facts import ProjectFacts, compute_facts
@@ -53,6 +60,9 @@ BACKOFF_SECONDS = 2.0  # waits 2 s, then 4 s: long enough for a greylisting or a
 #: Renders the PDF one address receives: its project's brief, or a portfolio brief when it
 #: follows several projects.
 RenderPdf = Callable[[str, Sequence[Project]], bytes]
+#: Makes the calendar one address receives (``email.attach_calendar``), given the ids of the
+#: projects whose brief it receives: ``build``'s file when current, else ``feeds``.
+RenderCalendar = Callable[[str, Sequence[str]], bytes]
 OutcomeKind = Literal["sent", "skipped", "failed", "written", "held"]
 
 # ---------------------------------------------------------------------------------------------
@@ -108,6 +118,9 @@ class OutgoingMessage:
     sent_projects: tuple[str, ...] = ()  # of a re-send: the projects the recipient already had
     reviser: Callable[[OutgoingMessage, Sequence[str]], OutgoingMessage] | None = field(
         default=None, repr=False, compare=False)
+    # The recipient's calendar (.ics), made on demand; None: no calendar attached.
+    calendar: Callable[[], bytes] | None = field(default=None, repr=False, compare=False)
+    calendar_filename: str = ""
 
     @property
     def key(self) -> str:
@@ -169,6 +182,34 @@ def _default_render(ws: Workspace, as_of: date, built: BuiltOutputs | None,
         return render_portfolio(ws, address, list(projects), as_of, "pdf", changes, facts)
 
     return render
+
+
+def _default_calendar(ws: Workspace, as_of: date, built: BuiltOutputs | None) -> RenderCalendar:
+    def calendar(address: str, project_ids: Sequence[str]) -> bytes:
+        # The file `planforge build` wrote from the same inputs is attached as it is.
+        if built is not None:
+            current = built.calendar(address, project_ids)
+            if current is not None:
+                return current
+        # Imported here: only a workspace that attaches calendars needs icalendar to send.
+        from .feeds import sales_calendar
+
+        return sales_calendar(ws, address, as_of)
+
+    return calendar
+
+
+def _with_calendar(ws: Workspace, msg: OutgoingMessage, projects: Sequence[Project],
+                   calendar: RenderCalendar) -> OutgoingMessage:
+    """The message with its recipient's calendar: the one ``build`` writes for the address,
+    over every active project whose brief it receives. An address that receives none (an
+    extra ``--to``) has no calendar, so gets none."""
+    ids = tuple(sorted(p.id for p in projects if msg.key in brief_recipients(p)))
+    if not ids:
+        return msg
+    name = _filename_part(translator(msg.locale, ws.templates_dir).label("email.calendar_file"))
+    return replace(msg, calendar=lambda: calendar(msg.key, ids),
+                   calendar_filename=f"{name or 'calendar'}.ics")
 
 
 def _members(projects: Iterable[Project]) -> list[_Member]:
@@ -257,12 +298,14 @@ def plan_messages(
     render: RenderPdf | None = None,
     projects: Sequence[Project] | None = None,
     built: BuiltOutputs | None = None,
+    calendar: RenderCalendar | None = None,
 ) -> MailPlan:
     """The messages of a week: one per address, with a brief or, for several projects, a
     portfolio brief (``audience``). ``to`` replaces the usual recipients. Without ``render``,
     PDFs are rendered, or taken from ``built`` where a build made them from the same inputs.
     ``projects`` default to those of the week, read from history for a past week
-    (``timeline``)."""
+    (``timeline``). With ``email.attach_calendar``, each message carries its recipient's
+    calendar, made by ``calendar`` or taken from ``built`` like the PDF."""
     notice = None
     if projects is None:
         from .timeline import plan_as_of
@@ -286,6 +329,9 @@ def plan_messages(
     render = render or _default_render(ws, as_of, built, facts)
     messages = [_message(ws, r, week, render, facts)
                 for r in sorted(recipients, key=lambda r: address_key(r.address))]
+    if ws.settings.email.attach_calendar:
+        calendar = calendar or _default_calendar(ws, as_of, built)
+        messages = [_with_calendar(ws, m, projects, calendar) for m in messages]
     return MailPlan(week, tuple(messages), tuple(notes), tuple(held))
 
 
@@ -476,13 +522,14 @@ def _params_header(name: str, value: str, params: Sequence[str]) -> _SelfEncoded
     return _SelfEncoded(name, "; ".join([value, *params]), ";\r\n ".join([value, *params]))
 
 
-def _attachment_headers(filename: str) -> tuple[_SelfEncoded, _SelfEncoded]:
-    """Content-Type and Content-Disposition of the PDF: the name in RFC 2231 when it is not
-    plain ASCII, and always a quoted ASCII name as well, which older mail clients read."""
+def _attachment_headers(filename: str, mime: str = "application/pdf",
+                        params: Sequence[str] = ()) -> tuple[_SelfEncoded, _SelfEncoded]:
+    """Content-Type and Content-Disposition of an attachment: the name in RFC 2231 when it is
+    not plain ASCII, and always a quoted ASCII name as well, which older mail clients read."""
     fallback = _ascii_filename(filename)
     # The RFC 2231 form comes first: Python's email parser keeps the first of the two.
     names = [] if fallback == filename else _rfc2231("filename", filename)
-    return (_params_header("Content-Type", "application/pdf", [f'name="{fallback}"']),
+    return (_params_header("Content-Type", mime, [*params, f'name="{fallback}"']),
             _params_header("Content-Disposition", "attachment",
                            [*names, f'filename="{fallback}"']))
 
@@ -495,8 +542,10 @@ def compose(
     reply_to: Address | None = None,
     msg_id: str | None = None,
     now: datetime | None = None,
+    calendar: bytes | None = None,
 ) -> EmailMessage:
-    """The email itself: text and HTML alternatives and the PDF, every header on one line."""
+    """The email itself: text and HTML alternatives, the PDF and, if given, the recipient's
+    calendar; every header on one line."""
     if not is_address(msg.address):
         raise MailError(f"'{one_line(msg.address)}' is not a valid email address")
     out = EmailMessage(policy=policy.SMTP)
@@ -524,7 +573,27 @@ def compose(
     content_type, disposition = _attachment_headers(one_line(msg.filename))
     part.replace_header("Content-Type", content_type)
     part.replace_header("Content-Disposition", disposition)
+    if calendar is not None:
+        _attach_calendar(out, calendar, msg.calendar_filename or "calendar.ics")
     return out
+
+
+def _attach_calendar(out: EmailMessage, calendar: bytes, filename: str) -> None:
+    """The calendar as a file to import or subscribe to, never a meeting invitation.
+
+    RFC 6047 makes a text/calendar part iMIP, with the ``method`` parameter equal to the
+    object's METHOD: PUBLISH carries no ORGANIZER or ATTENDEE, so there is nothing to accept or
+    decline. Outlook looks for invitations only in the first part of a multipart/mixed message
+    and treats calendar data elsewhere as an .ics attachment; an attachment (not an alternative
+    of the text) is what clients offer to open or import. Base64 keeps the CRLF line ends
+    RFC 5545 requires.
+    """
+    out.add_attachment(calendar, maintype="text", subtype="calendar")
+    part = list(out.iter_attachments())[-1]
+    content_type, disposition = _attachment_headers(
+        one_line(filename), "text/calendar", ['charset="utf-8"', "method=PUBLISH"])
+    part.replace_header("Content-Type", content_type)
+    part.replace_header("Content-Disposition", disposition)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -725,6 +794,15 @@ def _render(msg: OutgoingMessage) -> bytes:
         raise _Permanent(f"the PDF could not be rendered: {exc}") from None
 
 
+def _render_calendar(msg: OutgoingMessage) -> bytes | None:
+    if msg.calendar is None:
+        return None
+    try:
+        return msg.calendar()
+    except PlanforgeError as exc:
+        raise _Permanent(f"the calendar could not be made: {exc}") from None
+
+
 def send_messages(
     ws: Workspace,
     messages: Sequence[OutgoingMessage],
@@ -768,7 +846,8 @@ def send_messages(
         inside = None if outbox is not None else ws.root  # the output folder: through no link
         for msg in messages:
             try:
-                email = compose(msg, _render(msg), sender=sender, reply_to=reply_to, now=now())
+                email = compose(msg, _render(msg), sender=sender, reply_to=reply_to, now=now(),
+                                calendar=_render_calendar(msg))
             except (_Permanent, MailError) as exc:
                 note("failed", msg, str(exc))
                 continue
@@ -834,9 +913,11 @@ def _deliver(
 ) -> None:
     """Send one message with retries, then record it; raises _Permanent or _Fatal."""
     pdf = _render(msg)
+    calendar = _render_calendar(msg)
     msg_id = message_id(msg.week, msg.address, sender.domain, resend)
     try:
-        email = compose(msg, pdf, sender=sender, reply_to=reply_to, msg_id=msg_id, now=now())
+        email = compose(msg, pdf, sender=sender, reply_to=reply_to, msg_id=msg_id, now=now(),
+                        calendar=calendar)
     except MailError as exc:
         raise _Permanent(str(exc)) from None
     data = email.as_bytes()

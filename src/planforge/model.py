@@ -288,6 +288,7 @@ class EmailSettings:
     ledger: str = ".planforge/sent.jsonl"
     without_update: str = "hold"  # hold | send: a brief before its week's update exists
     resend: str = "changed"  # never | changed: a brief that changed after it was sent
+    attach_calendar: bool = False  # the recipient's .ics with the weekly email
 
 
 @dataclass(frozen=True)
@@ -544,6 +545,7 @@ def build_settings(d: Data | None) -> Settings:
             ledger=email.get("ledger", EmailSettings.ledger),
             without_update=email.get("without_update", EmailSettings.without_update),
             resend=email.get("resend", EmailSettings.resend),
+            attach_calendar=email.get("attach_calendar", EmailSettings.attach_calendar),
         ),
         pdf_archive=dict((d.get("pdf") or {}).get("archive") or {}),
         publish_url=(d.get("publish") or {}).get("url"),

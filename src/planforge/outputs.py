@@ -14,7 +14,7 @@ import re
 import stat
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -285,6 +285,20 @@ def portfolio_inputs(project_hashes: Iterable[str]) -> str:
     return hashlib.sha256("".join(project_hashes).encode()).hexdigest()
 
 
+def with_commits(inputs: str, commits: Sequence[str]) -> str:
+    """A project's inputs with the commits of its plan up to the as-of date: the charter and the
+    retrospective read them, so committing an edit (the files unchanged) must rebuild them,
+    while a commit after a past week leaves that week's documents as they were."""
+    if not commits:
+        return inputs
+    return hashlib.sha256(f"{inputs}\0{' '.join(commits)}".encode()).hexdigest()
+
+
+def calendar_inputs(project_hashes: Iterable[str]) -> str:
+    """A sales person's calendar's inputs: those of its projects, in the order of their ids."""
+    return hashlib.sha256(f"calendar\0{portfolio_inputs(project_hashes)}".encode()).hexdigest()
+
+
 # --- the manifest ---------------------------------------------------------------------------
 
 
@@ -427,10 +441,13 @@ class BuiltOutputs:
     ``planforge send`` after ``planforge build`` attaches them instead of rendering them again.
     The manifest says what each file was made from; a file changed since is not used.
     ``history`` is the git revision key the build used (``history.history_key``); ``sources``
-    the projects of a past week as read from history (None: the working tree)."""
+    the projects of a past week as read from history (None: the working tree); ``commits``
+    each plan's commits up to the date, as the build counted them (``timeline.built_outputs``).
+    """
 
     def __init__(self, ws: Workspace, as_of: date, history: str,
-                 sources: Mapping[str, Source] | None = None) -> None:
+                 sources: Mapping[str, Source] | None = None,
+                 commits: Mapping[str, Sequence[str]] | None = None) -> None:
         from .dates import iso_week
 
         self.ws = ws
@@ -438,13 +455,15 @@ class BuiltOutputs:
         self.manifest = Manifest.load(ws.output_dir)
         self.shared = shared_inputs(ws, as_of, history)
         self.sources = sources
+        self.commits = commits or {}
         self._inputs: dict[str, str] = {}
 
     def _project(self, project_id: str) -> str:
         if project_id not in self._inputs:
-            self._inputs[project_id] = (
+            self._inputs[project_id] = with_commits(
                 project_inputs(self.ws, project_id, self.shared) if self.sources is None
-                else source_inputs(self.sources[project_id], self.shared))
+                else source_inputs(self.sources[project_id], self.shared),
+                self.commits.get(project_id, ()))
         return self._inputs[project_id]
 
     def _read(self, name: str, inputs: str) -> bytes | None:
@@ -466,3 +485,8 @@ class BuiltOutputs:
         """The portfolio brief of the week as built for these projects, if current."""
         key = portfolio_inputs(self._project(pid) for pid in sorted(project_ids))
         return self._read(f"{portfolio_stem(address, self.week)}.pdf", key)
+
+    def calendar(self, address: str, project_ids: Iterable[str]) -> bytes | None:
+        """The sales person's calendar as built over these projects, if current."""
+        key = calendar_inputs(self._project(pid) for pid in sorted(project_ids))
+        return self._read(person_calendar_name(address), key)

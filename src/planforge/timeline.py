@@ -23,6 +23,7 @@ from .dates import friday_of, iso_week, monday_of
 from .errors import Finding, GitError, InvalidFilesError, PlanforgeError, WorkspaceError
 from .history import PlanLog, PlanRevision, plan_revisions, snapshot_before
 from .model import Project
+from .outputs import BuiltOutputs
 from .sources import UPDATES_DIR, FolderSource, Source, display_path
 from .validate import load_project
 from .workspace import PROJECT_ID, Workspace
@@ -67,6 +68,28 @@ class DatedPlan:
 def end_of(day: date, ws: Workspace) -> datetime:
     """Midnight after ``day`` in the workspace time zone: what was committed by then counts."""
     return datetime.combine(day + timedelta(days=1), time(), ws.timezone())
+
+
+def plan_commits(ws: Workspace, log: PlanLog, project_id: str, as_of: date) -> list[str]:
+    """The commits of a project's plan made by the end of ``as_of``: part of what its
+    documents are made from (``outputs.with_commits``)."""
+    until = end_of(as_of, ws)
+    return [r.commit for r in log.of(project_id) if r.moment < until]
+
+
+def built_outputs(ws: Workspace, dated: DatedPlan) -> BuiltOutputs:
+    """What ``planforge build`` made for this plan and date, found by the inputs the build
+    hashed (the plans' commits included), for ``send`` to attach instead of making again."""
+    from .history import history_key, plan_log
+
+    try:
+        log = plan_log(ws)
+    except GitError:
+        log = None
+    commits = ({pid: plan_commits(ws, log, pid, dated.as_of) for pid in dated.project_ids()}
+               if log is not None else None)
+    return BuiltOutputs(ws, dated.as_of, history_key(ws, dated.as_of),
+                        None if dated.commit is None else dated.sources, commits)
 
 
 def plan_as_of(ws: Workspace, as_of: date, week: str | None = None) -> DatedPlan:
