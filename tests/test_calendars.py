@@ -6,13 +6,20 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from dateutil.rrule import rruleset, rrulestr
 from icalendar import Calendar
 
 from planforge.build import BuildOptions, build_workspace
-from planforge.calendars import CalendarInput, calendar_uid, person_calendar, project_calendar
+from planforge.calendars import (
+    CalendarInput,
+    calendar_uid,
+    person_calendar,
+    project_calendar,
+    vtimezone,
+)
 from planforge.dates import iso_week
 from planforge.facts import compute_facts, next_meetings
 from planforge.i18n import translator
@@ -190,3 +197,34 @@ def test_the_calendar_for_the_email_is_the_one_build_writes(
     build_workspace(ws, BuildOptions(as_of=day, week=iso_week(day), formats=("md",)))
     built = (ws.output_dir / "calendars" / "alex@example.com.ics").read_bytes()
     assert sales_calendar(ws, "alex@example.com", day) == built
+
+
+@pytest.mark.parametrize("tzid", ["Europe/Berlin", "America/New_York", "Australia/Sydney",
+                                  "Europe/London", "Asia/Shanghai", "America/Sao_Paulo"])
+def test_each_vtimezone_gives_the_offsets_of_the_zoneinfo_database(tzid: str) -> None:
+    # Read by dateutil's own VTIMEZONE parser, as another calendar client would: the TZID alone
+    # is not enough, since clients that do not know a zone by name use what the file says.
+    from io import StringIO
+
+    from dateutil.tz import tzical
+
+    text = vtimezone(tzid, 2026).to_ical().decode()
+    theirs = tzical(StringIO(f"BEGIN:VCALENDAR\r\n{text}END:VCALENDAR\r\n")).get(tzid)
+    zone = ZoneInfo(tzid)
+    day = date(2026, 1, 1)
+    while day < date(2036, 1, 1):
+        noon = datetime(day.year, day.month, day.day, 12)
+        assert noon.replace(tzinfo=theirs).utcoffset() == noon.replace(tzinfo=zone).utcoffset(), \
+            day
+        day += timedelta(days=1)
+
+
+def test_a_zone_with_summer_time_is_written_as_yearly_rules() -> None:
+    text = vtimezone("Europe/Berlin", 2026).to_ical().decode()
+    assert "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3" in text
+    assert "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10" in text
+    assert "RDATE" not in text
+    # The observances begin the year before, so January of the first year is covered too.
+    assert "DTSTART:20251026T030000" in text
+    # Morocco's summer time follows Ramadan, no yearly rule: the dated transitions, then.
+    assert "RDATE" in vtimezone("Africa/Casablanca", 2026).to_ical().decode()

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vRecur
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vRecur
 
 from . import __version__
 from .audience import address_key, person_name
@@ -222,9 +222,103 @@ def _calendar(name: str, events: Iterable[Event]) -> bytes:
     for event in events:
         cal.add_component(event)
     # A VTIMEZONE for every TZID used, from the zoneinfo database.
-    cal.add_missing_timezones()
+    for tzid, year in sorted(_zones_used(cal).items()):
+        cal.add_component(vtimezone(tzid, year))
     data: bytes = cal.to_ical()
     return data
+
+
+def _zones_used(cal: Calendar) -> dict[str, int]:
+    """Each TZID the events use, with the first year it is used in."""
+    zones: dict[str, int] = {}
+    for event in cal.walk("VEVENT"):
+        start = event.decoded("dtstart")
+        if isinstance(start, datetime) and isinstance(start.tzinfo, ZoneInfo):
+            key = start.tzinfo.key
+            zones[key] = min(zones.get(key, start.year), start.year)
+    return zones
+
+
+#: How many years a time zone's yearly rule must hold to be written as a rule.
+_RULE_YEARS = 12
+
+
+@dataclass(frozen=True)
+class _Change:
+    """A change of a zone's UTC offset: the local wall time it happens at (before the change)
+    and the offsets and name either side."""
+
+    local: datetime
+    offset_from: timedelta
+    offset_to: timedelta
+    name: str
+    dst: bool
+
+    def rule(self) -> tuple[int, str, time]:
+        """The yearly rule this change follows: month, RRULE weekday ("-1SU", "2SU"), time."""
+        day = self.local.date()
+        last = (day + timedelta(days=7)).month != day.month
+        nth = "-1" if last else str((day.day - 1) // 7 + 1)
+        return day.month, nth + _BYDAY[day.weekday()], self.local.time()
+
+
+def _changes(zone: ZoneInfo, year: int) -> list[_Change]:
+    """The offset changes of a zone within one year, hour by hour in UTC (zones change on the
+    hour or half hour, and every change so far has been at least an hour apart)."""
+    found: list[_Change] = []
+    instant = datetime(year, 1, 1, tzinfo=UTC)
+    before = instant.astimezone(zone)
+    while instant.year == year:
+        instant += timedelta(minutes=30)
+        after = instant.astimezone(zone)
+        if after.utcoffset() != before.utcoffset():
+            offset_from, offset_to = before.utcoffset(), after.utcoffset()
+            assert offset_from is not None and offset_to is not None
+            local = (instant + offset_from).replace(tzinfo=None)
+            found.append(_Change(local, offset_from, offset_to, after.tzname() or "",
+                                 bool(after.dst())))
+        before = after
+    return found
+
+
+def vtimezone(tzid: str, year: int) -> Timezone:
+    """The VTIMEZONE of a zone from ``year`` on. Where the zone follows one yearly rule (as
+    Europe/Berlin or America/New_York do), its observances are written as RRULEs, the form
+    calendar clients write and read best: some read the transition lists (RDATE) that
+    icalendar generates as a zone without summer time. Otherwise, icalendar's own."""
+    zone = ZoneInfo(tzid)
+    # The observances start the year before, so that an event early in ``year`` (before that
+    # year's first change) still falls after an onset, as RFC 5545 requires.
+    base = year - 1
+    first = _changes(zone, base)
+    rules = [c.rule() for c in first]
+    steady = all([c.rule() for c in _changes(zone, y)] == rules
+                 for y in range(base + 1, base + _RULE_YEARS))
+    if not steady or len(first) not in (0, 2):
+        return Timezone.from_tzid(tzid, first_date=date(base, 1, 1),
+                                  last_date=date(base + 2 * _RULE_YEARS, 1, 1))
+    tz = Timezone()
+    tz.add("tzid", tzid)
+    if not first:
+        moment = datetime(base, 1, 1, tzinfo=zone)
+        offset = moment.utcoffset()
+        standard = TimezoneStandard()
+        standard.add("dtstart", datetime(1970, 1, 1))
+        standard.add("tzoffsetfrom", offset)
+        standard.add("tzoffsetto", offset)
+        standard.add("tzname", moment.tzname())
+        tz.add_component(standard)
+        return tz
+    for change in first:
+        month, byday, _ = change.rule()
+        part = TimezoneDaylight() if change.dst else TimezoneStandard()
+        part.add("dtstart", change.local)
+        part.add("tzoffsetfrom", change.offset_from)
+        part.add("tzoffsetto", change.offset_to)
+        part.add("tzname", change.name)
+        part.add("rrule", vRecur(freq="YEARLY", bymonth=month, byday=byday))
+        tz.add_component(part)
+    return tz
 
 
 def project_calendar(source: CalendarInput, t: Translator, default_tz: str) -> bytes:
