@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Sets up planforge on a Debian or Ubuntu machine: the system libraries the PDF stack needs
-# (Pango, HarfBuzz subsetting, a Chinese font), git, then a virtual environment in .venv with
-# planforge installed from this folder. Safe to run again: it installs only what is missing.
+# (Pango, HarfBuzz subsetting, the two fonts PDFs are set in), git, then a virtual environment in
+# .venv with planforge installed from this folder. Safe to run again: it installs only what is
+# missing.
 #   ./install.sh          planforge itself
 #   ./install.sh --test   planforge and what its tests need
 set -euo pipefail
 cd "$(dirname "$0")"
 
-extra=""
-[ "${1:-}" = "--test" ] && extra="[test]"
+# Exact versions of every Python dependency, from a lock file (refreshed by requirements/update):
+# the PDF stack's versions decide the PDFs' bytes as much as the fonts do.
+lock=requirements/runtime.lock
+[ "${1:-}" = "--test" ] && lock=requirements/test.lock
 
 # Debian packages, installed only where missing (dpkg knows; no network when all are there).
-packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fontconfig git
-          poppler-utils)
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation fonts-noto-cjk
+          fontconfig git poppler-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -36,6 +39,13 @@ if ! "$python" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; 
   exit 1
 fi
 [ -x .venv/bin/python ] || "$python" -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".$extra"
+.venv/bin/python -m pip install --quiet --no-deps -r "$lock"
+# planforge itself, resolving nothing: its dependencies are in place and the locked setuptools
+# builds it.
+.venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+.venv/bin/python -m pip check >/dev/null || {
+  echo "the installed packages do not fit together; run requirements/update" >&2
+  .venv/bin/python -m pip check >&2
+  exit 1
+}
 echo "planforge installed: $(.venv/bin/planforge --version)"

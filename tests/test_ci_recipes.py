@@ -87,8 +87,8 @@ def test_the_recipes_run_what_the_pull_request_workflow_needs() -> None:
         assert "planforge diff" in text and "planforge send" in text
         assert "--changed-since" in text and "--formats md,pdf" in text
         raw = (RECIPES / name).read_text("utf-8")
-        for needed in ("fonts-noto-cjk", "libharfbuzz-subset0", "PLANFORGE_SMTP_PASSWORD",
-                       ".planforge/"):
+        for needed in ("fonts-liberation", "fonts-noto-cjk", "libharfbuzz-subset0",
+                       "PLANFORGE_SMTP_PASSWORD", ".planforge/"):
             assert needed in raw, f"{name} does not mention {needed}"
     # The send policy holds a brief until its update exists; no recipe may go around it.
     for name in CASES:

@@ -15,7 +15,7 @@ from .conftest import RunCli
 def test_checks_cover_the_stack() -> None:
     names = [c.name for c in check_machine()]
     assert names == ["Python", "planforge", "WeasyPrint", "Pango", "HarfBuzz subsetting",
-                     "Chinese font", "git"]
+                     "PDF fonts", "git"]
 
 
 @pytest.mark.pdf
@@ -28,11 +28,14 @@ def test_this_machine_passes(run_cli: RunCli) -> None:
 
 def test_missing_optional_pieces_warn_with_the_install_command(
         run_cli: RunCli, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("planforge.pdf.has_cjk_font", lambda: False)
+    from planforge import fonts
+
+    monkeypatch.setattr("planforge.fonts.missing_fonts", lambda: [fonts.REQUIRED[-1]])
     monkeypatch.setattr("shutil.which", lambda name: None)
     result = run_cli("doctor")
     assert result.exit_code == 0, result.output
-    assert "warn  Chinese font" in result.output
+    assert "warn  PDF fonts" in result.output
+    assert "missing Noto Sans CJK SC Bold" in result.output
     assert "fix: apt-get install fonts-noto-cjk" in result.output
     assert "fix: apt-get install git" in result.output
 

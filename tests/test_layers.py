@@ -17,7 +17,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("model", {"model"}),
     ("rules", {"workspace", "validate", "facts", "changes", "baselines", "i18n", "audience",
                "outputs", "ledger", "sendpolicy"}),
-    ("documents", {"charts", "render", "pdf", "documents", "calendars"}),
+    ("documents", {"charts", "render", "fonts", "pdf", "documents", "calendars"}),
     ("time", {"history", "timeline"}),
     ("workflows", {"build", "mail", "diffreport", "scaffold", "doctor", "feeds"}),
     ("edge", {"cli", "__main__"}),

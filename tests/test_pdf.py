@@ -6,12 +6,13 @@ from __future__ import annotations
 import io
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from planforge import pdf
+from planforge import fonts, pdf
 from planforge.documents import render_document, render_portfolio
 from planforge.errors import RenderError
 from planforge.validate import load_project
@@ -200,14 +201,15 @@ def test_raw_html_cannot_attach_local_files(tmp_path: Path) -> None:
     assert b"root:" not in data
 
 
-def test_no_chinese_font_is_a_clear_error(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pdf, "has_cjk_font", lambda: False)
-    project, _ = load_project(ws, "xinghe-market-push", AS_OF)
-    with pytest.raises(RenderError, match="no Chinese font installed: apt-get install "
-                                          "fonts-noto-cjk"):
-        render_document(ws, project, "brief", AS_OF, "pdf")
+def test_a_missing_font_is_a_clear_error(ws: Workspace, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """No silent fallback to another font: every PDF needs every required font file."""
+    gone = replace(fonts.REQUIRED[0], path=tmp_path / "LiberationSans-Regular.ttf")
+    monkeypatch.setattr(fonts, "REQUIRED", (gone, *fonts.REQUIRED[1:]))
     english, _ = load_project(ws, "globex-portal", AS_OF)
-    assert render_document(ws, english, "brief", AS_OF, "pdf").startswith(b"%PDF")
+    with pytest.raises(RenderError, match=r"PDF fonts missing: Liberation Sans Regular \(.*\); "
+                                          r"install them with: apt-get install fonts-liberation$"):
+        render_document(ws, english, "brief", AS_OF, "pdf")
 
 
 def test_cli_writes_pdf_to_the_output_folder(examples: Path, run_cli: RunCli) -> None:

@@ -19,7 +19,7 @@ from .i18n import Translator
 
 #: Keep in step with ``style.css``. Unquoted on purpose: WeasyPrint's SVG renderer keeps the
 #: quotes of a quoted name in a list, matches no font and falls back to the Japanese CJK face.
-FONT_LATIN = "Noto Sans, Liberation Sans, Arial, DejaVu Sans"
+FONT_LATIN = "Liberation Sans, Arial, Noto Sans, DejaVu Sans"
 FONT_CJK = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC"
 
 WIDTH = 680  # px at 96 dpi: the text width of an A4 page with 15 mm margins

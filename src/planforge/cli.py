@@ -643,8 +643,8 @@ def doctor_command() -> None:
     """Check that this machine can build every document.
 
     One line per check: Python and planforge, WeasyPrint and Pango (the PDF
-    stack), HarfBuzz subsetting (fast font embedding), a Chinese font (for zh-CN
-    documents) and git (for "since last week" and diff). Whatever is missing comes
+    stack), HarfBuzz subsetting (fast font embedding), the fonts PDFs are set in
+    and git (for "since last week" and diff). Whatever is missing comes
     with the command that installs it. Exits 1 if something essential is missing.
 
     \b

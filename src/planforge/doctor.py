@@ -93,13 +93,16 @@ def _harfbuzz_subset() -> Check:
     return Check("HarfBuzz subsetting", True, "libharfbuzz-subset found")
 
 
-def _cjk_font() -> Check:
-    from .pdf import has_cjk_font
+def _fonts() -> Check:
+    from .fonts import REQUIRED, install_command, missing_fonts
 
-    if has_cjk_font():
-        return Check("Chinese font", True, "a font covering zh is installed (fc-list :lang=zh)")
-    return Check("Chinese font", False, "none: Chinese (zh-CN) documents cannot be rendered",
-                 "apt-get install fonts-noto-cjk")
+    missing = missing_fonts()
+    if missing:
+        names = ", ".join(f"{font.family} {font.style}" for font in missing)
+        return Check("PDF fonts", False, f"missing {names}: PDFs cannot be rendered",
+                     install_command(missing))
+    families = ", ".join(dict.fromkeys(f"{font.family} ({font.package})" for font in REQUIRED))
+    return Check("PDF fonts", True, families)
 
 
 def _git() -> Check:
@@ -115,7 +118,7 @@ def _git() -> Check:
     return Check("git", True, out.removeprefix("git version ").strip() or git)
 
 
-#: Without these nothing renders; the others cost speed (HarfBuzz), Chinese documents (the font)
+#: Without these nothing renders; the others cost speed (HarfBuzz), PDFs (the fonts)
 #: or "since last week" (git), and doctor still exits 0 without them.
 ESSENTIAL = frozenset({"Python", "planforge", "WeasyPrint", "Pango"})
 
@@ -123,7 +126,7 @@ ESSENTIAL = frozenset({"Python", "planforge", "WeasyPrint", "Pango"})
 #: under its name (and counts as essential if it is).
 CHECKS: tuple[tuple[str, Callable[[], Check]], ...] = (
     ("Python", _python), ("planforge", _planforge), ("WeasyPrint", _weasyprint),
-    ("Pango", _pango), ("HarfBuzz subsetting", _harfbuzz_subset), ("Chinese font", _cjk_font),
+    ("Pango", _pango), ("HarfBuzz subsetting", _harfbuzz_subset), ("PDF fonts", _fonts),
     ("git", _git),
 )
 

@@ -1,4 +1,4 @@
-"""HTML → PDF with WeasyPrint: a restricted URL fetcher, fixed metadata, a CJK font check.
+"""HTML → PDF with WeasyPrint: a restricted URL fetcher, fixed metadata, pinned fonts.
 
 This is the only module that imports ``weasyprint``, and only inside the functions that render,
 so that ``planforge --help`` and ``validate`` never load the PDF stack (about half a second).
@@ -6,11 +6,8 @@ so that ``planforge --help`` and ``validate`` never load the PDF stack (about ha
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import hashlib
 import mimetypes
-import subprocess
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,12 +19,11 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from .errors import RenderError
+from .fonts import pinned_fontconfig
 from .limits import PDF_SECONDS, deadline
 
 if TYPE_CHECKING:  # pragma: no cover
     from weasyprint.urls import URLFetcher  # type: ignore[import-untyped, unused-ignore]
-
-NO_CJK_FONT = "no Chinese font installed: apt-get install fonts-noto-cjk"
 
 #: The PDF/A variants a document kind may be archived as (``pdf.archive`` in planforge.yaml).
 #: Levels b and u only: WeasyPrint tags every planforge PDF anyway, and the level that claims
@@ -48,58 +44,6 @@ class PdfMetadata:
     created: date  # the as-of date: the same inputs give the same bytes
     keywords: tuple[str, ...] = ()
     archive: str | None = None  # a PDF/A variant of ARCHIVE_VARIANTS, claimed with PDF/UA-1
-
-
-class _FcFontSet(ctypes.Structure):
-    _fields_ = [
-        ("nfont", ctypes.c_int),
-        ("sfont", ctypes.c_int),
-        ("fonts", ctypes.POINTER(ctypes.c_void_p)),
-    ]
-
-
-def _fontconfig_has_lang(lang: str) -> bool | None:
-    """Ask fontconfig directly (the library WeasyPrint itself uses) whether any font covers a
-    language; None when fontconfig cannot be loaded."""
-    name = ctypes.util.find_library("fontconfig")
-    if name is None:
-        return None
-    try:
-        fc = ctypes.CDLL(name)
-    except OSError:
-        return None
-    fc.FcNameParse.restype = ctypes.c_void_p
-    fc.FcNameParse.argtypes = [ctypes.c_char_p]
-    fc.FcObjectSetBuild.restype = ctypes.c_void_p
-    fc.FcFontList.restype = ctypes.POINTER(_FcFontSet)
-    fc.FcFontList.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
-    fc.FcFontSetDestroy.argtypes = [ctypes.POINTER(_FcFontSet)]
-    fc.FcPatternDestroy.argtypes = [ctypes.c_void_p]
-    fc.FcObjectSetDestroy.argtypes = [ctypes.c_void_p]
-    pattern = fc.FcNameParse(f":lang={lang}".encode())
-    objects = fc.FcObjectSetBuild(b"family", None)
-    fonts = fc.FcFontList(None, pattern, objects)
-    try:
-        return bool(fonts) and fonts.contents.nfont > 0
-    finally:
-        if fonts:
-            fc.FcFontSetDestroy(fonts)
-        fc.FcObjectSetDestroy(objects)
-        fc.FcPatternDestroy(pattern)
-
-
-@cache
-def has_cjk_font() -> bool:
-    """Whether fontconfig knows a font covering Chinese (``fc-list :lang=zh``)."""
-    found = _fontconfig_has_lang("zh")
-    if found is not None:
-        return found
-    try:
-        out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True,
-                             timeout=30, check=False).stdout
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return bool(out.strip())
 
 
 def pango_version() -> int:
@@ -196,8 +140,6 @@ def html_to_pdf(
     files: Sequence[Path] = (),
 ) -> bytes:
     """Render HTML to A4 PDF bytes; the same HTML and metadata give the same bytes."""
-    if meta.lang.lower().startswith("zh") and not has_cjk_font():
-        raise RenderError(NO_CJK_FONT)
     try:
         from weasyprint import HTML  # type: ignore[import-untyped, unused-ignore]
     except OSError as exc:  # Pango or its libraries missing
@@ -206,11 +148,21 @@ def html_to_pdf(
     fetcher = make_fetcher([base_dir, *roots], files)
     with deadline(PDF_SECONDS, f"the PDF of '{meta.title}'"):
         return _write(HTML(string=html, base_url=base_dir.resolve().as_uri() + "/",
-                           url_fetcher=fetcher), meta, html)
+                           url_fetcher=fetcher), meta, html, _font_configuration())
 
 
-def _write(source: Any, meta: PdfMetadata, html: str) -> bytes:
-    document = source.render()
+def _font_configuration() -> Any:
+    """A WeasyPrint font configuration that sees only planforge's fonts (see fonts.py)."""
+    from weasyprint.text.fonts import (  # type: ignore[import-untyped, unused-ignore]
+        FontConfiguration,
+    )
+
+    with pinned_fontconfig():
+        return FontConfiguration()
+
+
+def _write(source: Any, meta: PdfMetadata, html: str, font_config: Any) -> bytes:
+    document = source.render(font_config=font_config)
     stamp = f"{meta.created.isoformat()}T00:00:00Z"
     document.metadata.title = meta.title
     document.metadata.authors = [meta.author]
