@@ -137,3 +137,24 @@ def test_addresses_are_strict_enough_to_name_a_folder(address: str, ok: bool) ->
     from planforge.schema import is_address
 
     assert is_address(address) is ok
+
+
+@pytest.mark.parametrize(("text", "line", "words"), [
+    ('a: 1\nb: "open\nc: 3\nd: 4\n', 2, "never closed (add the closing quote)"),
+    ("a: 1\nb: 'open\nc: 3\nd: '4'\ne: 5\n", 2, "runs on to line 4"),
+    ("a: 1\nb: [x, y\nc: 3\n", 2, "[ ] starts here and is never closed"),
+    ("a: {x: 1,\n  y: Note: 2}\n", 2, "(quote this value: \"Note: 2\")"),
+])
+def test_syntax_errors_point_where_the_mistake_is(text: str, line: int, words: str) -> None:
+    from planforge.yamlio import load_text
+
+    doc, findings = load_text(text, "f.yaml")
+    assert doc is None and findings[0].line == line and words in findings[0].message, findings
+
+
+def test_quotes_and_brackets_over_several_lines_are_fine() -> None:
+    from planforge.yamlio import load_text
+
+    doc, findings = load_text('a: "one\n  two: three"\nb: [x,\n  y]\nc: {k: 1,\n  v: 2}\n', "f")
+    assert findings == [] and doc is not None
+    assert doc.data == {"a": "one two: three", "b": ["x", "y"], "c": {"k": 1, "v": 2}}

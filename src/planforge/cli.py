@@ -270,16 +270,34 @@ def validate_command(obj: Context, paths: tuple[Path, ...], fmt: str, strict: bo
 @command(cli, "schema")
 @click.argument("name", type=click.Choice(["project", "update", "retrospective", "workspace"]),
                 default="project")
-def schema_command(name: str) -> None:
+@click.option("--write", is_flag=True,
+              help="Write all four schemas into the workspace's schemas/ folder instead, "
+                   "replacing those that differ from this planforge's.")
+@click.pass_obj
+def schema_command(obj: Context, name: str, write: bool) -> None:
     """Print a JSON Schema, for editors and other tools.
 
-    \b
-    Example:
-      planforge schema update > update.schema.json
-    """
-    from .schema import schema_text
+    With --write, refresh the workspace's schemas/ folder (which the `$schema`
+    line of every plan points at) after upgrading planforge.
 
-    click.echo(schema_text(name), nl=False)
+    \b
+    Examples:
+      planforge schema update > update.schema.json
+      planforge schema --write
+    """
+    from .schema import SCHEMAS_DIR, schema_text, write_schemas
+
+    if not write:
+        click.echo(schema_text(name), nl=False)
+        return
+    from .workspace import display_path
+
+    ws = obj.workspace()
+    changed = write_schemas(ws.root / SCHEMAS_DIR)
+    for path in changed:
+        click.echo(f"wrote {display_path(path)}")
+    if not changed:
+        click.echo(f"{display_path(ws.root / SCHEMAS_DIR)}/ is up to date", err=True)
 
 
 @command(cli, "new")
@@ -639,29 +657,40 @@ def _render_portfolio(ws: Workspace, email: str, plan: DatedPlan, week: str, fmt
 
 
 @command(cli, "doctor")
-def doctor_command() -> None:
-    """Check that this machine can build every document.
+@click.pass_obj
+def doctor_command(obj: Context) -> None:
+    """Check that this machine can build every document, and the workspace too.
 
     One line per check: Python and planforge, WeasyPrint and Pango (the PDF
     stack), HarfBuzz subsetting (fast font embedding), the fonts PDFs are set in
-    and git (for "since last week" and diff). Whatever is missing comes
-    with the command that installs it. Exits 1 if something essential is missing.
+    and git (for "since last week" and diff). Then the workspace: planforge.yaml
+    valid, git history reaching back before this week (a shallow clone warns),
+    the SMTP server answering EHLO (nothing is sent), and schemas/ the same as
+    this planforge's. Whatever is missing comes with its fix.
+
+    Exit codes: 0 when everything essential is there (warnings allowed); 1 when
+    something essential is missing (Python, planforge, WeasyPrint, Pango, the PDF
+    fonts) or planforge.yaml is invalid.
 
     \b
     Example:
       planforge doctor
     """
-    from .doctor import check_machine
+    from .doctor import check_machine, check_workspace
 
-    checks = check_machine()
-    width = max(len(c.name) for c in checks)
-    for c in checks:
-        mark = "ok  " if c.ok else ("FAIL" if c.essential else "warn")
-        line = f"{mark}  {c.name.ljust(width)}  {c.detail}"
-        if not c.ok and c.fix:
-            line += f"\n      {' ' * width}  fix: {c.fix}"
-        click.echo(line)
-    if any(c.essential and not c.ok for c in checks):
+    machine = check_machine()
+    workspace = check_workspace(obj.workspace_dir)
+    for title, checks in (("", machine), ("Workspace:", workspace)):
+        if title:
+            click.echo(f"\n{title}")
+        width = max((len(c.name) for c in checks), default=0)
+        for c in checks:
+            mark = "ok  " if c.ok else ("FAIL" if c.essential else "warn")
+            line = f"{mark}  {c.name.ljust(width)}  {c.detail}"
+            if not c.ok and c.fix:
+                line += f"\n      {' ' * width}  fix: {c.fix}"
+            click.echo(line)
+    if any(c.essential and not c.ok for c in [*machine, *workspace]):
         sys.exit(1)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta, tzinfo
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "last": -1}
@@ -22,6 +24,22 @@ LATEST = date(2199, 12, 31)
 WEEK = re.compile(r"(\d{4})-W(\d{2})")
 WEEK_FILE = re.compile(r"(\d{4})-W(\d{2})\.yaml")
 
+# The rules below are written as regular expressions so that the JSON Schemas can carry them and
+# an editor refuses what planforge refuses (tests/test_schema_agreement.py keeps them in step).
+_YEAR = r"(?:19[7-9][0-9]|2[01][0-9]{2})"  # EARLIEST.year … LATEST.year
+# Years divisible by 4 within those, but 2100.
+_LEAP_YEAR = (
+    r"(?:19(?:7[26]|8[048]|9[26])|20(?:[02468][048]|[13579][26])"
+    r"|21(?:0[48]|[2468][048]|[13579][26]))"
+)
+_MONTH_DAY = (
+    r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+    r"|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+)
+#: A real calendar date YYYY-MM-DD within the years planforge handles, leap years included.
+DATE_PATTERN = rf"^(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)$"
+
 
 def iso_week(day: date) -> str:
     """The ISO week of a date, written ``YYYY-Www``."""
@@ -32,6 +50,52 @@ def iso_week(day: date) -> str:
 def weeks_in_year(year: int) -> int:
     """52 or 53: the ISO week of 28 December is always the year's last."""
     return date(year, 12, 28).isocalendar().week
+
+
+@cache
+def week_pattern() -> str:
+    """An ISO week that exists within the years planforge handles: W53 only in the long years."""
+    long_years = "|".join(
+        str(y) for y in range(EARLIEST.year, LATEST.year + 1) if weeks_in_year(y) == 53
+    )
+    return rf"^(?:{_YEAR}-W(?:0[1-9]|[1-4][0-9]|5[0-2])|(?:{long_years})-W53)$"
+
+
+def is_date_text(text: str) -> bool:
+    """Whether ``text`` is a real date written YYYY-MM-DD within the years planforge handles."""
+    return re.fullmatch(DATE_PATTERN, text) is not None
+
+
+def week_problem(week: str) -> str | None:
+    """Why ``week`` is not an ISO week planforge handles, or None."""
+    if parse_week(week) is not None:
+        return None
+    return f"{week} is not a real ISO week (weeks run from W01 to W52, or W53 in long years)"
+
+
+#: Zone names that mean a different place on each machine (localtime), or no place at all.
+_NOT_PLACES = frozenset({"localtime", "posixrules", "Factory"})
+
+
+@cache
+def timezone_names() -> tuple[str, ...]:
+    """The IANA time zones this machine knows, sorted: the names planforge accepts."""
+    return tuple(sorted(available_timezones() - _NOT_PLACES))
+
+
+def timezone_problem(name: str) -> str | None:
+    """Why ``name`` is not a time zone planforge can use, or None."""
+    if name in timezone_names():
+        try:
+            ZoneInfo(name)
+            return None
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    import difflib
+
+    close = difflib.get_close_matches(name, timezone_names(), n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else " (an IANA name such as Europe/Berlin)"
+    return f"unknown time zone '{name}'{hint}"
 
 
 def in_range(day: date) -> bool:

@@ -14,6 +14,11 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .workspace import Workspace
 
 #: The oldest WeasyPrint whose URL fetcher API planforge's restricted fetcher is written for.
 WEASYPRINT_MIN = 70
@@ -140,4 +145,123 @@ def check_machine() -> list[Check]:
         except Exception as exc:  # a check must never crash the report
             result = Check(name, False, f"check failed: {type(exc).__name__}: {exc}")
         results.append(replace(result, essential=result.name in ESSENTIAL))
+    return results
+
+
+# The workspace: each check takes the workspace folder, so that one that cannot be read (an
+# invalid planforge.yaml) is itself a finding, and the others still run with the defaults.
+
+#: Of the workspace checks, the one without which no command works.
+WORKSPACE_ESSENTIAL = frozenset({"planforge.yaml"})
+
+
+def _settings(root: Path) -> Check:
+    from .errors import InvalidFilesError
+    from .workspace import CONFIG_FILE, load_settings
+
+    config = root / CONFIG_FILE
+    if not config.is_file():
+        return Check("planforge.yaml", True, "none here: planforge uses its defaults")
+    try:
+        load_settings(config)
+    except InvalidFilesError as exc:
+        first = exc.findings[0]
+        where = f"{first.file}:{first.line}" if first.line else first.file
+        more = f" (and {len(exc.findings) - 1} more)" if len(exc.findings) > 1 else ""
+        return Check("planforge.yaml", False, f"invalid: {where}: {first.message}{more}",
+                     "planforge validate  (lists every problem with its line)")
+    return Check("planforge.yaml", True, "valid")
+
+
+def _history(ws: Workspace) -> Check:
+    from .errors import GitError
+    from .history import SHALLOW_HINT, last_week_in_history
+
+    try:
+        found = last_week_in_history(ws)
+    except GitError as exc:
+        return Check("git history", False, f"cannot read: {exc}")
+    if found is None:
+        return Check("git history", False,
+                     "not a git repository: 'since last week' and diff have no history to read",
+                     "git init && git add -A && git commit -m 'Plans'")
+    reaches, shallow = found
+    if reaches:
+        return Check("git history", True, "reaches back before this week ('since last week')")
+    if shallow:
+        return Check("git history", False, "a shallow clone without last week's commit",
+                     SHALLOW_HINT.removeprefix("this is a shallow clone, which lacks the history "
+                                               "needed: "))
+    return Check("git history", True,
+                 "starts this week: 'since last week' has something to compare from next week")
+
+
+def _smtp(ws: Workspace) -> Check:
+    import smtplib
+    import ssl
+
+    smtp = ws.settings.email.smtp
+    if smtp is None:
+        return Check("SMTP", True, "not configured (needed by send only)")
+    host, port = smtp.address
+    fix = "check email.smtp in planforge.yaml, and that this machine may reach the server"
+    try:
+        client = (smtplib.SMTP_SSL(host, port, timeout=smtp.timeout,
+                                   context=ssl.create_default_context())
+                  if smtp.security == "ssl" else smtplib.SMTP(host, port, timeout=smtp.timeout))
+        try:
+            code, _ = client.ehlo()
+            starttls = client.has_extn("starttls")
+        finally:
+            client.close()
+    except (OSError, smtplib.SMTPException) as exc:
+        return Check("SMTP", False, f"{host}:{port} cannot be reached: {exc or type(exc).__name__}",
+                     fix)
+    if code != 250:
+        return Check("SMTP", False, f"{host}:{port} refused EHLO ({code})", fix)
+    if smtp.security == "starttls" and not starttls:
+        return Check("SMTP", False, f"{host}:{port} answers but offers no STARTTLS",
+                     "set email.smtp.security to the server's (ssl on port 465, or starttls)")
+    return Check("SMTP", True, f"{host}:{port} answers EHLO (nothing was sent)")
+
+
+def _schemas(ws: Workspace) -> Check:
+    from .schema import SCHEMAS_DIR, stale_schemas
+
+    stale = stale_schemas(ws.root / SCHEMAS_DIR)
+    if stale is None:
+        return Check("schemas/", False, f"no {SCHEMAS_DIR}/ folder: editors cannot check the "
+                     "files as you type", "planforge schema --write")
+    if stale:
+        return Check("schemas/", False, f"out of date with this planforge: {', '.join(stale)}",
+                     "planforge schema --write")
+    return Check("schemas/", True, "the same as this planforge's")
+
+
+def check_workspace(explicit: Path | None = None) -> list[Check]:
+    """The workspace's checks: settings, history, SMTP, schemas."""
+    from .errors import PlanforgeError
+    from .model import Settings
+    from .workspace import CONFIG_FILE, Workspace, find_workspace
+
+    try:
+        ws = find_workspace(explicit)
+    except PlanforgeError:
+        # An invalid planforge.yaml: reported below, the other checks run with the defaults.
+        start = (explicit or Path.cwd()).resolve()
+        root = next((f for f in (start, *start.parents) if (f / CONFIG_FILE).is_file()), start)
+        ws = Workspace(root, Settings(), root / CONFIG_FILE)
+    checks: list[tuple[str, Callable[[], Check]]] = [
+        ("planforge.yaml", lambda: _settings(ws.config_path.parent if ws.config_path else ws.root)),
+        ("git history", lambda: _history(ws)),
+        ("SMTP", lambda: _smtp(ws)),
+        ("schemas/", lambda: _schemas(ws)),
+    ]
+    results = []
+    for name, check in checks:
+        try:
+            result = check()
+        except Exception as exc:  # a check must never crash the report
+            result = Check(name, False, f"check failed: {type(exc).__name__}: {exc}")
+        results.append(replace(result, essential=result.name in WORKSPACE_ESSENTIAL))
     return results

@@ -454,6 +454,16 @@ def _week_before(ws: Workspace, as_of: date) -> tuple[Repository, str, bool] | N
     return repo, old_commit, iso_week(as_of) >= iso_week(ws.today())
 
 
+def last_week_in_history(ws: Workspace) -> tuple[bool, bool] | None:
+    """For ``doctor``: None without a repository; else whether a commit from before this week
+    exists (what "since last week" compares with) and whether the clone is shallow."""
+    repo = _optional_repository(ws)
+    if repo is None:
+        return None
+    return commit_before(repo, week_start(ws.today(), ws.timezone())) is not None, \
+        is_shallow(repo)
+
+
 def history_key(ws: Workspace, as_of: date) -> str:
     """What "since last week" reads besides the plan of the document, as text for a cache key:
     an unrelated new commit changes nothing, a commit that moves last week's end changes all."""

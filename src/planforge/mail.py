@@ -47,7 +47,6 @@ from .sendpolicy import ADDED, Held, brief_content, decide, held_projects
 from .workspace import Workspace, fill_subject
 
 PASSWORD_ENV = "PLANFORGE_SMTP_PASSWORD"
-DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 ATTEMPTS = 3  # per message: the first try and two retries
 BACKOFF_SECONDS = 2.0  # waits 2 s, then 4 s: long enough for a greylisting or a 421 "busy"
 
@@ -623,7 +622,7 @@ class _Connection:
 
     def __init__(self, smtp: SmtpSettings, context: ssl.SSLContext, password: str | None) -> None:
         self.smtp = smtp
-        self.port = smtp.port or DEFAULT_PORTS.get(smtp.security, 587)
+        self.port = smtp.address[1]
         self.where = f"{smtp.host}:{self.port}"
         self.context = context
         self.password = password

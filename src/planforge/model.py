@@ -260,6 +260,10 @@ class HealthSettings:
     goal_behind_points: float = 10
 
 
+#: The port of each kind of SMTP security when planforge.yaml gives none.
+SMTP_DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+
+
 @dataclass(frozen=True)
 class SmtpSettings:
     host: str
@@ -267,6 +271,11 @@ class SmtpSettings:
     security: str  # starttls | ssl | none
     username: str | None
     timeout: float
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The host and the port to connect to, the default of its security if none is set."""
+        return self.host, self.port or SMTP_DEFAULT_PORTS.get(self.security, 587)
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,8 @@ from string import Template
 
 from .dates import iso_week
 from .errors import WorkspaceError
-from .schema import SCHEMA_NAMES, schema_text
+from .schema import SCHEMA_NAMES, SCHEMAS_DIR, schema_text
 from .workspace import PROJECT_FILE, PROJECT_ID, UPDATES_DIR, Workspace, display_path
-
-SCHEMAS_DIR = "schemas"
 
 
 def _example(name: str) -> Template:

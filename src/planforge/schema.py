@@ -10,16 +10,26 @@ from collections.abc import Callable
 from datetime import date
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
-from .dates import in_range, range_text
+from .dates import (
+    DATE_PATTERN,
+    is_date_text,
+    range_text,
+    timezone_problem,
+    week_pattern,
+    week_problem,
+)
 from .errors import Finding
 from .yamlio import Document, PathPart
 
 SCHEMA_NAMES = ("project", "update", "retrospective", "workspace")
+#: The workspace folder that holds a copy of the schemas, for editors.
+SCHEMAS_DIR = "schemas"
 
 _TYPE_WORDS = {
     "string": "text",
@@ -41,7 +51,6 @@ _PATTERN_HINTS = {
     "^[A-Za-z0-9][A-Za-z0-9_.-]*$": (
         "ids start with a letter or digit, then letters, digits, '_', '.' or '-'"
     ),
-    "^[0-9]{4}-W[0-9]{2}$": "expected an ISO week such as 2026-W47",
     "^([01][0-9]|2[0-3]):[0-5][0-9]$": 'expected a time "HH:MM" such as "09:30", in quotes',
 }
 
@@ -68,6 +77,29 @@ def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
     return out
 
 
+def write_schemas(folder: Path) -> list[Path]:
+    """Make ``folder`` hold the schemas of this planforge; return the files changed."""
+    folder.mkdir(exist_ok=True)
+    changed = []
+    for name in SCHEMA_NAMES:
+        target = folder / f"{name}.schema.json"
+        text = schema_text(name)
+        if not target.is_file() or target.read_text("utf-8") != text:
+            target.write_text(text, "utf-8")
+            changed.append(target)
+    return changed
+
+
+def stale_schemas(folder: Path) -> list[str] | None:
+    """The schema files in ``folder`` that differ from this planforge's (missing ones
+    included); None when there is no such folder."""
+    if not folder.is_dir():
+        return None
+    return [f"{name}.schema.json" for name in SCHEMA_NAMES
+            if not (folder / f"{name}.schema.json").is_file()
+            or (folder / f"{name}.schema.json").read_text("utf-8") != schema_text(name)]
+
+
 @cache
 def _schema(name: str) -> dict[str, Any]:
     schema = json.loads(schema_text(name))
@@ -83,9 +115,11 @@ def validator(name: str) -> Draft202012Validator:
 
 # local@domain, the local part a dot-atom (no leading, trailing or doubled dot), the domain
 # dotted labels: never a '/', '\\' or leading '.', so an address can safely name a folder.
-_ATEXT = r"[A-Za-z0-9!#$%&'*+=?^_`{|}~-]+"
+_ATEXT = r"[A-Za-z0-9!#\x24%&'*+=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-_ADDRESS = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*@{_LABEL}(?:\.{_LABEL})+")
+#: The schemas carry it as the pattern of every email field, so an editor refuses it as well.
+ADDRESS_PATTERN = rf"^{_ATEXT}(?:\.{_ATEXT})*@{_LABEL}(?:\.{_LABEL})+$"
+_ADDRESS = re.compile(ADDRESS_PATTERN.strip("^$"))
 
 
 def is_address(text: object) -> bool:
@@ -111,11 +145,11 @@ def _parse_date(text: str) -> date | None:
 
 
 def _is_date(text: object) -> bool:
-    """A real date written YYYY-MM-DD within the years planforge handles."""
+    """A real date written YYYY-MM-DD within the years planforge handles: the schemas' date
+    pattern, so that the format and the pattern never disagree."""
     if not isinstance(text, str):
         return True  # the type is another keyword's business, as with jsonschema's formats
-    day = _parse_date(text)
-    return day is not None and in_range(day)
+    return is_date_text(text)
 
 
 @cache
@@ -199,7 +233,14 @@ def _findings(doc: Document, error: ValidationError) -> list[Finding]:
         return [doc.finding(path, message)]
     if kind in ("anyOf", "oneOf") and error.context:
         return _findings(doc, best_match(error.context))
+    if kind == "pattern" and value in (DATE_PATTERN, ADDRESS_PATTERN):
+        return []  # the date or email format says the same in words (see _is_date, is_address)
     return [doc.finding(path, _sentence(error))]
+
+
+def _path_end(error: ValidationError) -> object:
+    """The last key or index of the value an error is about, or None at the top."""
+    return error.absolute_path[-1] if error.absolute_path else None
 
 
 def _sentence(error: ValidationError) -> str:
@@ -215,7 +256,14 @@ def _sentence(error: ValidationError) -> str:
             instance, bool
         ):
             hint = " (put it in quotes)"
+        if "string" in wanted and isinstance(instance, dict) and len(instance) == 1:
+            # "- Risk: the vendor is late" and "[Note: this]" are YAML for a key and a value.
+            key, val = next(iter(instance.items()))
+            hint = (f" (the ': ' made it a key and a value: quote this value, e.g. "
+                    f"\"{key}: {val}\")")
         return f"expected {words}, got {got}{hint}"
+    if kind == "enum" and _path_end(error) == "timezone" and isinstance(instance, str):
+        return timezone_problem(instance) or f"{got}: not a time zone this schema lists"
     if kind == "enum":
         choices = [str(c) for c in value]
         return f"{got} is not one of: {', '.join(choices)}{_suggest(str(instance), choices)}"
@@ -229,6 +277,8 @@ def _sentence(error: ValidationError) -> str:
         if value == "email":
             return f"{got} is not an email address"
         return f"{got} is not a valid {value}"
+    if kind == "pattern" and value == week_pattern() and isinstance(instance, str):
+        return week_problem(instance) or f"{got}: not an ISO week this schema lists"
     if kind == "pattern":
         return f"{got}: {_PATTERN_HINTS.get(value, f'does not match {value}')}"
     if kind in ("minimum", "exclusiveMinimum"):

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .dates import WEEK_FILE, WEEKDAYS, iso_week, parse_week, years_after
+from .dates import WEEK_FILE, WEEKDAYS, iso_week, week_problem, years_after
 from .errors import Finding, InvalidFilesError
 from .facts import compute_health, on_cadence
 from .files import FileRefused
@@ -323,9 +323,9 @@ class _Checker:
         data = doc.data
         week = data["week"]
         expected = self.files.named[doc.file]
-        if parse_week(week) is None:
-            self.error(doc, ["week"], f"{week} is not a real ISO week (weeks run from W01 to "
-                       "W52, or W53 in long years)")
+        problem = week_problem(week)
+        if problem:
+            self.error(doc, ["week"], problem)
         if week != expected:
             self.error(doc, ["week"], f"week {week} does not match the file name {expected}.yaml")
         goals = {g["id"] for g in project["goals"]}

@@ -7,12 +7,11 @@ import re
 import string
 from dataclasses import dataclass, replace
 from datetime import date
-from functools import cache
 from importlib import resources
 from pathlib import Path, PurePosixPath
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
 
-from .dates import today_in
+from .dates import timezone_problem, today_in
 from .errors import Finding, InvalidFilesError, WorkspaceError
 from .files import FileRefused, logo_problem, no_link_below, read_file
 from .model import Settings, build_settings
@@ -28,22 +27,10 @@ CONFIG_FILE = "planforge.yaml"
 PROJECT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 
-@cache
-def _timezone_names() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
 def check_timezone(doc: Document, path: list[str | int], name: str) -> Finding | None:
     """A finding if ``name`` is not an IANA time zone this machine knows."""
-    try:
-        ZoneInfo(name)
-        return None
-    except (ZoneInfoNotFoundError, ValueError):
-        import difflib
-
-        close = difflib.get_close_matches(name, sorted(_timezone_names()), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else " (an IANA name such as Europe/Berlin)"
-        return doc.finding(path, f"unknown time zone '{name}'{hint}")
+    problem = timezone_problem(name)
+    return doc.finding(path, problem) if problem else None
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,64 @@ def _syntax_message(what: str, line_text: str = "") -> str:
     return f"YAML syntax: {what}" + (f" ({hint})" if hint else "")
 
 
+def _syntax_finding(exc: yaml.MarkedYAMLError, text: str, file: str) -> Finding:
+    """A syntax error at the line a person has to fix: where an unclosed quote or bracket
+    opened, not the end of the file where the parser gave up."""
+    lines = text.splitlines()
+    opened, problem = exc.context_mark, exc.problem_mark
+    context = exc.context or ""
+
+    def at(mark: yaml.Mark, message: str) -> Finding:
+        return Finding(file, mark.line + 1, mark.column + 1, "", "error", f"YAML syntax: {message}")
+
+    if opened is not None and "quoted scalar" in context:
+        return at(opened, "a quoted value starts here and is never closed (add the closing "
+                          "quote)")
+    if opened is not None and problem is not None and "flow" in context:
+        closer, kind = ("]", "a list written in [ ]") if "sequence" in context else (
+            "}", "a mapping written in { }")
+        line = lines[problem.line] if problem.line < len(lines) else ""
+        if line[problem.column:problem.column + 1] == ":" and closer in line[problem.column:]:
+            start = max(line.rfind(c, 0, problem.column) for c in ",[{") + 1
+            end = min((i for i in (line.find(c, problem.column) for c in ",]}") if i >= 0),
+                      default=len(line))
+            item = line[start:end].strip()
+            if closer == "}":
+                item = item.partition(": ")[2]  # the value, after its key
+            return at(problem, f"a value inside {'[ ]' if closer == ']' else '{ }'} contains "
+                               f"': ' (quote this value: \"{item}\")")
+        return at(opened, f"{kind} starts here and is never closed (add the closing "
+                          f"{closer})")
+    runaway = _runaway_quote(text, problem) if problem is not None else None
+    if runaway is not None and problem is not None:
+        return at(runaway, "the quoted value that starts here runs on to line "
+                           f"{problem.line + 1} (add the closing quote on this line)")
+    mark = problem or opened
+    line_no = mark.line + 1 if mark else None
+    col = mark.column + 1 if mark else None
+    what = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
+    line_text = lines[line_no - 1] if line_no and line_no <= len(lines) else ""
+    return Finding(file, line_no, col, "", "error", _syntax_message(what, line_text))
+
+
+def _runaway_quote(text: str, problem: yaml.Mark) -> yaml.Mark | None:
+    """The start of a quoted value that swallowed following lines which look like ``key: value``:
+    a quote left open that the next quote in the file happened to close."""
+    found: yaml.Mark | None = None
+    try:
+        for token in yaml.scan(text, Loader=_BaseLoader):
+            if token.start_mark.line >= problem.line:
+                break
+            if (isinstance(token, yaml.ScalarToken) and token.style in ('"', "'")
+                    and token.end_mark.line > token.start_mark.line
+                    and re.search(r"\n\s*[\w-]+: ", text[token.start_mark.index:
+                                                       token.end_mark.index])):
+                found = token.start_mark
+    except yaml.YAMLError:
+        pass  # the tokens up to the error are all this needs
+    return found
+
+
 @dataclass(frozen=True)
 class Document:
     """A loaded YAML file: its data, its node tree (for line numbers) and where it came from."""
@@ -281,13 +339,7 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Finding]]:
             return None, [Finding(file, line, col, "", "error", problem)]
         data = loader.construct_document(root)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        col = mark.column + 1 if mark else None
-        what = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
-        lines = text.splitlines()
-        line_text = lines[line - 1] if line and line <= len(lines) else ""
-        return None, [Finding(file, line, col, "", "error", _syntax_message(what, line_text))]
+        return None, [_syntax_finding(exc, text, file)]
     except yaml.YAMLError as exc:
         position = getattr(exc, "position", None)
         line = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
