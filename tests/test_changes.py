@@ -141,7 +141,7 @@ def test_a_risk_that_occurred_is_not_closed() -> None:
     old = plan()
     new = changed(old)
     item(new, "risks", "r-staff")["status"] = "occurred"
-    assert diff_projects(build(old), build(new)) == []
+    assert kinds(diff_projects(build(old), build(new))) == [("risk-occurred", "r-staff")]
 
 
 def test_people_added_removed_and_roles() -> None:
@@ -157,6 +157,8 @@ def test_people_added_removed_and_roles() -> None:
         ("person-added", "ae2", "Sam Seller", None, "Account executive", False),
         ("role-changed", "cx", "Chris Client", "Key user", "Sponsor", True),
         ("person-removed", "ae", "Alex Seller", "Account executive", None, False),
+        # The goal the leaver owned was handed over: that is reported too.
+        ("owner-changed", "g-share", "Pipeline in the CRM", "Alex Seller", "Pat Manager", False),
     ]
 
 
@@ -201,7 +203,7 @@ def test_projects_added_and_removed() -> None:
 
 
 def test_every_kind_has_a_place_in_the_order() -> None:
-    assert len(KINDS) == 17 and "milestone-moved" in KINDS
+    assert len(KINDS) == 30 and "milestone-moved" in KINDS
 
 
 def test_diff_plans_headline_and_project_order() -> None:
@@ -254,3 +256,85 @@ def test_diff_plans_pairs_a_renamed_folder_and_shows_its_changes() -> None:
 
 def test_no_changes_headline() -> None:
     assert diff_plans({}, {}).headline == "no change to dates, goals, risks, people or phases"
+
+
+def test_project_status_dates_and_budget() -> None:
+    old = plan(budget={"currency": "EUR", "planned": 180000})
+    new = changed(old)
+    new.update(status="done", start="2020-01-07", end="2021-01-15",
+               budget={"currency": "EUR", "planned": 192000})
+    found = diff_projects(build(old), build(new))
+    assert [(c.kind, c.old, c.new, c.days, c.customer_facing, c.unit) for c in found] == [
+        ("project-status", "active", "done", None, False, None),
+        ("project-end-moved", date(2020, 12, 18), date(2021, 1, 15), 28, True, None),
+        ("project-start-moved", date(2020, 1, 6), date(2020, 1, 7), 1, False, None),
+        ("budget-changed", 180000, 192000, None, False, "EUR"),
+    ]
+
+
+def test_a_budget_added_and_a_currency_changed() -> None:
+    old = plan()
+    new = changed(old)
+    new["budget"] = {"currency": "CNY", "planned": 1200000}
+    [c] = diff_projects(build(old), build(new))
+    assert (c.kind, c.old, c.new, c.unit) == ("budget-changed", None, 1200000, "CNY")
+    newer = changed(new)
+    newer["budget"] = {"currency": "EUR", "planned": 150000}
+    [c] = diff_projects(build(new), build(newer))
+    assert (c.old, c.new, c.unit) == ("1200000 CNY", "150000 EUR", None)
+    assert diff_projects(build(new), build(changed(new))) == []
+
+
+def test_milestones_goals_and_tasks_added_and_removed() -> None:
+    old = plan()
+    old["phases"][0]["tasks"] = [{"id": "t-old", "name": "Old task", "owner": "pm",
+                                  "end": "2020-02-01"}]
+    new = changed(old)
+    new["phases"][0]["tasks"] = [{"id": "t-new", "name": "New task", "owner": "pm",
+                                  "end": "2020-02-14"}]
+    new["phases"][1]["milestones"].append(
+        {"id": "m-training", "name": "Training", "due": "2020-11-20", "customer_facing": True})
+    new["phases"][0]["milestones"] = [milestone(new, "m-demo")]  # m-internal removed
+    new["goals"] = [item(new, "goals", "g-share"),
+                    {"id": "g-nps", "title": "Happy users", "metric": "NPS", "target": 40,
+                     "due": "2020-12-31", "owner": "pm"}]
+    found = diff_projects(build(old), build(new))
+    assert kinds(found) == [
+        ("milestone-added", "m-training"),
+        ("milestone-removed", "m-internal"),
+        ("goal-added", "g-nps"),
+        ("goal-removed", "g-quote"),
+        ("task-added", "t-new"),
+        ("task-removed", "t-old"),
+    ]
+    by = {c.subject_id: c for c in found}
+    assert (by["m-training"].new, by["m-training"].customer_facing) == (date(2020, 11, 20), True)
+    assert by["m-internal"].old == date(2020, 4, 1)
+    assert (by["g-nps"].new, by["g-quote"].old) == ("40", "30 minutes")
+    assert (by["t-new"].new, by["t-old"].old) == (date(2020, 2, 14), date(2020, 2, 1))
+
+
+def test_owners_and_the_coordinator_reassigned() -> None:
+    old = plan(communication={"coordinator": "pm"})
+    new = changed(old)
+    new["communication"]["coordinator"] = "ae"
+    milestone(new, "m-demo")["owner"] = "ae"
+    item(new, "risks", "r-data")["owner"] = "ae"
+    item(new, "goals", "g-share")["owner"] = "pm"
+    found = diff_projects(build(old), build(new))
+    assert [(c.kind, c.subject_id, c.old, c.new, c.customer_facing) for c in found] == [
+        ("coordinator-changed", "coordinator", "Pat Manager", "Alex Seller", False),
+        ("owner-changed", "m-demo", "Pat Manager", "Alex Seller", True),
+        ("owner-changed", "g-share", "Alex Seller", "Pat Manager", False),
+        ("owner-changed", "r-data", "Pat Manager", "Alex Seller", False),
+    ]
+
+
+def test_a_headline_names_the_project_level_changes() -> None:
+    old = plan(budget={"currency": "EUR", "planned": 180000})
+    new = changed(old)
+    new.update(status="done", end="2021-01-15", budget={"currency": "EUR", "planned": 192000})
+    item(new, "risks", "r-staff")["status"] = "occurred"
+    diff = diff_plans({"demo": build(old)}, {"demo": build(new)})
+    assert diff.headline == ("1 project done, 1 project end moves later, 1 budget changed, "
+                             "1 risk occurred")

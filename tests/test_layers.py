@@ -19,7 +19,7 @@ LAYERS: list[tuple[str, set[str]]] = [
                "outputs", "ledger", "sendpolicy"}),
     ("documents", {"charts", "render", "fonts", "pdf", "documents", "calendars"}),
     ("time", {"history", "timeline"}),
-    ("workflows", {"build", "mail", "diffreport", "scaffold", "doctor", "feeds"}),
+    ("workflows", {"build", "mail", "diffreport", "scaffold", "closing", "doctor", "feeds"}),
     ("edge", {"cli", "__main__"}),
 ]
 LAYER = {module: rank for rank, (_, modules) in enumerate(LAYERS) for module in modules}

@@ -212,7 +212,7 @@ class _Change:
                  customer_facing: bool, note: str | None = None) -> None:
         self.kind, self.project_id, self.subject_id = kind, "acme-crm", "x"
         self.subject, self.old, self.new, self.days = subject, old, new, days
-        self.customer_facing, self.note = customer_facing, note
+        self.customer_facing, self.note, self.unit = customer_facing, note, None
 
 
 def test_brief_lists_changes_customer_facing_first(ws: Workspace) -> None:

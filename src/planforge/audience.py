@@ -25,8 +25,21 @@ def address_key(address: str) -> str:
     return address.strip().lower()
 
 
+#: The domain of the addresses ``planforge new`` writes. ``.invalid`` is reserved (RFC 2606)
+#: and can never deliver, so a skeleton's address is known without guessing, while the real-looking
+#: example.com addresses of a demonstration workspace are not mistaken for placeholders.
+PLACEHOLDER_DOMAIN = "example.invalid"
+
+
+def is_placeholder(address: str) -> bool:
+    """Whether an address is a placeholder still to be replaced (any ``.invalid`` domain)."""
+    return address_key(address).endswith(".invalid")
+
+
 def _address(person: Person) -> str | None:
-    return person.email.strip() if person.email and person.email.strip() else None
+    """The address to send to; None for none, and for a placeholder, which nobody receives."""
+    address = person.email.strip() if person.email else ""
+    return address if address and not is_placeholder(address) else None
 
 
 def brief_recipients(project: Project, closing: bool = False) -> tuple[str, ...]:

@@ -20,6 +20,18 @@ Conventions of the record, per kind (``old``/``new`` are None where the kind has
 - ``phase-added`` / ``phase-removed``: the span as text ("2026-09-01 – 2026-10-30");
   ``phase-moved``: the end dates, or the start dates when only the start moved, and the shift.
 - ``update-added``: ``subject_id`` the week, ``new`` the reported health, ``note`` the summary.
+- ``project-status``: ``subject_id`` the project id, both statuses ("active", "done").
+- ``project-start-moved`` / ``project-end-moved``: both dates and the shift; the end is what the
+  customer was promised, so it is customer-facing.
+- ``budget-changed``: the planned amounts (None where a side has no budget), ``unit`` the
+  currency (a changed currency gives both amounts as text with their currency, ``unit`` None).
+- ``milestone-added`` / ``milestone-removed``: the due date on the side that has it;
+  ``goal-added`` / ``goal-removed``: the target as text with its unit; ``task-added`` /
+  ``task-removed``: the end date.
+- ``risk-occurred``: both statuses, the new one "occurred".
+- ``owner-changed``: ``subject_id`` the id of the milestone, task, goal, risk or phase, both
+  owners by name (None: no owner); customer-facing for a customer-facing milestone.
+- ``coordinator-changed``: ``subject_id`` "coordinator", both coordinators by name.
 - ``project-added`` / ``project-removed``: ``subject_id`` the project id, the customer as value;
   ``note`` says "renamed from/to ..." when a folder was renamed.
 """
@@ -47,28 +59,42 @@ class Change:
     days: int | None
     customer_facing: bool
     note: str | None
+    unit: str | None = None  # the currency of a budget-changed record
 
 
 #: Report order inside a project: (group, rank within the group). Customer-facing moves get
 #: group 0 at sort time; everything else keeps plan order within its rank.
 _ORDER = {
-    "milestone-moved": (1, 0),
-    "milestone-done": (2, 0),
-    "milestone-rebaselined": (3, 0),
-    "goal-retargeted": (4, 0),
-    "risk-added": (5, 0),
-    "risk-closed": (5, 1),
-    "risk-rescored": (5, 2),
-    "risk-removed": (5, 3),
-    "person-added": (6, 0),
-    "role-changed": (6, 1),
-    "person-removed": (6, 2),
-    "phase-added": (7, 0),
-    "phase-moved": (7, 1),
-    "phase-removed": (7, 2),
-    "update-added": (8, 0),
-    "project-removed": (9, 0),
-    "project-added": (9, 1),
+    "project-status": (1, 0),
+    "project-end-moved": (1, 1),
+    "project-start-moved": (1, 2),
+    "budget-changed": (1, 3),
+    "milestone-moved": (2, 0),
+    "milestone-done": (3, 0),
+    "milestone-rebaselined": (4, 0),
+    "milestone-added": (4, 1),
+    "milestone-removed": (4, 2),
+    "goal-retargeted": (5, 0),
+    "goal-added": (5, 1),
+    "goal-removed": (5, 2),
+    "risk-added": (6, 0),
+    "risk-occurred": (6, 1),
+    "risk-closed": (6, 2),
+    "risk-rescored": (6, 3),
+    "risk-removed": (6, 4),
+    "person-added": (7, 0),
+    "role-changed": (7, 1),
+    "person-removed": (7, 2),
+    "coordinator-changed": (7, 3),
+    "owner-changed": (7, 4),
+    "phase-added": (8, 0),
+    "phase-moved": (8, 1),
+    "phase-removed": (8, 2),
+    "task-added": (8, 3),
+    "task-removed": (8, 4),
+    "update-added": (9, 0),
+    "project-removed": (10, 0),
+    "project-added": (10, 1),
 }
 KINDS = tuple(_ORDER)
 CLOSED_STATUSES = ("closed", "mitigated")
@@ -91,7 +117,8 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def _amount(value: float, unit: str | None) -> str:
+def amount(value: float, unit: str | None) -> str:
+    """A value with its unit as written: "30 minutes", "30%", "12万元"."""
     if not unit:
         return _number(value)
     # "30 minutes" but "30%" and "12万元": a space only before a word in Latin letters.
@@ -113,6 +140,8 @@ def _milestones(pid: str, old: Project, new: Project) -> Iterator[Change]:
     for m in new.milestones:
         was = before.get(m.id)
         if was is None:
+            yield Change("milestone-added", pid, m.id, m.name, None, m.due, None,
+                         m.customer_facing, m.reason)
             continue
         if m.done is None:
             # Without a forecast on either side the expected date is the due date, and its move
@@ -128,6 +157,11 @@ def _milestones(pid: str, old: Project, new: Project) -> Iterator[Change]:
             # charter then takes the commit message, as the README says).
             reason = m.reason if m.reason != was.reason else None
             yield _milestone_change("milestone-rebaselined", pid, m, was.due, m.due, reason)
+    after = {m.id for m in new.milestones}
+    for m in old.milestones:
+        if m.id not in after:
+            yield Change("milestone-removed", pid, m.id, m.name, m.due, None, None,
+                         m.customer_facing, None)
 
 
 def _goals(pid: str, old: Project, new: Project) -> Iterator[Change]:
@@ -135,17 +169,24 @@ def _goals(pid: str, old: Project, new: Project) -> Iterator[Change]:
     for g in new.goals:
         was = before.get(g.id)
         if was is None:
+            yield Change("goal-added", pid, g.id, g.title, None, amount(g.target, g.unit), None,
+                         False, None)
             continue
         if was.target != g.target:
             yield Change(
-                "goal-retargeted", pid, g.id, g.title, _amount(was.target, was.unit),
-                _amount(g.target, g.unit), None, False, None,
+                "goal-retargeted", pid, g.id, g.title, amount(was.target, was.unit),
+                amount(g.target, g.unit), None, False, None,
             )
         if was.due != g.due:
             yield Change(
                 "goal-retargeted", pid, g.id, g.title, was.due, g.due, _days(was.due, g.due),
                 False, None,
             )
+    after = {g.id for g in new.goals}
+    for g in old.goals:
+        if g.id not in after:
+            yield Change("goal-removed", pid, g.id, g.title, amount(g.target, g.unit), None, None,
+                         False, None)
 
 
 def _risks(pid: str, old: Project, new: Project) -> Iterator[Change]:
@@ -158,6 +199,9 @@ def _risks(pid: str, old: Project, new: Project) -> Iterator[Change]:
             yield Change("risk-added", pid, r.id, r.title, None, r.score, None, cf,
                          r.customer_message)
             continue
+        if r.status == "occurred" and was.status != "occurred":
+            yield Change("risk-occurred", pid, r.id, r.title, was.status, r.status, None, cf,
+                         r.customer_message)
         if r.status in CLOSED_STATUSES and was.status not in CLOSED_STATUSES:
             yield Change("risk-closed", pid, r.id, r.title, was.status, r.status, None, cf,
                          r.customer_message)
@@ -202,6 +246,79 @@ def _phases(pid: str, old: Project, new: Project) -> Iterator[Change]:
             yield Change("phase-removed", pid, p.id, p.name, _span(p), None, None, False, None)
 
 
+def _tasks(pid: str, old: Project, new: Project) -> Iterator[Change]:
+    before = {t.id for t in old.tasks}
+    after = {t.id for t in new.tasks}
+    for t in new.tasks:
+        if t.id not in before:
+            yield Change("task-added", pid, t.id, t.name, None, t.end, None, False, None)
+    for t in old.tasks:
+        if t.id not in after:
+            yield Change("task-removed", pid, t.id, t.name, t.end, None, None, False, None)
+
+
+def _name(project: Project, pid: str | None) -> str | None:
+    """A person by name as the plan of that side knows them; the key for someone not in it."""
+    if pid is None:
+        return None
+    person = project.people.get(pid)
+    return person.name if person else pid
+
+
+def _owners(pid: str, old: Project, new: Project) -> Iterator[Change]:
+    """Work handed to someone else: every milestone, task, goal, risk and phase on both sides."""
+    def owned(p: Project) -> dict[str, tuple[str, str | None, bool]]:
+        found: dict[str, tuple[str, str | None, bool]] = {}
+        for ph in p.phases:
+            found[ph.id] = (ph.name, ph.owner, False)
+        for m in p.milestones:
+            found[m.id] = (m.name, m.owner, m.customer_facing)
+        for t in p.tasks:
+            found[t.id] = (t.name, t.owner, False)
+        for g in p.goals:
+            found[g.id] = (g.title, g.owner, False)
+        for r in p.risks:
+            found[r.id] = (r.title, r.owner, False)
+        return found
+
+    before = owned(old)
+    for key, (name, owner, cf) in owned(new).items():
+        was = before.get(key)
+        if was is not None and was[1] != owner:
+            yield Change("owner-changed", pid, key, name, _name(old, was[1]), _name(new, owner),
+                         None, cf, None)
+    was_coordinator = old.communication.coordinator if old.communication else None
+    coordinator = new.communication.coordinator if new.communication else None
+    if was_coordinator != coordinator:
+        yield Change("coordinator-changed", pid, "coordinator", "Coordinator",
+                     _name(old, was_coordinator), _name(new, coordinator), None, False, None)
+
+
+def _project(pid: str, old: Project, new: Project) -> Iterator[Change]:
+    """The project's own fields: status, start and end, the planned budget."""
+    if old.status != new.status:
+        yield Change("project-status", pid, pid, new.name, old.status, new.status, None, False,
+                     None)
+    if old.end != new.end:
+        yield Change("project-end-moved", pid, pid, new.name, old.end, new.end,
+                     _days(old.end, new.end), True, None)
+    if old.start != new.start:
+        yield Change("project-start-moved", pid, pid, new.name, old.start, new.start,
+                     _days(old.start, new.start), False, None)
+    was, now = old.budget, new.budget
+    if was is not None and now is not None and was.currency != now.currency:
+        yield Change("budget-changed", pid, "budget", new.name,
+                     f"{_number(was.planned)} {was.currency}",
+                     f"{_number(now.planned)} {now.currency}", None, False, None)
+    else:
+        planned_was = was.planned if was else None
+        planned_now = now.planned if now else None
+        side = now or was
+        if planned_was != planned_now and side is not None:
+            yield Change("budget-changed", pid, "budget", new.name, planned_was, planned_now,
+                         None, False, None, side.currency)
+
+
 def _updates(pid: str, old: Project, new: Project) -> Iterator[Change]:
     weeks = {u.week for u in old.updates}
     for u in new.updates:
@@ -222,7 +339,8 @@ def diff_projects(old: Project | None, new: Project | None) -> list[Change]:
         return [Change("project-removed", old.id, old.id, old.name, old.customer, None, None,
                        False, None)]
     found: list[Change] = []
-    for part in (_milestones, _goals, _risks, _people, _phases, _updates):
+    for part in (_project, _milestones, _goals, _risks, _people, _owners, _phases, _tasks,
+                 _updates):
         found.extend(part(new.id, old, new))
     return [c for _, c in sorted(enumerate(found), key=_sort_key)]
 
@@ -354,17 +472,46 @@ def headline(projects: Iterable[ProjectDiff]) -> str:
         "person-removed": ("person removed", "people removed"),
         "role-changed": ("role changed", "roles changed"),
     }
+    ends = [c for c in changes if c.kind == "project-end-moved"]
+    milestones = {
+        "milestone-added": ("milestone added", "milestones added"),
+        "milestone-removed": ("milestone removed", "milestones removed"),
+    }
+    goal_list = {
+        "goal-added": ("goal added", "goals added"),
+        "goal-removed": ("goal removed", "goals removed"),
+    }
+    tasks = {
+        "task-added": ("task added", "tasks added"),
+        "task-removed": ("task removed", "tasks removed"),
+    }
     parts = [
+        _plural(sum(c.new == "done" for c in changes if c.kind == "project-status"),
+                "project done", "projects done"),
+        _plural(sum(c.new != "done" for c in changes if c.kind == "project-status"),
+                "project status changed", "project statuses changed"),
+        _plural(sum((c.days or 0) > 0 for c in ends), "project end moves later",
+                "project ends move later"),
+        _plural(sum((c.days or 0) < 0 for c in ends), "project end moves earlier",
+                "project ends move earlier"),
+        _plural(_count(changes, "budget-changed"), "budget changed", "budgets changed"),
         _plural(cf_later, "customer-facing date moves later", "customer-facing dates move later"),
         _plural(cf_earlier, "customer-facing date moves earlier",
                 "customer-facing dates move earlier"),
         _plural(_count(changes, "milestone-rebaselined"), "re-baseline"),
         _plural(internal, "internal date moves", "internal dates move"),
         _plural(_count(changes, "milestone-done"), "milestone done", "milestones done"),
+        _group(changes, milestones, "milestone added or removed",
+               "milestones added or removed"),
         _plural(goals, "goal re-targeted", "goals re-targeted"),
+        _group(changes, goal_list, "goal added or removed", "goals added or removed"),
+        _plural(_count(changes, "risk-occurred"), "risk occurred", "risks occurred"),
         _group(changes, risks, "risk change"),
         _group(changes, people, "change to people", "changes to people"),
+        _plural(_count(changes, "coordinator-changed"), "new coordinator", "new coordinators"),
+        _plural(_count(changes, "owner-changed"), "owner changed", "owners changed"),
         _plural(sum(c.kind.startswith("phase-") for c in changes), "phase change"),
+        _group(changes, tasks, "task added or removed", "tasks added or removed"),
         _plural(_count(changes, "update-added"), "weekly update"),
         _plural(renamed, "project renamed", "projects renamed"),
         _plural(_count(changes, "project-added") - renamed, "project added", "projects added"),

@@ -320,6 +320,66 @@ def new_command(obj: Context, project_id: str, customer: str | None, locale: str
         click.echo(f"wrote {path}")
 
 
+@command(cli, "init")
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--ci", type=click.Choice(["github", "gitlab", "none"]), default="none",
+              show_default=True,
+              help="Also write this CI recipe: .github/workflows/planforge.yml or .gitlab-ci.yml.")
+@click.option("--locale", type=click.Choice(["en", "zh-CN"]), default="en", show_default=True,
+              help="Language of the documents.")
+@click.option("--timezone", default="UTC", show_default=True,
+              help="Time zone of 'today', ISO weeks and meetings (e.g. Europe/Berlin).")
+@click.option("--organization", default=None,
+              help="Your organisation's name on the documents (default: the folder's name).")
+def init_command(folder: Path | None, ci: str, locale: str, timezone: str,
+                 organization: str | None) -> None:
+    """Create a workspace in FOLDER (default: the current folder), empty or not.
+
+    Writes planforge.yaml (commented), a .gitignore for output/, the JSON
+    Schemas in schemas/ for editors, an empty projects/ folder and, with --ci,
+    the CI recipe. Never overwrites a file: if one of them exists, nothing is
+    written.
+
+    \b
+    Examples:
+      planforge init
+      planforge init plans --ci github --timezone Europe/Berlin
+      planforge init --ci gitlab --locale zh-CN --timezone Asia/Shanghai
+    """
+    from .scaffold import init_workspace
+
+    for path in init_workspace(folder or Path.cwd(), ci=ci, locale=locale, timezone=timezone,
+                               organization=organization):
+        click.echo(f"wrote {path}")
+
+
+@command(cli, "close")
+@click.argument("project_id", metavar="PROJECT")
+@_as_of_option
+@click.pass_obj
+def close_command(obj: Context, project_id: str, as_of: Any) -> None:
+    """Mark a project done and begin its retrospective.
+
+    Sets `status: done` in its project.yaml (a line edit: comments and layout
+    stay; a comment above it gives the date) and writes retrospective.yaml,
+    prefilled from the plan: milestones on time and late, risks that occurred,
+    goals with their last reported value. An existing retrospective is left as
+    it is. `end` is not changed: it stays the date that was promised.
+
+    \b
+    Example:
+      planforge close acme-crm
+    """
+    from .closing import close_project
+
+    ws = obj.workspace()
+    closed = close_project(ws, project_id, as_of.date() if as_of else ws.today())
+    for path in closed.written:
+        click.echo(f"wrote {path}")
+    for note in closed.notes:
+        click.echo(f"note: {note}", err=True)
+
+
 @command(cli, "diff")
 @click.argument("base", required=False)
 @click.argument("head", required=False)
@@ -327,7 +387,7 @@ def new_command(obj: Context, project_id: str, customer: str | None, locale: str
               show_default=True, help="md: a pull-request comment; json: for other tools.")
 @click.pass_obj
 def diff_command(obj: Context, base: str | None, head: str | None, fmt: str) -> None:
-    """Show what a change does to the plan: dates, goals, risks and people.
+    """Show what a change does to the plan: dates, status, budget, goals, risks and people.
 
     Compares the projects at BASE (default: the merge base with the default
     branch, origin/HEAD, main or master) with HEAD (default: the working tree),

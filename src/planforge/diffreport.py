@@ -32,6 +32,19 @@ _LABELS = {
     "update-added": "Weekly update",
     "project-added": "Project added",
     "project-removed": "Project removed",
+    "project-status": "Status changed",
+    "project-start-moved": "Project start moved",
+    "project-end-moved": "**Project end moved**",
+    "budget-changed": "Budget changed",
+    "milestone-added": "Milestone added",
+    "milestone-removed": "Milestone removed",
+    "goal-added": "Goal added",
+    "goal-removed": "Goal removed",
+    "risk-occurred": "⚠️ **Risk occurred**",
+    "owner-changed": "Owner changed",
+    "coordinator-changed": "Coordinator changed",
+    "task-added": "Task added",
+    "task-removed": "Task removed",
 }
 _HEALTH = {"green": "🟢 green", "amber": "🟠 amber", "red": "🔴 red"}
 _MARKUP = re.compile(r"([\\`*_\[\]<>|~#!])")
@@ -64,11 +77,15 @@ def _value(change: Change, value: date | int | float | str | None) -> str:
         return ""
     if isinstance(value, date):
         return value.isoformat()
+    if change.kind == "budget-changed" and isinstance(value, int | float):
+        # Thousands separated, as a budget is read: "180,000 EUR".
+        amount = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+        return f"{amount} {cell(change.unit)}" if change.unit else amount
     if change.kind.startswith("risk-") and isinstance(value, int):
         return f"score {value}"
     if change.kind == "update-added":
         return _HEALTH.get(str(value), cell(str(value)))
-    if change.kind.startswith("project-"):
+    if change.kind in ("project-added", "project-removed"):
         return f"customer: {cell(str(value))}"
     return cell(str(value))
 
@@ -77,12 +94,16 @@ def _days(change: Change) -> str:
     if change.days is None:
         return ""
     n = change.days
+    count = f"{abs(n)} day{'s' * (abs(n) != 1)}"
     if change.kind == "milestone-done":
         if n == 0:
             return "on time"
-        return f"{n:+d} day{'s' * (abs(n) != 1)} {'late' if n > 0 else 'early'}"
-    text = f"{n:+d} day{'s' * (abs(n) != 1)}"
-    return f"**{text}**" if change.customer_facing and change.kind == "milestone-moved" else text
+        return f"{count} {'late' if n > 0 else 'early'}"
+    if n == 0:
+        return "same day"
+    text = f"{count} {'later' if n > 0 else 'earlier'}"
+    bold = change.customer_facing and change.kind in ("milestone-moved", "project-end-moved")
+    return f"**{text}**" if bold else text
 
 
 def _label(change: Change) -> str:
@@ -97,7 +118,12 @@ def _item(change: Change) -> str:
     item = f"{cell(change.subject)} ({code(change.subject_id)})"
     if change.kind == "update-added":
         item = code(change.subject_id)
-    if change.customer_facing and change.kind in ("milestone-done", "milestone-rebaselined"):
+    if change.kind in ("project-status", "project-start-moved", "project-end-moved",
+                       "budget-changed", "coordinator-changed"):
+        item = "the project"
+    if change.customer_facing and change.kind in ("milestone-done", "milestone-rebaselined",
+                                                  "milestone-added", "milestone-removed",
+                                                  "owner-changed"):
         item += ", customer-facing"
     return item
 

@@ -1,4 +1,5 @@
-"""``planforge new``: a project folder from the commented example shipped with the templates."""
+"""``planforge init`` and ``planforge new``: a workspace and a project folder from the commented
+examples shipped with the templates."""
 
 from __future__ import annotations
 
@@ -29,7 +30,11 @@ def _yaml_string(text: str) -> str:
 def ensure_schemas(ws: Workspace) -> Path:
     """The workspace's ``schemas/`` folder, filled with the shipped schemas where missing, so the
     ``$schema`` line of every file points at a path that exists in the repository."""
-    folder = ws.root / SCHEMAS_DIR
+    return _write_schemas(ws.root)
+
+
+def _write_schemas(root: Path) -> Path:
+    folder = root / SCHEMAS_DIR
     folder.mkdir(exist_ok=True)
     for name in SCHEMA_NAMES:
         target = folder / f"{name}.schema.json"
@@ -98,3 +103,59 @@ def create_project(
         display_path(folder / PROJECT_FILE),
         display_path(folder / UPDATES_DIR / f"{week}.yaml"),
     ]
+
+
+#: Where each CI recipe goes in the repository, as GitHub and GitLab look for it.
+CI_RECIPES = {
+    "github": ("github-actions.yml", ".github/workflows/planforge.yml"),
+    "gitlab": ("gitlab-ci.yml", ".gitlab-ci.yml"),
+}
+GITIGNORE = """\
+# Built documents: planforge build makes them again from the plans.
+output/
+# The send ledger: which briefs went to whom (kept by CI in its cache).
+.planforge/
+"""
+
+
+def init_workspace(root: Path, *, ci: str = "none", locale: str = "en",
+                   timezone: str = "UTC", organization: str | None = None) -> list[str]:
+    """Write a workspace into ``root`` (empty or not): ``planforge.yaml``, ``.gitignore``,
+    ``schemas/``, ``projects/`` and the CI recipe asked for; return the paths written. Nothing
+    that exists is overwritten: any of these files already there stops it before it writes."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise WorkspaceError(f"--timezone {timezone}: not a time zone name (e.g. Europe/Berlin, "
+                             "Asia/Shanghai, UTC)") from None
+    files = {
+        "planforge.yaml": _example("planforge.yaml").substitute(
+            organization=_yaml_string(organization or root.resolve().name),
+            locale=locale, timezone=timezone),
+        ".gitignore": GITIGNORE,
+    }
+    if ci != "none":
+        source, target = CI_RECIPES[ci]
+        files[target] = (resources.files("planforge.ci") / source).read_text("utf-8")
+    targets = [*files, *(f"{SCHEMAS_DIR}/{n}.schema.json" for n in SCHEMA_NAMES)]
+    present = [t for t in targets if (root / t).exists()]
+    if present:
+        raise WorkspaceError(
+            f"{_folder_name(root)} already has {', '.join(present)}; planforge init does not "
+            "overwrite files (move them away, or edit them by hand)")
+    root.mkdir(parents=True, exist_ok=True)
+    for rel, text in files.items():
+        target_path = root / rel
+        target_path.parent.mkdir(parents=True, exist_ok=True)
+        target_path.write_text(text, "utf-8")
+    _write_schemas(root)
+    (root / "projects").mkdir(exist_ok=True)
+    written = [*files, *(f"{SCHEMAS_DIR}/{n}.schema.json" for n in SCHEMA_NAMES)]
+    return [display_path(root / rel) for rel in written]
+
+
+def _folder_name(root: Path) -> str:
+    shown = display_path(root)
+    return "this folder" if shown == "." else shown

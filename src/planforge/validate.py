@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .audience import is_placeholder
 from .dates import WEEK_FILE, WEEKDAYS, iso_week, week_problem, years_after
 from .errors import Finding, InvalidFilesError
 from .facts import compute_health, on_cadence
@@ -165,6 +166,11 @@ class _Checker:
                     self.person(doc, ["responsibilities", i, role, j], ref, people)
         comm = d.get("communication") or {}
         self.person(doc, ["communication", "coordinator"], comm.get("coordinator"), people)
+        for key, person in people.items():
+            email = person.get("email")
+            if isinstance(email, str) and is_placeholder(email):
+                self.warn(doc, ["people", key, "email"], f"{email} is a placeholder: replace it "
+                          "with the real address (nothing is sent to it until then)")
 
         start, end = date.fromisoformat(d["start"]), date.fromisoformat(d["end"])
         if end < start:

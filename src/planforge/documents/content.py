@@ -94,6 +94,8 @@ class ChangeLike(Protocol):
     def customer_facing(self) -> bool: ...
     @property
     def note(self) -> str | None: ...
+    @property
+    def unit(self) -> str | None: ...
 
 
 # --- names and sentences ----------------------------------------------------------------------
@@ -163,14 +165,20 @@ def reason_lines(project: Project, reasons: Iterable[Reason], tr: Translator) ->
 
 def change_lines(changes: Iterable[ChangeLike], tr: Translator) -> list[ChangeLine]:
     """Changes since last week as sentences; customer-facing ones first, otherwise as given."""
+    def value(c: ChangeLike, v: date | int | float | str | None) -> str:
+        # A status and a budget read in the document's language, not as the YAML spells them.
+        if c.kind == "project-status" and isinstance(v, str) and tr.has(f"status.{v}"):
+            return tr.label(f"status.{v}")
+        return _rebaseline_value(v, c.unit, tr)
+
     lines = []
     for c in changes:
         key = f"change.{c.kind}" if tr.has(f"change.{c.kind}") else "change.other"
         text = tr.label(
             key,
             subject=c.subject,
-            old=_value(tr, c.old),
-            new=_value(tr, c.new),
+            old=value(c, c.old),
+            new=value(c, c.new),
             days=tr.days(c.days) if c.days is not None else "",
         )
         lines.append(ChangeLine(c.kind, text, c.customer_facing, c.note))

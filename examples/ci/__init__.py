@@ -1,0 +1,1 @@
+"""The CI recipes, shipped as the package planforge.ci for ``planforge init --ci``."""
