@@ -209,10 +209,11 @@ class _Change:
     """Shaped like planforge.changes.Change: the documents accept any such object."""
 
     def __init__(self, kind: str, subject: str, old: object, new: object, days: int | None,
-                 customer_facing: bool, note: str | None = None) -> None:
+                 customer_facing: bool, note: str | None = None, internal: bool = False) -> None:
         self.kind, self.project_id, self.subject_id = kind, "acme-crm", "x"
         self.subject, self.old, self.new, self.days = subject, old, new, days
         self.customer_facing, self.note, self.unit = customer_facing, note, None
+        self.internal = internal
 
 
 def test_brief_lists_changes_customer_facing_first(ws: Workspace) -> None:

@@ -41,6 +41,9 @@ DOCUMENTED = {
     "dependencies": re.compile(r"depends on|cycle"),
     "the order of dates": re.compile(r"before it starts|lies outside|in the future"),
     "a weekly meeting's day": re.compile(r"weekly meetings need a day"),
+    "measure_from names a milestone of this project": re.compile(r"is not a milestone of this "
+                                                                 r"project"),
+    "measuring starts by the goal's due": re.compile(r"after the goal is due"),
 }
 
 

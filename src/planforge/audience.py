@@ -11,9 +11,11 @@ projects; whoever receives one gets that project's brief.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol, TypeVar
 
 from .errors import UsageError
+from .facts import ProjectFacts, Reason, RiskFacts, heat_map
 from .model import Person, Project
 from .schema import is_address
 
@@ -150,3 +152,55 @@ def portfolio_of(address: str, projects: Sequence[Project]) -> Recipient:
         raise UsageError(f"{address} receives no brief: they are not `brief: true` in "
                          f"{', '.join(named)} (see 'Who receives what' in the README)")
     raise UsageError(f"no active project names {address}")
+
+
+# --- what a sales reader may see ----------------------------------------------------------------
+#
+# A risk marked ``visibility: internal`` stays with the team: the charter and the retrospective
+# show it, and nothing a sales person or the customer reads does (the brief, the portfolio brief,
+# the email, chat messages, "since last week"). Every such view takes its facts through
+# ``sales_facts`` and its changes through ``sales_changes``, so the rule lives here only.
+
+
+def sales_risks(risks: Iterable[RiskFacts]) -> tuple[RiskFacts, ...]:
+    """The risks a sales reader may see, in the order given: internal ones left out."""
+    return tuple(r for r in risks if not r.risk.internal)
+
+
+def _sales_reason(reason: Reason, internal: Collection[str]) -> Reason:
+    # The health level stays as computed (the team does not report a rosier plan to sales than
+    # it has); only the reason stops naming the internal risk.
+    if reason.subject_id in internal and reason.code.startswith("critical-risk-"):
+        return replace(reason, code=reason.code.replace("critical-risk-", "internal-risk-"),
+                       subject_id=None)
+    return reason
+
+
+def sales_facts(facts: ProjectFacts) -> ProjectFacts:
+    """The facts as a sales person or the customer may see them: internal risks left out of the
+    plan, the risks, the top risks, the occurred ones and the heat map; a health reason about
+    one keeps its level but no longer names it."""
+    internal = {r.risk.id for r in facts.risks if r.risk.internal}
+    if not internal:
+        return facts
+    risks = sales_risks(facts.risks)
+    health = replace(facts.health, reasons=tuple(_sales_reason(r, internal)
+                                                 for r in facts.health.reasons))
+    project = replace(facts.project, risks=tuple(r for r in facts.project.risks
+                                                 if not r.internal))
+    return replace(facts, project=project, risks=risks, top_risks=sales_risks(facts.top_risks),
+                   occurred_risks=sales_risks(facts.occurred_risks),
+                   heatmap=heat_map(risks), health=health)
+
+
+class _MaybeInternal(Protocol):
+    @property
+    def internal(self) -> bool: ...
+
+
+_C = TypeVar("_C", bound=_MaybeInternal)
+
+
+def sales_changes(changes: Iterable[_C]) -> list[_C]:
+    """The changes a sales reader may see: none about an internal risk."""
+    return [c for c in changes if not c.internal]

@@ -14,7 +14,8 @@ Conventions of the record, per kind (``old``/``new`` are None where the kind has
   ("45 minutes"), ``days`` None. Due: dates, ``days`` the shift.
 - ``risk-added`` / ``risk-removed``: the score on the side that has the risk; ``risk-rescored``:
   both scores; ``risk-closed``: both statuses. ``customer_facing`` for a risk means it carries a
-  ``customer_message``, which is also its ``note``.
+  ``customer_message``, which is also its ``note``; ``internal`` that the risk is
+  ``visibility: internal`` (on the new side, or the old one for a removed risk).
 - ``person-added`` / ``person-removed`` / ``role-changed``: the role; customer-facing for people
   of the customer's team.
 - ``phase-added`` / ``phase-removed``: the span as text ("2026-09-01 – 2026-10-30");
@@ -60,6 +61,7 @@ class Change:
     customer_facing: bool
     note: str | None
     unit: str | None = None  # the currency of a budget-changed record
+    internal: bool = False  # about an internal risk: kept from what sales sees (``audience``)
 
 
 #: Report order inside a project: (group, rank within the group). Customer-facing moves get
@@ -197,21 +199,21 @@ def _risks(pid: str, old: Project, new: Project) -> Iterator[Change]:
         was = before.get(r.id)
         if was is None:
             yield Change("risk-added", pid, r.id, r.title, None, r.score, None, cf,
-                         r.customer_message)
+                         r.customer_message, internal=r.internal)
             continue
         if r.status == "occurred" and was.status != "occurred":
             yield Change("risk-occurred", pid, r.id, r.title, was.status, r.status, None, cf,
-                         r.customer_message)
+                         r.customer_message, internal=r.internal)
         if r.status in CLOSED_STATUSES and was.status not in CLOSED_STATUSES:
             yield Change("risk-closed", pid, r.id, r.title, was.status, r.status, None, cf,
-                         r.customer_message)
+                         r.customer_message, internal=r.internal)
         if was.score != r.score:
             yield Change("risk-rescored", pid, r.id, r.title, was.score, r.score, None, cf,
-                         r.customer_message)
+                         r.customer_message, internal=r.internal)
     for r in old.risks:
         if r.id not in after:
             yield Change("risk-removed", pid, r.id, r.title, r.score, None, None,
-                         r.customer_message is not None, r.customer_message)
+                         r.customer_message is not None, r.customer_message, internal=r.internal)
 
 
 def _people(pid: str, old: Project, new: Project) -> Iterator[Change]:

@@ -52,6 +52,8 @@ STATE_COLOUR = {
     "behind": "amber",
     "missed": "red",
     "not-measured": "grey",
+    "waiting": "grey",
+    "stale": "grey",
     "done": "green",
     "active": "grey",
     "not-started": "grey",
@@ -300,10 +302,14 @@ def goal_bars(goals: Sequence[GoalFacts], tr: Translator, alt: str | None = None
         svg.line(ex, y + 2, ex, y + 22, INK, 1.5)
         progress = tr.percent(g.progress) if g.progress is not None else tr.label("common.none")
         svg.text(bx + bar_w + 8, y + 11, progress, size=10, bold=True)
-        svg.text(bx + bar_w + 8, y + 23,
-                 tr.label(f"goal_state.{g.state}") + " · "
-                 + tr.label("chart.expected", value=tr.percent(g.expected)),
-                 size=8.5, fill=stroke)
+        if g.state == "waiting" and g.measure_from is not None:
+            state = tr.label("goal.measured_from", date=tr.date(g.measure_from))
+        elif g.state == "stale" and g.actual_week is not None:
+            state = tr.label("goal_state.stale") + " · " + g.actual_week
+        else:
+            state = (tr.label(f"goal_state.{g.state}") + " · "
+                     + tr.label("chart.expected", value=tr.percent(g.expected)))
+        svg.text(bx + bar_w + 8, y + 23, state, size=8.5, fill=stroke)
     return svg.render()
 
 

@@ -7,7 +7,7 @@ Templates lay out these dataclasses; they never compute.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
@@ -47,11 +47,13 @@ __all__ = [
     "ask_spans",
     "compute_facts",
     "compute_health",
+    "heat_map",
     "meeting_anchor",
     "next_meetings",
     "on_cadence",
     "open_asks",
     "open_customer_milestones",
+    "ranked_risks",
     "risk_level",
     "time_elapsed",
 ]
@@ -59,7 +61,7 @@ __all__ = [
 
 MilestoneState = Literal["done-on-time", "done-late", "on-track", "slipping", "overdue"]
 PhaseState = Literal["done", "active", "not-started"]
-GoalState = Literal["achieved", "on-track", "behind", "missed", "not-measured"]
+GoalState = Literal["achieved", "on-track", "behind", "missed", "not-measured", "waiting", "stale"]
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,9 @@ class PhaseFacts:
 class GoalFacts:
     """A goal as of a date.
 
-    ``state`` is ``achieved``, ``on-track``, ``behind``, ``missed`` or ``not-measured``.
+    ``state`` is ``achieved``, ``on-track``, ``behind``, ``missed``, ``not-measured``,
+    ``waiting`` (measuring has not started: ``measure_from``) or ``stale`` (the latest actual is
+    older than ``HealthSettings.stale_actual_weeks``); only ``behind`` counts against health.
     """
 
     goal: Goal
@@ -111,6 +115,12 @@ class GoalFacts:
     expected: float  # 0..1 share of time elapsed from project start to goal due
     state: GoalState
     history: tuple[tuple[str, float], ...]  # (week, value), oldest first
+    # The day measuring starts: the goal's date, or its milestone's done date (expected date
+    # while not done); None: from the project's start.
+    measure_from: date | None = None
+    measuring: bool = True  # measuring has started by as_of
+    actual_age: int | None = None  # whole ISO weeks from actual_week to the as-of week
+    stale: bool = False  # actual_age > HealthSettings.stale_actual_weeks
 
 
 @dataclass(frozen=True)
@@ -343,6 +353,21 @@ def _phase_facts(phase: Phase, as_of: date) -> PhaseFacts:
 # --- goals, risks, budget ----------------------------------------------------------------------
 
 
+def _measure_start(goal: Goal, project: Project, as_of: date) -> tuple[date | None, bool]:
+    """When measuring the goal starts, and whether it has by as_of: a milestone starts it on the
+    day it is done; until then its expected date is shown, but nothing is expected yet."""
+    if goal.measure_from_milestone is not None:
+        m = next((m for m in project.milestones if m.id == goal.measure_from_milestone), None)
+        if m is None:
+            return None, True
+        if m.done is not None and _done(m.done, as_of):
+            return m.done, True
+        return m.expected, False
+    if goal.measure_from is not None:
+        return goal.measure_from, goal.measure_from <= as_of
+    return None, True
+
+
 def _goal_facts(goal: Goal, project: Project, as_of: date, health: HealthSettings) -> GoalFacts:
     week = iso_week(as_of)
     history = tuple(
@@ -355,21 +380,30 @@ def _goal_facts(goal: Goal, project: Project, as_of: date, health: HealthSetting
     # target == baseline gives no direction to measure progress along: left unmeasured.
     if actual is not None and goal.baseline is not None and goal.target != goal.baseline:
         progress = (actual - goal.baseline) / (goal.target - goal.baseline)
-    expected = time_elapsed(project.start, goal.due, as_of)
+    start, measuring = _measure_start(goal, project, as_of)
+    expected = time_elapsed(start or project.start, goal.due, as_of) if measuring else 0.0
+    age = (friday_of(week) - friday_of(actual_week)).days // 7 if actual_week else None
+    stale = age is not None and age > health.stale_actual_weeks
     state: GoalState
-    if progress is None:
-        state = "not-measured"
-    elif round(progress, _PRECISION) >= 1:
+    if progress is not None and round(progress, _PRECISION) >= 1:
         state = "achieved"
-    elif as_of > goal.due:
+    elif progress is not None and as_of > goal.due:
         state = "missed"
+    elif not measuring:
+        state = "waiting"
+    elif progress is None:
+        state = "not-measured"
+    elif stale:
+        # An old number says nothing about today: flagged, and not judged behind or on track.
+        state = "stale"
     elif round((expected - progress) * 100, _PRECISION) > health.goal_behind_points:
         state = "behind"
     else:
         state = "on-track"
     return GoalFacts(
         goal=goal, actual=actual, actual_week=actual_week, progress=progress,
-        expected=expected, state=state, history=history,
+        expected=expected, state=state, history=history, measure_from=start,
+        measuring=measuring, actual_age=age, stale=stale,
     )
 
 
@@ -377,11 +411,13 @@ def _risk_facts(risk: Risk) -> RiskFacts:
     return RiskFacts(risk=risk, score=risk.score, level=risk_level(risk.score))
 
 
-def _by_score(risks: list[RiskFacts]) -> tuple[RiskFacts, ...]:
-    return tuple(sorted(risks, key=lambda r: (-r.score, r.risk.id)))
+def ranked_risks(risks: Iterable[Risk]) -> tuple[RiskFacts, ...]:
+    """The risks with their scores and levels, highest score first, then by id."""
+    return tuple(sorted((_risk_facts(r) for r in risks), key=lambda r: (-r.score, r.risk.id)))
 
 
-def _heatmap(risks: tuple[RiskFacts, ...]) -> HeatMap:
+def heat_map(risks: Iterable[RiskFacts]) -> HeatMap:
+    """The heat map of the open ones among these risks."""
     cells: list[list[list[str]]] = [[[] for _ in range(5)] for _ in range(5)]
     for r in risks:
         if r.risk.status == "open":
@@ -654,7 +690,7 @@ def compute_facts(project: Project, as_of: date, settings: Settings,
     milestones = _all_milestone_facts(project, as_of, kickoff)
     open_ms = [m for m in milestones if m.days_until is not None]
     goals = tuple(_goal_facts(g, project, as_of, health) for g in project.goals)
-    risks = _by_score([_risk_facts(r) for r in project.risks])
+    risks = ranked_risks(project.risks)
     budget = _budget_facts(project, as_of, health)
     return ProjectFacts(
         project=project,
@@ -676,7 +712,7 @@ def compute_facts(project: Project, as_of: date, settings: Settings,
         risks=risks,
         top_risks=tuple(r for r in risks if r.risk.status == "open"),
         occurred_risks=tuple(r for r in risks if r.risk.status == "occurred"),
-        heatmap=_heatmap(risks),
+        heatmap=heat_map(risks),
         budget=budget,
         health=_health(milestones, goals, risks, budget, latest.health if latest else None, health),
         next_meetings=tuple(next_meetings(project, as_of, settings.timezone)),

@@ -15,6 +15,7 @@ Health = Literal["green", "amber", "red"]
 RiskStatus = Literal["open", "mitigated", "occurred", "closed"]
 AskStatus = Literal["open", "done", "dropped"]
 ProjectStatus = Literal["planned", "active", "on-hold", "done", "cancelled"]
+RiskVisibility = Literal["sales", "internal"]
 
 Data = dict[str, Any]
 
@@ -66,6 +67,10 @@ class Goal:
     due: date
     owner: str
     why: str | None
+    # When measuring starts (``measure_from``): a date, or a milestone's id. Before then the goal
+    # expects no progress: benefits that only move after go-live are not "behind" before it.
+    measure_from: date | None = None
+    measure_from_milestone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,10 +128,16 @@ class Risk:
     status: RiskStatus
     raised: date | None
     customer_message: str | None
+    visibility: RiskVisibility = "sales"
 
     @property
     def score(self) -> int:
         return self.likelihood * self.impact
+
+    @property
+    def internal(self) -> bool:
+        """Kept from everything a sales person or the customer sees."""
+        return self.visibility == "internal"
 
 
 @dataclass(frozen=True)
@@ -258,6 +269,9 @@ class HealthSettings:
     red_slip_days: int = 14
     budget_ahead_points: float = 15
     goal_behind_points: float = 10
+    # A goal measured monthly is at most four ISO weeks old when the next measurement arrives;
+    # one older has missed a month and no longer tells where the goal stands.
+    stale_actual_weeks: int = 4
 
 
 #: The port of each kind of SMTP security when planforge.yaml gives none.
@@ -371,6 +385,7 @@ def build_phase(d: Data) -> Phase:
 
 
 def build_goal(d: Data) -> Goal:
+    start = d.get("measure_from")
     return Goal(
         id=d["id"],
         title=d["title"],
@@ -381,6 +396,8 @@ def build_goal(d: Data) -> Goal:
         due=date.fromisoformat(d["due"]),
         owner=d["owner"],
         why=d.get("why"),
+        measure_from=_date(start) if isinstance(start, str) else None,
+        measure_from_milestone=start["milestone"] if isinstance(start, dict) else None,
     )
 
 
@@ -398,6 +415,7 @@ def build_risk(d: Data) -> Risk:
         status=d.get("status", "open"),
         raised=_date(d.get("raised")),
         customer_message=d.get("customer_message"),
+        visibility=d.get("visibility", "sales"),
     )
 
 

@@ -237,6 +237,11 @@ def _findings(doc: Document, error: ValidationError) -> list[Finding]:
         )
         return [doc.finding(path, message)]
     if kind in ("anyOf", "oneOf") and error.context:
+        # The branch the value has the type of says what is wrong with it ({milstone: m3} is
+        # a misspelt key, not "expected text"); a value of no branch's type keeps the type error.
+        fitting = [e for e in error.context if e.validator != "type" or e.path]
+        if fitting:
+            return [f for e in fitting for f in _findings(doc, e)]
         return _findings(doc, best_match(error.context))
     if kind == "pattern" and value in (DATE_PATTERN, ADDRESS_PATTERN):
         return []  # the date or email format says the same in words (see _is_date, is_address)

@@ -13,10 +13,10 @@ from datetime import date, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .audience import is_placeholder
+from .audience import is_placeholder, sales_risks
 from .dates import WEEK_FILE, WEEKDAYS, iso_week, week_problem, years_after
 from .errors import Finding, InvalidFilesError
-from .facts import compute_health, on_cadence
+from .facts import compute_health, on_cadence, ranked_risks
 from .files import FileRefused
 from .model import HealthSettings, Project, build_meeting, build_project, build_update
 from .schema import check_document
@@ -202,6 +202,7 @@ class _Checker:
                 )
             elif goal["baseline"] == goal["target"]:
                 self.error(doc, ["goals", i, "target"], "the target equals the baseline")
+            self.check_measure_from(doc, ["goals", i], goal, d["phases"])
         for i, phase in enumerate(d["phases"]):
             here: list[PathPart] = ["phases", i]
             unique(here, phase["id"])
@@ -258,6 +259,31 @@ class _Checker:
             if len(self.out) == found:  # a meeting without a valid day has no cadence to check
                 self.check_skip(doc, ["meetings", i], meeting, date.fromisoformat(d["start"]))
         self.check_dependencies(doc, dated, expected)
+
+    def check_measure_from(self, doc: Document, path: list[PathPart], goal: dict[str, Any],
+                           phases: list[dict[str, Any]]) -> None:
+        """``measure_from`` names a milestone of this project, or a date by the goal's due."""
+        start = goal.get("measure_from")
+        due = date.fromisoformat(goal["due"])
+        here: list[PathPart] = [*path, "measure_from"]
+        if isinstance(start, str) and date.fromisoformat(start) > due:
+            self.error(doc, here, f"measuring starts ({start}) after the goal is due ({due}): "
+                       "measure_from is the day the metric can start to move")
+        if not isinstance(start, dict):
+            return
+        milestones = {m["id"]: m for p in phases for m in p.get("milestones") or ()}
+        ref = start["milestone"]
+        if ref not in milestones:
+            close = difflib.get_close_matches(str(ref), list(milestones), n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else "use the id of one of its milestones"
+            self.error(doc, [*here, "milestone"], f"'{ref}' is not a milestone of this project; "
+                       f"{hint}")
+            return
+        m = milestones[ref]
+        when = date.fromisoformat(m.get("done") or m.get("forecast") or m["due"])
+        if when > due:
+            self.warn(doc, [*here, "milestone"], f"milestone '{ref}' is expected {when}, after the "
+                      f"goal is due ({due}): the goal cannot be measured in time")
 
     def check_done(self, doc: Document, path: list[PathPart], value: str | None,
                    key: str = "done") -> None:
@@ -426,22 +452,41 @@ def _reason_text(code: str, subject: str | None, days: int | None) -> str:
 
 
 def _health_findings(files: ProjectFiles, as_of: date, health: HealthSettings) -> list[Finding]:
-    """A warning where the team's reported health differs from the computed one (the rules:
+    """A warning where the team reports a better health than the computed one (the rules:
     "How health is computed" in the README)."""
-    facts = compute_health(_build(files), as_of, health)
+    project = _build(files)
+    # A finished project has nothing left to steer: its last reported health stands, and
+    # --strict stays usable on a workspace that keeps its closed projects.
+    if project.status in ("done", "cancelled"):
+        return []
+    facts = compute_health(project, as_of, health)
     week = iso_week(as_of)
     reported = [u for u in files.updates if u.data["week"] <= week]
-    if facts.reported is None or facts.reported == facts.level or not reported:
+    # Only a rosier report than computed misleads: a team more cautious than the rules is not.
+    if not facts.watermelon or not reported:
         return []
     doc = max(reported, key=lambda u: str(u.data["week"]))
     reasons = "; ".join(_reason_text(r.code, r.subject_id, r.days) for r in facts.reasons)
-    if facts.watermelon:
-        message = (f"reported {facts.reported} but computed {facts.level}: "
-                   f"{reasons or 'no reason found'}")
-    else:
-        message = f"reported {facts.reported} but computed {facts.level}"
-        message += f": {reasons}" if reasons else " (nothing computed is off track)"
+    message = (f"reported {facts.reported} but computed {facts.level}: "
+               f"{reasons or 'no reason found'}")
     return [doc.finding(["health"], message, "warning")]
+
+
+def _top_risk_findings(files: ProjectFiles) -> list[Finding]:
+    """A warning when the top risk the brief shows sales has no words for the customer."""
+    assert files.project is not None
+    project = _build(files)
+    if project.status != "active":
+        return []
+    top = next((r.risk for r in sales_risks(ranked_risks(project.risks))
+                if r.risk.status == "open"), None)
+    if top is None or top.customer_message:
+        return []
+    i = project.risks.index(top)
+    return [files.project.finding(
+        ["risks", i], f"'{top.id}' is the top risk sales reads in the brief and has no "
+        "customer_message: add what sales may tell the customer, or mark it visibility: "
+        "internal", "warning")]
 
 
 def check_project_files(
@@ -457,6 +502,7 @@ def check_project_files(
     findings = [*files.findings, *_Checker(files, as_of, today or as_of).run()]
     if files.project is not None and not any(f.severity == "error" for f in findings):
         findings.extend(_health_findings(files, as_of, health or HealthSettings()))
+        findings.extend(_top_risk_findings(files))
     return sorted(findings)
 
 

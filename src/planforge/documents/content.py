@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from .. import charts
+from ..audience import sales_changes, sales_facts
 from ..baselines import PlanChange, PlanHistory, kickoff_dues
 from ..dates import iso_week
 from ..facts import (
@@ -96,6 +97,8 @@ class ChangeLike(Protocol):
     def note(self) -> str | None: ...
     @property
     def unit(self) -> str | None: ...
+    @property
+    def internal(self) -> bool: ...
 
 
 # --- names and sentences ----------------------------------------------------------------------
@@ -252,7 +255,21 @@ def _milestone_row(m: MilestoneFacts, names: _Names) -> MilestoneRow:
     )
 
 
-def _goal_row(g: GoalFacts, names: _Names) -> GoalRow:
+def _goal_note(g: GoalFacts, project: Project, tr: Translator) -> str | None:
+    """Why a goal is not judged yet: measuring starts later, or its latest actual is old."""
+    if g.state == "waiting" and g.measure_from is not None:
+        ms = next((m for m in project.milestones if m.id == g.goal.measure_from_milestone), None)
+        if ms is not None:
+            return tr.label("goal.measured_from_milestone", milestone=ms.name,
+                            date=tr.date(g.measure_from))
+        return tr.label("goal.measured_from", date=tr.date(g.measure_from))
+    if g.state == "stale" and g.actual_week is not None and g.actual_age is not None:
+        return tr.label("goal.stale", week=g.actual_week,
+                        weeks=tr.label("common.weeks", n=tr.number(g.actual_age)))
+    return None
+
+
+def _goal_row(g: GoalFacts, names: _Names, tr: Translator, project: Project) -> GoalRow:
     goal = g.goal
     return GoalRow(
         title=goal.title,
@@ -268,6 +285,9 @@ def _goal_row(g: GoalFacts, names: _Names) -> GoalRow:
         progress=g.progress,
         expected=g.expected,
         state=g.state,
+        measure_from=g.measure_from,
+        stale=g.state == "stale",
+        note=_goal_note(g, project, tr),
     )
 
 
@@ -292,6 +312,7 @@ def _risk_row(r: RiskFacts, numbers: dict[str, str], names: _Names) -> RiskRow:
         contingency=risk.contingency,
         status=risk.status,
         customer_message=risk.customer_message,
+        internal=risk.internal,
     )
 
 
@@ -657,7 +678,7 @@ def charter_view(project: Project, facts: ProjectFacts, tr: Translator, default_
         scope_in=project.scope_in,
         scope_out=project.scope_out,
         acceptance=project.acceptance,
-        goals=tuple(_goal_row(g, names) for g in facts.goals),
+        goals=tuple(_goal_row(g, names, tr, project) for g in facts.goals),
         people=tuple(_person_row(p) for p in project.people.values()),
         raci=tuple(RaciRow(r.area, names.one(r.responsible), names.one(r.accountable),
                            names.joined(r.consulted), names.joined(r.informed))
@@ -682,6 +703,8 @@ def charter_view(project: Project, facts: ProjectFacts, tr: Translator, default_
 def brief_view(project: Project, facts: ProjectFacts, tr: Translator, default_tz: str,
                accent: str | None, changes: Sequence[ChangeLike] | None) -> BriefView:
     """The weekly brief's view; ``changes`` None: not known (no history)."""
+    facts = sales_facts(facts)
+    project = facts.project
     names = _Names(project, tr)
     risk_no = _risk_numbers(facts.risks)
     top = facts.top_risks[:BRIEF_RISKS]
@@ -697,9 +720,10 @@ def brief_view(project: Project, facts: ProjectFacts, tr: Translator, default_tz
         risk_messages=tuple(r.risk.customer_message for r in top if r.risk.customer_message),
         issues=tuple(_risk_row(r, risk_no, names) for r in facts.occurred_risks),
         milestones=tuple(_milestone_row(m, names) for m in _brief_milestones(facts)),
-        goals=tuple(_goal_row(g, names) for g in facts.goals),
+        goals=tuple(_goal_row(g, names, tr, project) for g in facts.goals),
         top_risks=tuple(_risk_row(r, risk_no, names) for r in top),
-        changes=tuple(change_lines(changes, tr)) if changes is not None else None,
+        changes=(tuple(change_lines(sales_changes(changes), tr)) if changes is not None
+                 else None),
         next_meetings=tuple(
             NextMeeting(
                 o.meeting.name,
@@ -730,7 +754,7 @@ def retro_view(project: Project, facts: ProjectFacts, tr: Translator,
         held=retro.held,
         facilitator=names.one(retro.facilitator) if retro.facilitator else None,
         outcome=_outcome(facts, baselines),
-        goals=tuple(_goal_row(g, names) for g in facts.goals),
+        goals=tuple(_goal_row(g, names, tr, project) for g in facts.goals),
         milestones=tuple(_milestone_row(m, names) for m in facts.milestones),
         gantt=gantt,
         gantt_axis=_gantt_axis(gantt, tr),
@@ -751,6 +775,8 @@ def retro_view(project: Project, facts: ProjectFacts, tr: Translator,
 
 def portfolio_row(project: Project, facts: ProjectFacts, tr: Translator) -> PortfolioRow:
     """One project's row in a portfolio's overview, in the portfolio's language ``tr``."""
+    facts = sales_facts(facts)
+    project = facts.project
     nxt = customer_next(facts)
     names = _Names(project, tr)
     update = facts.latest_update  # the update the reported health comes from
@@ -775,6 +801,7 @@ def portfolio_row(project: Project, facts: ProjectFacts, tr: Translator) -> Port
 
 def email_project(facts: ProjectFacts, tr: Translator, week: str) -> EmailProject:
     """What the email of ``week`` says about one project."""
+    facts = sales_facts(facts)
     project = facts.project
     update = facts.latest_update
     upcoming = open_customer_milestones(facts)  # as the attached brief shows it

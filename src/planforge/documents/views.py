@@ -141,6 +141,9 @@ class GoalRow:
     progress: float | None
     expected: float
     state: str
+    measure_from: date | None = None  # when measuring starts; None: the project's start
+    stale: bool = False  # the latest actual is too old to judge the goal by
+    note: str | None = None  # "Measured from …" or "Last measured in …", in words
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,7 @@ class RiskRow:
     contingency: str | None
     status: str
     customer_message: str | None
+    internal: bool = False  # visibility: internal (shown in the charter and retrospective only)
 
 
 @dataclass(frozen=True)
