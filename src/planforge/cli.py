@@ -302,21 +302,40 @@ def schema_command(obj: Context, name: str, write: bool) -> None:
 
 @command(cli, "new")
 @click.argument("project_id")
+@click.option("--name", default=None, help="The project's name (default: made from the id).")
 @click.option("--customer", default=None, help="The customer (account) name.")
+@click.option("--start", default=None, metavar="YYYY-MM-DD",
+              help="Planned start (default: this week's Monday).")
+@click.option("--end", default=None, metavar="YYYY-MM-DD",
+              help="Planned end (default: twelve weeks after the start, a Friday).")
+@click.option("--coordinator", default=None, metavar='"NAME <EMAIL>"',
+              help="The project manager who coordinates communication.")
+@click.option("--sales", default=None, metavar='"NAME <EMAIL>"',
+              help="The sales person who gets the weekly brief.")
 @click.option("--locale", type=click.Choice(["en", "zh-CN"]), default=None,
-              help="Language of the project's documents (default: the workspace's).")
+              help="Language of the plan and its documents (default: the workspace's).")
 @click.pass_obj
-def new_command(obj: Context, project_id: str, customer: str | None, locale: str | None) -> None:
+def new_command(obj: Context, project_id: str, name: str | None, customer: str | None,
+                start: str | None, end: str | None, coordinator: str | None, sales: str | None,
+                locale: str | None) -> None:
     """Create a project folder from a commented example that validates as written.
 
+    The plan and this week's update are written in the project's language, with
+    the workspace's currency (`currency` in planforge.yaml). What is not given
+    stays a placeholder, and `planforge validate` flags the placeholder email
+    addresses until they are replaced: nothing is ever sent to them.
+
     \b
-    Example:
+    Examples:
       planforge new acme-crm --customer "Acme Manufacturing" --locale en
+      planforge new acme-crm --name "Acme CRM roll-out" --start 2026-09-07 --end 2026-12-18 \\
+          --coordinator "Alice Martin <alice@example.com>" --sales "Bob Lee <bob@example.com>"
     """
     from .scaffold import create_project
 
     ws = obj.workspace()
-    for path in create_project(ws, project_id, customer=customer, locale=locale):
+    for path in create_project(ws, project_id, name=name, customer=customer, locale=locale,
+                               start=start, end=end, coordinator=coordinator, sales=sales):
         click.echo(f"wrote {path}")
 
 
@@ -331,8 +350,10 @@ def new_command(obj: Context, project_id: str, customer: str | None, locale: str
               help="Time zone of 'today', ISO weeks and meetings (e.g. Europe/Berlin).")
 @click.option("--organization", default=None,
               help="Your organisation's name on the documents (default: the folder's name).")
+@click.option("--currency", default=None, metavar="CODE",
+              help="ISO 4217 code of new projects' budgets (default: CNY for zh-CN, else EUR).")
 def init_command(folder: Path | None, ci: str, locale: str, timezone: str,
-                 organization: str | None) -> None:
+                 organization: str | None, currency: str | None) -> None:
     """Create a workspace in FOLDER (default: the current folder), empty or not.
 
     Writes planforge.yaml (commented), a .gitignore for output/, the JSON
@@ -349,7 +370,7 @@ def init_command(folder: Path | None, ci: str, locale: str, timezone: str,
     from .scaffold import init_workspace
 
     for path in init_workspace(folder or Path.cwd(), ci=ci, locale=locale, timezone=timezone,
-                               organization=organization):
+                               organization=organization, currency=currency):
         click.echo(f"wrote {path}")
 
 

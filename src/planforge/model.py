@@ -326,6 +326,7 @@ class Settings:
 
     organization: str | None = None
     locale: str = "en"
+    currency: str | None = None  # of new projects' budgets; None: by locale (see scaffold)
     timezone: str = "UTC"
     projects_dir: str = "projects"
     output_dir: str = "output"
@@ -537,6 +538,7 @@ def build_settings(d: Data | None) -> Settings:
     return Settings(
         organization=d.get("organization"),
         locale=d.get("locale", defaults.locale),
+        currency=d.get("currency"),
         timezone=d.get("timezone", defaults.timezone),
         projects_dir=paths.get("projects", defaults.projects_dir),
         output_dir=paths.get("output", defaults.output_dir),
