@@ -13,7 +13,10 @@ from planforge.changes import diff_projects
 from planforge.documents.pipeline import render_document, render_email, render_portfolio
 from planforge.facts import compute_facts
 from planforge.feeds import sales_calendar
+from planforge.i18n import translator
 from planforge.model import Project
+from planforge.notify import summarize
+from planforge.sendpolicy import brief_content
 from planforge.validate import load_project
 from planforge.workspace import Workspace, find_workspace
 
@@ -46,6 +49,21 @@ def test_sales_documents_leave_the_internal_risk_out(ws: Workspace, globex: Proj
     text, html = render_email(ws, [facts], facts.week, "en", "brief.pdf")
     assert INTERNAL not in text and INTERNAL not in html
     assert INTERNAL not in sales_calendar(ws, "jonas.weber@example.com", AS_OF).decode()
+    # The chat post names the top risk sales may see, as the brief does.
+    post = summarize(facts, translator("en"), facts.week, link=None)
+    assert INTERNAL not in post.risk and "ERP" in post.risk
+
+
+def test_editing_an_internal_risk_is_no_reason_to_send_the_brief_again(globex: Project) -> None:
+    week = "2026-W47"
+    edited = replace(globex, risks=tuple(
+        replace(r, mitigation="Second developer from the pool") if r.internal else r
+        for r in globex.risks))
+    assert brief_content(edited, week) == brief_content(globex, week)
+    shared = replace(globex, risks=tuple(
+        replace(r, mitigation="Weekly check with the ERP team") if not r.internal else r
+        for r in globex.risks))
+    assert brief_content(shared, week)["risks"] != brief_content(globex, week)["risks"]
 
 
 def test_charter_keeps_the_internal_risk_marked(ws: Workspace, globex: Project) -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from . import __version__
-from .audience import brief_locale
+from .audience import brief_locale, sales_facts
 from .errors import UsageError
 from .facts import ProjectFacts, compute_facts, open_customer_milestones
 from .i18n import Translator, translator
@@ -98,6 +98,7 @@ def summarize(facts: ProjectFacts, tr: Translator, week: str, *, link: str | Non
     """What the post of ``week`` says about one project."""
     from .documents import email_project
 
+    facts = sales_facts(facts)  # a channel of sales people sees no internal risk
     p = facts.project
     shown = email_project(facts, tr, week)  # the email's own reading of health, asks and dates
     upcoming = open_customer_milestones(facts)

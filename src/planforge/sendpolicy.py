@@ -51,7 +51,8 @@ def brief_content(project: Project, week: str) -> dict[str, str]:
     parts = {
         "update": update and asdict(update),
         "dates": dates,
-        "risks": plan.pop("risks"),
+        # An internal risk is not in the brief: editing one is no reason to send it again.
+        "risks": [r for r in plan.pop("risks") if r["visibility"] != "internal"],
         "goals": plan.pop("goals"),
         "people": plan.pop("people"),
     }
