@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from datetime import date
@@ -16,6 +17,17 @@ REPO = Path(__file__).resolve().parents[1]
 #: Every test that depends on "today" pins it here: the Friday of ISO week 2026-W47.
 AS_OF = date(2026, 11, 20)
 WEEK = "2026-W47"
+
+
+#: Set by git for hooks and ``rebase --exec``: left in place, the throwaway repositories the tests
+#: make would be this checkout itself.
+_GIT_LOCATIONS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR",
+                  "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name in _GIT_LOCATIONS:
+        os.environ.pop(name, None)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
