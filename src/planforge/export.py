@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import sqlite3
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -423,18 +424,23 @@ def collect(ws: Workspace, as_of: date, week: str, named_week: str | None = None
     weeks: list[str] = []
     if history and versions:
         first = min(v[0].day for v in versions.values())
+        # The kickoff only changes with a new version: worked out once per version, not week.
+        kickoffs: dict[tuple[str, int], dict[str, date] | None] = {}
         for past in _weeks_between(first, week):
             weeks.append(past)
             day = friday_of(past)
             for pid, found in versions.items():
-                then = [v for v in found if v.day <= day]
-                if not then:
+                count = bisect_right([v.day for v in found], day)
+                if not count:
                     continue
+                then = found[:count]
+                if (pid, count) not in kickoffs:
+                    kickoffs[pid, count] = _kickoff(then)
                 project = then[-1].project
                 if pid in current:  # updates are read as the as-of plan has them
                     project = replace(project, updates=current[pid].updates,
                                       retrospective=current[pid].retrospective)
-                _extend(rows, _snapshot(past, day, project, ws.settings, _kickoff(then)))
+                _extend(rows, _snapshot(past, day, project, ws.settings, kickoffs[pid, count]))
     weeks.append(week)
     for pid, project in current.items():
         kickoff = _kickoff(versions.get(pid, [])) if log is not None else None
