@@ -823,6 +823,58 @@ def calendar_command(obj: Context, target: str, week: str | None, as_of: Any,
     click.echo(f"wrote {display_path(path)}", err=True)
 
 
+@command(cli, "export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "sqlite", "json"]), required=True,
+              help="csv: one file per table in a folder; sqlite: one database file; json: one "
+                   "file.")
+@click.option("-o", "--output", "output", metavar="FOLDER|FILE|-", required=True,
+              help="The folder for csv, the file for sqlite and json ('-': standard output, "
+                   "json only).")
+@click.option("--week", metavar="YYYY-Www", help="As of the Friday of this ISO week (2026-W47).")
+@_as_of_option
+@click.option("--history", is_flag=True,
+              help="Every week from the first commit of a plan to the as-of week, not only the "
+                   "as-of week (needs the git history).")
+@click.pass_obj
+def export_command(obj: Context, fmt: str, output: str, week: str | None, as_of: Any,
+                   history: bool) -> None:
+    """Export the workspace's data for analysis: projects, milestones, goals, risks,
+    updates, asks, feedback and people, as of a date.
+
+    The tables and their columns are listed in the README ("Exports for
+    analysis"). Snapshot tables have a `week` column; with --history they hold
+    every week of the plans' git history, read in one pass.
+
+    \b
+    Examples:
+      planforge export --format sqlite -o plans.sqlite
+      planforge export --format csv -o export --week 2026-W47
+      planforge export --format json -o - --history > plans.json
+    """
+    from .errors import UsageError
+    from .export import collect, json_bytes, write_export
+    from .workspace import display_path
+
+    ws = obj.workspace()
+    week_name, day = _week_and_date(ws, week, as_of)
+    if output == "-" and fmt != "json":
+        raise UsageError(f"-o -: only json goes to standard output; give a "
+                         f"{'folder' if fmt == 'csv' else 'file'} for {fmt}")
+    data = collect(ws, day, week_name, week, history)
+    for note in data.notes:
+        click.echo(f"note: {note}", err=True)
+    if output == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(json_bytes(data))
+        sys.stdout.buffer.flush()
+        return
+    written = write_export(data, cast("Any", fmt), Path(output))
+    weeks = len(data.weeks)
+    where = display_path(Path(output))
+    click.echo(f"wrote {where} ({len(written)} file{'s' * (len(written) != 1)}, "
+               f"{weeks} week{'s' * (weeks != 1)} as of {day.isoformat()})", err=True)
+
+
 def _plan_as_of(ws: Workspace, day: date, week: str | None) -> DatedPlan:
     """The plan of the date (``timeline``), its notice printed on stderr."""
     from .timeline import plan_as_of

@@ -147,16 +147,22 @@ def _revisions(ws: Workspace, project_id: str, log: PlanLog | None
         return None
 
 
+def plan_versions(ws: Workspace, project_id: str, until: date,
+                  log: PlanLog | None = None) -> list[PlanVersion] | None:
+    """The valid versions of a project's plan committed by the end of ``until``, oldest first,
+    read from ``log`` if given; None without usable history (as ``project_history``)."""
+    revisions = _revisions(ws, project_id, log)
+    return None if revisions is None else list(_versions(ws, revisions, until))
+
+
 def project_history(ws: Workspace, project_id: str, until: date,
                     log: PlanLog | None = None) -> PlanHistory | None:
     """The kickoff baseline, re-baselines and occurred risks of a project, from the versions of
     its plan committed on the current branch by the end of ``until`` (``baselines`` gives the
     rules), read from ``log`` if given. None when there is no history to read: not a
     repository, a shallow clone, or git failing."""
-    revisions = _revisions(ws, project_id, log)
-    if revisions is None:
-        return None
-    return plan_history(list(_versions(ws, revisions, until)))
+    versions = plan_versions(ws, project_id, until, log)
+    return None if versions is None else plan_history(versions)
 
 
 def first_promised(ws: Workspace, project_id: str, until: date,
