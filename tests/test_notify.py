@@ -259,7 +259,7 @@ def test_held_until_the_update_then_posted_once_with_a_429_honoured(
     assert "<https://plans.example.com/output/demo/briefs/2020-W10.pdf|Open the brief (PDF)>" \
         in text
     card = check_teams(hooks.posts("/teams")[0])
-    assert "Reported health: 🟡 Amber" in card
+    assert "Reported health: 🟠 Amber" in card
     assert "Confirm the <pilot> users & dates" in card
     assert "https://plans.example.com/output/demo/briefs/2020-W10.pdf" in card
 
