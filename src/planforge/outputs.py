@@ -485,7 +485,7 @@ def read_shard(folder: Path) -> ShardOutput:
         raise WorkspaceError(f"{folder / MANIFEST}: {exc}") from None
     try:
         data = json.loads(raw)
-        stamp = data["shard"] if isinstance(data, dict) else None
+        stamp = data.get("shard") if isinstance(data, dict) else None
         if stamp is None:
             raise WorkspaceError(f"{folder}: built without --shard; a shard is {what}")
         shard = ShardStamp(int(stamp["index"]), int(stamp["count"]), str(stamp["workspace"]),
