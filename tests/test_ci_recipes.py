@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -258,3 +259,71 @@ def test_gitlab_code_quality_report_of_a_broken_workspace_config(
     assert [(r["location"]["path"], r["severity"]) for r in report] == [
         ("planforge.yaml", "major")
     ]
+
+
+# --- the matrix variants: N shard jobs, then a merge job over their artifacts -----------------
+
+#: recipe → (official schema, the shard job, the merge job)
+MATRIX = {
+    "github-actions-matrix.yml": ("github-workflows", "shard", "publish"),
+    "gitlab-ci-matrix.yml": ("gitlab-ci", "build-shard", "build"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_matrix_recipe_is_valid_against_the_official_schema(name: str) -> None:
+    check = validator(MATRIX[name][0])
+    assert [f"{list(e.absolute_path)}: {e.message}" for e in check.iter_errors(load(name))] == []
+    broken = load(name)
+    job = broken["jobs"]["shard"] if "jobs" in broken else broken["build-shard"]
+    job["strategy" if "jobs" in broken else "parallel"] = "four"
+    assert list(check.iter_errors(broken))
+
+
+def shell_lines(name: str, job: str) -> list[str]:
+    """The shell lines of a job that build or hand on output (sending is tested above)."""
+    data = load(name)
+    if "jobs" in data:
+        entries = [step["run"] for step in data["jobs"][job]["steps"] if "run" in step]
+    else:
+        entries = [*data[job]["script"], *data[job].get("after_script", [])]
+    lines = [line.strip() for entry in entries for line in entry.splitlines()]
+    return [line for line in lines if line.startswith(("planforge build", "mkdir", "cp "))]
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_matrix_recipe_builds_one_site(name: str, examples: Path, run_cli: RunCli) -> None:
+    """The recipe's lines, run as its N jobs would run them (each shard in a fresh checkout, its
+    artifact laid out as the merge job receives it), give one build's index and manifest."""
+    _, shard_job, merge_job = MATRIX[name]
+    data = load(name)
+    github = "jobs" in data
+    count = (len(data["jobs"][shard_job]["strategy"]["matrix"]["shard"]) if github
+             else int(data[shard_job]["parallel"]))
+    assert count == 4 and (not github or data["env"]["SHARDS"] == str(count))
+    bin_dir = Path(sys.executable).parent
+    for index in range(1, count + 1):
+        env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(examples.parent), "CI": "true",
+               "SHARDS": str(count), "CI_NODE_INDEX": str(index), "CI_NODE_TOTAL": str(count)}
+        lines = shell_lines(name, shard_job)
+        assert any(line.startswith("planforge build --shard") for line in lines)
+        for line in lines:
+            line = line.replace("${{ matrix.shard }}", str(index)).replace("md,pdf", "md")
+            subprocess.run(["bash", "-ec", line], cwd=examples, env=env, check=True)
+        if github:  # download-artifact: one folder per artifact, named as uploaded
+            (examples / "shards").mkdir(exist_ok=True)
+            shutil.move(examples / "output", examples / "shards" / f"planforge-shard-{index}")
+        else:
+            shutil.rmtree(examples / "output")
+    assert len(list((examples / "shards").iterdir())) == count
+    [merge] = shell_lines(name, merge_job)
+    result = subprocess.run(["bash", "-ec", merge], cwd=examples, env=env, text=True,
+                            capture_output=True)
+    assert result.returncode == 0, result.stderr
+    assert f"merged {count} shards" in result.stderr
+    manifest = json.loads((examples / "output" / "manifest.json").read_text("utf-8"))
+    assert "shard" not in manifest
+    assert {pid for pid in manifest["projects"]} == {
+        "acme-crm", "globex-portal", "northwind-pipeline-revamp", "xinghe-market-push"}
+    assert (examples / "output" / "index.html").is_file()
+    assert (examples / "output" / "portfolio" / "jonas.weber@example.com").is_dir()

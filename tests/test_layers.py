@@ -20,7 +20,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("documents", {"charts", "render", "fonts", "pdf", "documents", "calendars"}),
     ("time", {"history", "timeline"}),
     ("workflows", {"build", "mail", "diffreport", "scaffold", "closing", "doctor", "feeds",
-                   "notify", "export"}),
+                   "notify", "export", "merge"}),
     ("edge", {"cli", "__main__"}),
 ]
 LAYER = {module: rank for rank, (_, modules) in enumerate(LAYERS) for module in modules}

@@ -32,6 +32,7 @@ from .outputs import (
     Format,
     Manifest,
     ProjectRecord,
+    ShardStamp,
     Stamp,
     Written,
     calendar_inputs,
@@ -48,6 +49,7 @@ from .outputs import (
     shared_inputs,
     source_inputs,
     with_commits,
+    workspace_key,
     write_output,
 )
 from .sources import Source
@@ -514,7 +516,8 @@ def _build(ws: Workspace, options: BuildOptions, plan: DatedPlan, selected: list
             ws, previous, options.week, options.as_of,
             [Written(f, r.name, r.inputs, s) for r in results if r.status == "built"
              for f, s in zip(r.files, r.stamps, strict=True)],
-            {r.name: r.record for r in results if not r.portfolio})
+            {r.name: r.record for r in results if not r.portfolio},
+            _shard_stamp(options, shared, plan))
     except (OSError, PlanforgeError) as exc:  # a full disk: each project's reason still shows
         results.append(_failure(MANIFEST, exc))
         return BuildReport(results, time.perf_counter() - started, ws.output_dir, plan.notice)
@@ -523,6 +526,14 @@ def _build(ws: Workspace, options: BuildOptions, plan: DatedPlan, selected: list
     except (OSError, PlanforgeError) as exc:  # a broken index template fails the index alone
         results.append(_failure(INDEX, exc))
     return BuildReport(results, time.perf_counter() - started, ws.output_dir, plan.notice)
+
+
+def _shard_stamp(options: BuildOptions, shared: str, plan: DatedPlan) -> ShardStamp | None:
+    """What a shard's manifest records for ``build --merge`` to check its shards agree."""
+    if options.shard is None:
+        return None
+    index, count = options.shard
+    return ShardStamp(index, count, workspace_key(shared, plan.project_ids()), options.formats)
 
 
 def _plan_log(ws: Workspace, selected: list[str], every: bool) -> PlanLog | None:

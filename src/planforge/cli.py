@@ -618,10 +618,13 @@ def _week_and_date(ws: Workspace, week: str | None, as_of: Any) -> tuple[str, da
 @click.option("--shard", metavar="I/N",
               help="Only the I-th of N stable shares of the projects, for a CI matrix.")
 @click.option("--force", is_flag=True, help="Render even what is unchanged.")
+@click.option("--merge", is_flag=True,
+              help="Merge the output folders of N shards (given instead of projects) into the "
+                   "output folder, with one index and one manifest.")
 @click.pass_obj
 def build_command(obj: Context, projects: tuple[str, ...], formats: str, week: str | None,
                   as_of: Any, jobs: int | None, changed_since: str | None, shard: str | None,
-                  force: bool) -> None:
+                  force: bool, merge: bool) -> None:
     """Render every document of every project (or of those named) into the output folder,
     with the portfolio briefs, output/index.html and output/manifest.json.
 
@@ -634,8 +637,13 @@ def build_command(obj: Context, projects: tuple[str, ...], formats: str, week: s
       planforge build acme-crm --formats md,pdf --week 2026-W47
       planforge build --changed-since origin/main --jobs 4
       planforge build --shard 2/4
+      planforge build --merge shards/1 shards/2 shards/3 shards/4
     """
     import os
+
+    if merge:
+        _merge(obj, tuple(Path(p) for p in projects))
+        return
 
     from .build import BuildOptions, Result, Status, build_workspace, parse_formats, parse_shard
 
@@ -700,6 +708,34 @@ def build_command(obj: Context, projects: tuple[str, ...], formats: str, week: s
     )
     if report.failed:
         sys.exit(1)
+
+
+def _merge(obj: Context, folders: tuple[Path, ...]) -> None:
+    """``build --merge``: the shards' outputs into one, the week and formats theirs."""
+    from click.core import ParameterSource
+
+    from .build import BuildOptions, write_index
+    from .merge import merge_shards
+    from .workspace import display_path
+
+    ctx = click.get_current_context()
+    given = [f"--{name.replace('_', '-')}" for name in
+             ("formats", "week", "as_of", "jobs", "changed_since", "shard", "force")
+             if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE]
+    if given:
+        raise click.UsageError(f"--merge takes the week and formats of the shards, and no "
+                               f"{', '.join(given)}")
+    if not folders:
+        raise click.UsageError("--merge takes the output folders of the shards: "
+                               "planforge build --merge shards/1 shards/2 ...")
+    ws = obj.workspace()
+
+    def index(day: date, week: str, manifest: Any) -> None:
+        write_index(ws, BuildOptions(as_of=day, week=week), manifest)
+
+    report = merge_shards(ws, folders, index)
+    click.echo(f"merged {_plural(report.shards, 'shard')}: {_plural(report.files, 'file')} → "
+               f"{display_path(report.output)}/index.html", err=True)
 
 
 @command(cli, "render")

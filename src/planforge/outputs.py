@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from . import __version__
 from .audience import address_key
@@ -404,10 +404,11 @@ class Manifest:
 
 def record_build(ws: Workspace, previous: Manifest, week: str, as_of: date,
                  written: Iterable[Written],
-                 projects: Mapping[str, ProjectRecord | None]) -> Manifest:
+                 projects: Mapping[str, ProjectRecord | None],
+                 shard: ShardStamp | None = None) -> Manifest:
     """Write the manifest: every file written with its inputs' hash and its own, and each
     project's record (None forgets it: it failed). Entries this run did not touch are kept
-    while their files and projects exist."""
+    while their files and projects exist. A shard's build says which shard it is."""
     files = dict(previous.files)
     for w in written:
         files[w.name] = FileRecord(w.source, w.inputs, w.stamp.sha256, w.stamp.size,
@@ -422,6 +423,7 @@ def record_build(ws: Workspace, previous: Manifest, week: str, as_of: date,
         {n: r for n, r in sorted(files.items()) if (ws.output_dir / n).is_file()},
         {p: r for p, r in sorted(records.items()) if (ws.projects_dir / p).is_dir()})
     data = {"planforge": __version__, "week": week, "as_of": as_of.isoformat(),
+            **({"shard": _shard_json(shard)} if shard is not None else {}),
             "files": {n: asdict(r) for n, r in manifest.files.items()},
             "projects": {p: _project_json(r) for p, r in manifest.projects.items()}}
     write_output(ws, MANIFEST, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
@@ -431,6 +433,81 @@ def record_build(ws: Workspace, previous: Manifest, week: str, as_of: date,
 def _project_json(record: ProjectRecord) -> dict[str, Any]:
     return {**asdict(record), "recipients": list(record.recipients),
             "stems": list(record.stems)}
+
+
+# --- the shards of a CI matrix ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShardStamp:
+    """What a shard's manifest says of the build it is a share of, so that a merge can tell
+    shards of one build from shards of different ones."""
+
+    index: int  # from 1
+    count: int
+    workspace: str  # workspace_key: the same workspace at the same commit, as of the same day
+    formats: tuple[str, ...]
+
+
+def workspace_key(shared: str, project_ids: Iterable[str]) -> str:
+    """What every shard of one build shares: the inputs of all documents (``shared_inputs``:
+    planforge, templates, settings, the date, the history) and the list of projects."""
+    return hashlib.sha256("\0".join([shared, *project_ids]).encode()).hexdigest()
+
+
+def _shard_json(shard: ShardStamp) -> dict[str, Any]:
+    return {**asdict(shard), "formats": list(shard.formats)}
+
+
+@dataclass(frozen=True)
+class ShardOutput:
+    """The output folder of one ``build --shard I/N``, as its manifest describes it."""
+
+    folder: Path
+    planforge: str
+    week: str
+    as_of: str
+    shard: ShardStamp
+    manifest: Manifest
+
+
+def read_shard(folder: Path) -> ShardOutput:
+    """The shard whose output is in ``folder``; WorkspaceError saying what is wrong if the
+    folder is not the output of ``build --shard I/N``."""
+    what = "the output folder of planforge build --shard I/N"
+    if not folder.is_dir():
+        raise WorkspaceError(f"{folder}: no such folder; a shard is {what}")
+    try:
+        raw = read_file(folder / MANIFEST, folder, MAX_MANIFEST_BYTES)
+    except FileNotFoundError:
+        raise WorkspaceError(f"{folder}: no {MANIFEST}; a shard is {what}") from None
+    except (FileRefused, OSError) as exc:
+        raise WorkspaceError(f"{folder / MANIFEST}: {exc}") from None
+    try:
+        data = json.loads(raw)
+        stamp = data.get("shard") if isinstance(data, dict) else None
+        if stamp is None:
+            raise WorkspaceError(f"{folder}: built without --shard; a shard is {what}")
+        shard = ShardStamp(int(stamp["index"]), int(stamp["count"]), str(stamp["workspace"]),
+                           tuple(str(f) for f in stamp["formats"]))
+        files, projects = data["files"], data["projects"]
+        manifest = Manifest(
+            {str(n): _checked(_file_record(e)) for n, e in files.items()},
+            {str(p): _checked(_project_record(e)) for p, e in projects.items()})
+        return ShardOutput(folder, str(data["planforge"]), str(data["week"]),
+                           str(data["as_of"]), shard, manifest)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise WorkspaceError(f"{folder / MANIFEST}: not a manifest planforge wrote (damaged, or "
+                             "edited by hand)") from None
+
+
+_T = TypeVar("_T")
+
+
+def _checked(record: _T | None) -> _T:
+    if record is None:
+        raise ValueError("an entry planforge did not write")
+    return record
 
 
 # --- reading what a build made ---------------------------------------------------------------
