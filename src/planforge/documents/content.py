@@ -109,6 +109,7 @@ class _Names:
 
     def __init__(self, project: Project, tr: Translator) -> None:
         self._people = project.people
+        self._items = {i.id: i.name for i in (*project.milestones, *project.tasks)}
         self._sep = tr.label("common.list_sep")
 
     def one(self, pid: str | None) -> str:
@@ -117,6 +118,10 @@ class _Names:
             return ""
         person = self._people.get(pid)
         return person.name if person else pid
+
+    def item(self, ident: str) -> str:
+        """A milestone's or task's name by id; the id itself for one not in the plan."""
+        return self._items.get(ident, ident)
 
     def joined(self, pids: Iterable[str]) -> str:
         """Several names joined with the list separator; "" for none."""
@@ -252,6 +257,7 @@ def _milestone_row(m: MilestoneFacts, names: _Names) -> MilestoneRow:
         reason=m.milestone.reason,
         first_promised=m.first_promised,
         promised_days=m.promised_days,
+        driven_by=tuple(names.item(i) for i in m.driven_by),
     )
 
 

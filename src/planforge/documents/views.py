@@ -164,6 +164,9 @@ class MilestoneRow:
     first_promised: date | None = None  # the kickoff baseline's due where it differs from
     # expected (known from git history only)
     promised_days: int = 0  # expected − first_promised
+    # The names of the milestones and tasks whose dates push this one (its critical path, root
+    # cause first); empty when its own forecast or due sets the date.
+    driven_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
