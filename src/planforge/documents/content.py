@@ -109,7 +109,8 @@ class _Names:
 
     def __init__(self, project: Project, tr: Translator) -> None:
         self._people = project.people
-        self._items = {i.id: i.name for i in (*project.milestones, *project.tasks)}
+        self._items = ({m.id: m.name for m in project.milestones}
+                       | {t.id: t.name for t in project.tasks})
         self._sep = tr.label("common.list_sep")
 
     def one(self, pid: str | None) -> str:
