@@ -70,7 +70,14 @@ def test_the_critical_path_names_the_root_cause_first() -> None:
     # The root cause is late by its own forecast: nothing drives it.
     assert by_id["m-spec"].driven_by == () and by_id["m-spec"].knock_on_days == 0
     assert facts.schedule["t-train"] == KnockOn(date(2020, 4, 17),
-                                                ("m-spec", "t-data", "m-integrated"))
+                                                ("m-spec", "t-data", "m-integrated"), "m-spec")
+    # Documents name the first milestone on the path, the one a reader knows.
+    assert golive.driver == "m-spec" and by_id["m-spec"].driver is None
+    # A path of tasks only names its root task.
+    tasks = {"a": ScheduleItem("a", date(2020, 3, 2), date(2020, 3, 9), False, ()),
+             "b": ScheduleItem("b", date(2020, 3, 16), date(2020, 3, 16), False, ("a",)),
+             "m": ScheduleItem("m", date(2020, 3, 20), date(2020, 3, 20), False, ("b",), True)}
+    assert knock_on(tasks)["m"].driver == "a"
 
 
 def test_own_forecast_later_than_the_dependencies_wins() -> None:
@@ -88,7 +95,7 @@ def test_a_forecast_already_at_the_knock_on_date_still_names_its_driver() -> Non
         "a": ScheduleItem("a", date(2020, 3, 2), date(2020, 3, 9), False, ()),
         "b": ScheduleItem("b", date(2020, 3, 16), date(2020, 3, 23), False, ("a",)),
     }
-    assert knock_on(items)["b"] == KnockOn(date(2020, 3, 23), ("a",))
+    assert knock_on(items)["b"] == KnockOn(date(2020, 3, 23), ("a",), "a")
 
 
 def test_done_items_keep_their_date_and_cycles_do_not_hang() -> None:

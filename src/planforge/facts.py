@@ -93,6 +93,7 @@ class MilestoneFacts:
     # The chain of milestones and tasks whose lateness pushes ``expected`` (root cause first,
     # the direct dependency last); empty when its own forecast or due sets the date.
     driven_by: tuple[str, ...] = ()
+    driver: str | None = None  # the milestone (else root task) on driven_by named as the cause
     knock_on_days: int = 0  # expected − its own forecast (or due): what the dependencies add
 
 
@@ -176,6 +177,7 @@ class Reason:
     subject_id: str | None  # milestone, goal or risk id; None for the budget
     days: int | None = None  # milestones: days late
     points: float | None = None  # goal: points behind expected; budget: points ahead of time
+    through: str | None = None  # milestones pushed by a dependency: the driver's id
 
 
 @dataclass(frozen=True)
@@ -298,6 +300,7 @@ class ScheduleItem:
     own: date
     done: bool
     depends_on: tuple[str, ...]
+    milestone: bool = False  # a milestone, not a task: documents name milestones as drivers
 
 
 @dataclass(frozen=True)
@@ -309,10 +312,13 @@ class KnockOn:
     start: the item cannot finish before what it depends on). A done item keeps its done date.
     ``driven_by`` is the critical path: the items whose dates push this one, root cause first
     and the direct dependency last; empty when the dependencies do not make it late.
+    ``driver`` is the item documents name as the cause: the first milestone on that path (a
+    reader knows the milestones), else its root task; None when not pushed.
     """
 
     expected: date
     driven_by: tuple[str, ...]
+    driver: str | None = None
 
 
 def schedule_items(project: Project, as_of: date) -> dict[str, ScheduleItem]:
@@ -322,7 +328,7 @@ def schedule_items(project: Project, as_of: date) -> dict[str, ScheduleItem]:
         for m in phase.milestones:
             done = _done(m.done, as_of)
             items[m.id] = ScheduleItem(m.id, m.due, m.done if m.done and done else m.expected,
-                                       done, m.depends_on)
+                                       done, m.depends_on, milestone=True)
         for t in phase.tasks:
             done = _done(t.done, as_of)
             items[t.id] = ScheduleItem(t.id, t.end, t.done if t.done and done else t.end, done,
@@ -368,7 +374,8 @@ def knock_on(items: Mapping[str, ScheduleItem]) -> dict[str, KnockOn]:
                 # bound; a forecast already moved to exactly that date is still explained by it.
                 if bound > item.planned and (bound > best or (bound == best and not path)):
                     best, path = bound, (*upstream.driven_by, dep)
-            result[ident] = KnockOn(best, path)
+            driver = next((i for i in path if items[i].milestone), path[0] if path else None)
+            result[ident] = KnockOn(best, path, driver)
     return result
 
 
@@ -386,6 +393,7 @@ def _milestone_facts(m: Milestone, phase_id: str, as_of: date,
     pushed = schedule.get(m.id)
     expected = pushed.expected if pushed else m.expected
     driven_by = pushed.driven_by if pushed else ()
+    driver = pushed.driver if pushed else None
     state: MilestoneState
     if m.done is not None and _done(m.done, as_of):
         late = (m.done - m.due).days
@@ -406,7 +414,7 @@ def _milestone_facts(m: Milestone, phase_id: str, as_of: date,
         stale=m.forecast is not None and m.forecast < as_of,
         expected=expected, actual=expected, customer_facing=m.customer_facing,
         days_until=(expected - as_of).days, variance_days=(expected - m.due).days,
-        driven_by=driven_by, knock_on_days=(expected - m.expected).days,
+        driven_by=driven_by, driver=driver, knock_on_days=(expected - m.expected).days,
     )
 
 
@@ -567,9 +575,11 @@ def _health(
         late = max(mf.days, mf.variance_days)
         mid = mf.milestone.id
         if mf.customer_facing and late > health.red_slip_days:
-            red.append(Reason("red", f"customer-milestone-{mf.state}", mid, days=late))
+            red.append(Reason("red", f"customer-milestone-{mf.state}", mid, days=late,
+                              through=mf.driver))
         else:
-            amber.append(Reason("amber", f"milestone-{mf.state}", mid, days=late))
+            amber.append(Reason("amber", f"milestone-{mf.state}", mid, days=late,
+                                through=mf.driver))
     for rf in risks:
         if rf.level != "critical":
             continue
