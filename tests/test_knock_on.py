@@ -118,3 +118,18 @@ def test_a_long_chain_needs_no_recursion() -> None:
              for i in range(5000)}
     items["m0"] = ScheduleItem("m0", start, date(2020, 1, 8), False, ())
     assert knock_on(items)["m4999"].expected == date(2020, 1, 8)
+
+
+def test_an_open_overdue_dependency_pushes_from_today() -> None:
+    items = {
+        "a": ScheduleItem("a", date(2020, 3, 9), date(2020, 3, 9), False, ()),
+        "b": ScheduleItem("b", date(2020, 3, 16), date(2020, 3, 16), False, ("a",), True),
+    }
+    # Task a ended on 9 March on paper and is still open on 20 March: b keeps its week after it.
+    assert knock_on(items, date(2020, 3, 20))["b"] == KnockOn(date(2020, 3, 27), ("a",), "a")
+    # Without a date only the plan's own dates count, as in TaskJuggler's schedule.
+    assert knock_on(items)["b"] == KnockOn(date(2020, 3, 16), ())
+    # Before a is due, today changes nothing; once a is done its done date counts.
+    assert knock_on(items, date(2020, 3, 2))["b"].expected == date(2020, 3, 16)
+    done = {**items, "a": ScheduleItem("a", date(2020, 3, 9), date(2020, 3, 10), True, ())}
+    assert knock_on(done, date(2020, 3, 20))["b"].expected == date(2020, 3, 17)

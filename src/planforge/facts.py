@@ -336,9 +336,11 @@ def schedule_items(project: Project, as_of: date) -> dict[str, ScheduleItem]:
     return items
 
 
-def knock_on(items: Mapping[str, ScheduleItem]) -> dict[str, KnockOn]:
+def knock_on(items: Mapping[str, ScheduleItem], today: date | None = None) -> dict[str, KnockOn]:
     """Each item's expected date with its dependencies' slips carried forward (``KnockOn``).
 
+    With ``today``, a dependency not done finishes no earlier than today: an overdue task that
+    is still open pushes what follows it from today, not from the date it has already missed.
     Unknown dependencies and the edge that closes a cycle are ignored: ``validate`` reports
     both, and the dates of the rest stay computable.
     """
@@ -369,7 +371,10 @@ def knock_on(items: Mapping[str, ScheduleItem]) -> dict[str, KnockOn]:
                 if upstream is None:  # the edge that closes a cycle
                     continue
                 gap = max(0, (item.planned - items[dep].planned).days)
-                bound = upstream.expected + timedelta(days=gap)
+                finish = upstream.expected
+                if today is not None and not items[dep].done:
+                    finish = max(finish, today)
+                bound = finish + timedelta(days=gap)
                 # A dependency drives the date when it makes the item late and is the latest
                 # bound; a forecast already moved to exactly that date is still explained by it.
                 if bound > item.planned and (bound > best or (bound == best and not path)):
@@ -612,7 +617,7 @@ def _all_milestone_facts(project: Project, as_of: date,
                          schedule: Mapping[str, KnockOn] | None = None,
                          ) -> tuple[MilestoneFacts, ...]:
     if schedule is None:
-        schedule = knock_on(schedule_items(project, as_of))
+        schedule = knock_on(schedule_items(project, as_of), as_of)
     facts = [_promised(_milestone_facts(m, p.id, as_of, schedule), kickoff or {})
              for p in project.phases for m in p.milestones]
     # sorted() is stable: ties keep the order of the plan.
@@ -807,7 +812,7 @@ def compute_facts(project: Project, as_of: date, settings: Settings,
     health = settings.health
     week = iso_week(as_of)
     latest = project.latest_update(week)
-    schedule = knock_on(schedule_items(project, as_of))
+    schedule = knock_on(schedule_items(project, as_of), as_of)
     milestones = _all_milestone_facts(project, as_of, kickoff, schedule)
     open_ms = [m for m in milestones if m.days_until is not None]
     goals = tuple(_goal_facts(g, project, as_of, health) for g in project.goals)
