@@ -367,8 +367,10 @@ def _phase_row(p: PhaseFacts, names: _Names) -> PhaseRow:
     )
 
 
-def _schedule_gantt(facts: ProjectFacts) -> tuple[GanttSection, ...]:
-    """The phases as a Mermaid gantt: each phase's bar, then its milestones."""
+def _schedule_gantt(facts: ProjectFacts, tr: Translator,
+                    names: _Names) -> tuple[GanttSection, ...]:
+    """The phases as a Mermaid gantt: each phase's bar, then its milestones; one pushed by a
+    dependency sits at its pushed date, marked critical and named "through" its driver."""
     sections = []
     for p in facts.phases:
         tasks = [
@@ -386,8 +388,11 @@ def _schedule_gantt(facts: ProjectFacts) -> tuple[GanttSection, ...]:
                 tags += "done, "
             elif m.state in ("slipping", "overdue"):
                 tags += "crit, "
-            tasks.append(GanttTask(("★ " if m.customer_facing else "") + m.milestone.name,
-                                   tags, m.actual.isoformat(), "0d"))
+            name = ("★ " if m.customer_facing else "") + m.milestone.name
+            if m.driver is not None and m.actual > m.milestone.due:
+                name += " " + tr.label("common.paren", text=tr.label(
+                    "chart.through", driver=names.item(m.driver)))
+            tasks.append(GanttTask(name, tags, m.actual.isoformat(), "0d"))
         sections.append(GanttSection(p.phase.name, tuple(tasks)))
     return tuple(sections)
 
@@ -727,7 +732,7 @@ def charter_view(project: Project, facts: ProjectFacts, tr: Translator, default_
     names = _Names(project, tr)
     risk_no = _risk_numbers(facts.risks)
     comm = project.communication
-    gantt = _schedule_gantt(facts)
+    gantt = _schedule_gantt(facts, tr, names)
     return CharterView(
         version=charter_version(history, tr),
         project=_head(project, names),
