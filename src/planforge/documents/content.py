@@ -189,7 +189,11 @@ def reason_lines(project: Project, reasons: Iterable[Reason], tr: Translator) ->
             if group is None:  # already said with the first of its group
                 continue
             driver = names.item(r.through)
-            if len(group) == 1:
+            if len(group) == 1 and r.code.endswith("milestone-slipping"):
+                # Said as late through its driver, not after its baseline: one line in a brief.
+                text = tr.label("reason.pushed_one", subject=_subject(project, r.subject_id),
+                                days=tr.days(r.days or 0), driver=driver)
+            elif len(group) == 1:
                 text = tr.label("reason.through", reason=text, driver=driver)
             else:
                 text = tr.label(
