@@ -34,10 +34,10 @@ def goal(ws: Workspace, pid: str, gid: str, as_of: date,
 
 
 def test_a_goal_measured_from_go_live_waits_until_go_live_is_done(ws: Workspace) -> None:
-    # acme's case times move to the CRM at go-live (m-go-live, due 8 February 2027).
+    # acme's case times move to the CRM at go-live (m-go-live, forecast 19 February 2027).
     before = goal(ws, "acme-crm", "g-case-days", AS_OF)
     assert before.state == "waiting" and before.expected == 0
-    assert before.measure_from == date(2027, 2, 8) and not before.measuring
+    assert before.measure_from == date(2027, 2, 19) and not before.measuring
 
 
 def test_a_goal_measured_from_a_date_expects_progress_only_from_then(ws: Workspace) -> None:
@@ -68,7 +68,8 @@ def test_the_brief_says_measured_from_and_the_workspace_setting_is_read(
     ws: Workspace, run_cli: RunCli
 ) -> None:
     result = run_cli("render", "brief", "acme-crm", "--week", "2026-W47", "-o", "-", cwd=REPO)
-    assert "Measured from “Go-live, all users working in the new CRM” (8 Feb 2027)" in result.stdout
+    measured = "Measured from “Go-live, all users working in the new CRM” (19 Feb 2027)"
+    assert measured in result.stdout
     assert "Measuring not started" in result.stdout
 
 

@@ -160,7 +160,8 @@ def test_text_extraction_reads_each_column_whole(brief: bytes, tmp_path: Path) -
     between = out[tell:dates]
     # Every talking point comes before the first date, none of the dates among them.
     assert "Orders and invoices from your SAP system" in between
-    assert "Go-live on 8 February is unchanged." in between
+    assert "Go-live follows the walkthrough by the same 11 days, to 19 February instead of " \
+           "8 February." in " ".join(between.split())  # the point wraps onto a second line
     assert "15 Dec 2026 —" not in between
     assert "15 Dec 2026 — Build complete" in out[dates:]
 

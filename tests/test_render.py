@@ -146,7 +146,8 @@ def test_brief_shows_occurred_risks_as_issues_with_their_customer_message(ws: Wo
     issues = md.split("## Issues: risks that have happened\n")[1].split("\n## ")[0]
     assert ("| Acme's SAP test system is not available when interface testing starts | "
             "Marco Rossi | Thanks to your IT team the SAP test system is now live; we are testing "
-            "with real orders and invoices and the go-live date is unchanged. |") in issues
+            "with real orders and invoices; go-live follows the walkthrough to 19 February. |"
+            ) in issues
     top_risks = md.split("## Top risks\n")[1].split("\n## ")[0]
     assert "SAP test system" not in top_risks
     assert md.index("## Issues") < md.index("## Top risks")

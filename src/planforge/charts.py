@@ -165,7 +165,14 @@ def _milestone_note(m: MilestoneFacts, tr: Translator) -> str:
 def gantt(phases: Sequence[PhaseFacts], as_of: date, tr: Translator, accent: str,
           project_start: date, project_end: date, alt: str | None = None) -> str:
     """Phases as bars with their progress, milestones as baseline (hollow) and forecast or
-    actual (filled) diamonds, and a line for today."""
+    actual (filled) diamonds, and a line for today.
+
+    A milestone pushed by a dependency draws its slip dotted, names its driver beside it and,
+    when the driver is on the chart, gets a connector from the driver's diamond.
+    """
+    names = {i.id: i.name for p in phases for i in p.phase.milestones}
+    names.update({t.id: t.name for p in phases for t in p.phase.tasks})
+    placed: dict[str, tuple[float, float]] = {}  # milestone id: its forecast diamond
     dates = [project_start, project_end, as_of]
     for p in phases:
         dates += [p.phase.start, p.phase.end]
@@ -206,10 +213,27 @@ def gantt(phases: Sequence[PhaseFacts], as_of: date, tr: Translator, accent: str
             stroke = COLOURS[STATE_COLOUR.get(m.state, "grey")][1]
             cy = y + row_h / 2
             xd, xa = x_of(m.milestone.due), x_of(m.actual)
+            pushed = m.driver is not None and m.actual > m.milestone.due
             if m.actual != m.milestone.due:
-                svg.line(xd, cy, xa, cy, stroke, 1, dash="2 2")
+                svg.line(xd, cy, xa, cy, stroke, 1.4 if pushed else 1,
+                         dash="0.8 1.6" if pushed else "2 2")
             svg.diamond(xd, cy, 4.2, "#ffffff", MUTED)
             svg.diamond(xa, cy, 4.2, stroke, stroke)
+            placed[m.milestone.id] = (xa, cy)
+            if pushed and m.driver is not None:
+                note = tr.label("chart.through", driver=names.get(m.driver, m.driver))
+                room = plot_x + plot_w - xa - 8
+                if room >= 60:
+                    svg.text(xa + 7, cy + 3, fit(note, room, 7.5), size=7.5, fill=MUTED)
+                else:
+                    svg.text(xd - 7, cy + 3, fit(note, min(110.0, xd - plot_x - 8), 7.5),
+                             size=7.5, fill=MUTED, anchor="end")
+                fx, fy = placed.get(m.driver, (xd, cy))
+                # A driver drawn above (earlier in the schedule) and to the left, with the row
+                # free of a note on that side.
+                if room >= 60 and fx < xd - 4.2:
+                    svg.line(fx, fy + 4.2, fx, cy, MUTED, 0.6, dash="1 1.5")
+                    svg.line(fx, cy, xd - 4.2, cy, MUTED, 0.6, dash="1 1.5")
             svg.text(WIDTH - 4, y + row_h - 4, _milestone_note(m, tr), size=9, fill=stroke,
                      anchor="end")
             y += row_h
@@ -229,6 +253,10 @@ def gantt(phases: Sequence[PhaseFacts], as_of: date, tr: Translator, accent: str
     lx += text_width("★ " + tr.label("chart.customer_facing"), 9) + 14
     svg.rect(lx, legend_y - 4, 14, 8, accent, accent, rx=1.5)
     svg.text(lx + 18, legend_y + 3, tr.label("chart.phase_progress"), size=9, fill=MUTED)
+    if any(m.driver for p in phases for m in p.milestones):
+        lx += 18 + text_width(tr.label("chart.phase_progress"), 9) + 14
+        svg.line(lx, legend_y, lx + 14, legend_y, MUTED, 1.4, dash="0.8 1.6")
+        svg.text(lx + 18, legend_y + 3, tr.label("chart.pushed"), size=9, fill=MUTED)
     return svg.render()
 
 

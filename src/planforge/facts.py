@@ -8,7 +8,7 @@ Templates lay out these dataclasses; they never compute.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -35,6 +35,7 @@ __all__ = [
     "GoalState",
     "HealthFacts",
     "HeatMap",
+    "KnockOn",
     "MeetingOccurrence",
     "MilestoneFacts",
     "MilestoneState",
@@ -44,10 +45,12 @@ __all__ = [
     "ProjectFacts",
     "Reason",
     "RiskFacts",
+    "ScheduleItem",
     "ask_spans",
     "compute_facts",
     "compute_health",
     "heat_map",
+    "knock_on",
     "meeting_anchor",
     "next_meetings",
     "on_cadence",
@@ -55,6 +58,7 @@ __all__ = [
     "open_customer_milestones",
     "ranked_risks",
     "risk_level",
+    "schedule_items",
     "time_elapsed",
 ]
 
@@ -86,6 +90,11 @@ class MilestoneFacts:
     # expected − that date: a re-baseline leaves ``due`` on time, this keeps the first promise.
     first_promised: date | None = None
     promised_days: int = 0
+    # The chain of milestones and tasks whose lateness pushes ``expected`` (root cause first,
+    # the direct dependency last); empty when its own forecast or due sets the date.
+    driven_by: tuple[str, ...] = ()
+    driver: str | None = None  # the milestone (else root task) on driven_by named as the cause
+    knock_on_days: int = 0  # expected − its own forecast (or due): what the dependencies add
 
 
 @dataclass(frozen=True)
@@ -168,6 +177,7 @@ class Reason:
     subject_id: str | None  # milestone, goal or risk id; None for the budget
     days: int | None = None  # milestones: days late
     points: float | None = None  # goal: points behind expected; budget: points ahead of time
+    through: str | None = None  # milestones pushed by a dependency: the driver's id
 
 
 @dataclass(frozen=True)
@@ -225,6 +235,8 @@ class ProjectFacts:
     health_history: tuple[tuple[str, str], ...]  # (week, reported health), oldest first
     locale: str
     timezone: str
+    # Every milestone and task with its knock-on date and critical path, by id.
+    schedule: Mapping[str, KnockOn] = field(default_factory=dict)
 
 
 _HEALTH_RANK = {"red": 0, "amber": 1, "green": 2}
@@ -271,6 +283,107 @@ def axis_step(first: date, last: date) -> AxisStep:
     return "year"
 
 
+# --- knock-on slips ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduleItem:
+    """A milestone or task as the dependency schedule sees it.
+
+    ``planned`` is the date of the plan (a milestone's due, a task's end); ``own`` the date the
+    item itself is expected to finish (its done date once done, else a milestone's forecast or
+    due, a task's end).
+    """
+
+    id: str
+    planned: date
+    own: date
+    done: bool
+    depends_on: tuple[str, ...]
+    milestone: bool = False  # a milestone, not a task: documents name milestones as drivers
+
+
+@dataclass(frozen=True)
+class KnockOn:
+    """An item's expected date once what it depends on is allowed for.
+
+    ``expected`` = max(own, each dependency's expected + the planned gap), where the planned gap
+    is the item's planned date − the dependency's planned date, never below zero (finish to
+    start: the item cannot finish before what it depends on). A done item keeps its done date.
+    ``driven_by`` is the critical path: the items whose dates push this one, root cause first
+    and the direct dependency last; empty when the dependencies do not make it late.
+    ``driver`` is the item documents name as the cause: the first milestone on that path (a
+    reader knows the milestones), else its root task; None when not pushed.
+    """
+
+    expected: date
+    driven_by: tuple[str, ...]
+    driver: str | None = None
+
+
+def schedule_items(project: Project, as_of: date) -> dict[str, ScheduleItem]:
+    """Every milestone and task of the project as a schedule item as of a date."""
+    items: dict[str, ScheduleItem] = {}
+    for phase in project.phases:
+        for m in phase.milestones:
+            done = _done(m.done, as_of)
+            items[m.id] = ScheduleItem(m.id, m.due, m.done if m.done and done else m.expected,
+                                       done, m.depends_on, milestone=True)
+        for t in phase.tasks:
+            done = _done(t.done, as_of)
+            items[t.id] = ScheduleItem(t.id, t.end, t.done if t.done and done else t.end, done,
+                                       t.depends_on)
+    return items
+
+
+def knock_on(items: Mapping[str, ScheduleItem], today: date | None = None) -> dict[str, KnockOn]:
+    """Each item's expected date with its dependencies' slips carried forward (``KnockOn``).
+
+    With ``today``, a dependency not done finishes no earlier than today: an overdue task that
+    is still open pushes what follows it from today, not from the date it has already missed.
+    Unknown dependencies and the edge that closes a cycle are ignored: ``validate`` reports
+    both, and the dates of the rest stay computable.
+    """
+    result: dict[str, KnockOn] = {}
+    visiting: set[str] = set()
+    # Depth first without recursion: a long chain of dependencies must not hit Python's limit.
+    for root in items:
+        stack = [root]
+        while stack:
+            ident = stack[-1]
+            if ident in result:
+                stack.pop()
+                continue
+            item = items[ident]
+            deps = () if item.done else tuple(
+                d for d in item.depends_on if d in items and d != ident)
+            pending = [d for d in deps if d not in result and d not in visiting]
+            if pending and ident not in visiting:
+                visiting.add(ident)
+                stack.extend(reversed(pending))
+                continue
+            stack.pop()
+            visiting.discard(ident)
+            best = item.own
+            path: tuple[str, ...] = ()
+            for dep in deps:
+                upstream = result.get(dep)
+                if upstream is None:  # the edge that closes a cycle
+                    continue
+                gap = max(0, (item.planned - items[dep].planned).days)
+                finish = upstream.expected
+                if today is not None and not items[dep].done:
+                    finish = max(finish, today)
+                bound = finish + timedelta(days=gap)
+                # A dependency drives the date when it makes the item late and is the latest
+                # bound; a forecast already moved to exactly that date is still explained by it.
+                if bound > item.planned and (bound > best or (bound == best and not path)):
+                    best, path = bound, (*upstream.driven_by, dep)
+            driver = next((i for i in path if items[i].milestone), path[0] if path else None)
+            result[ident] = KnockOn(best, path, driver)
+    return result
+
+
 # --- milestones and phases ---------------------------------------------------------------------
 
 
@@ -280,8 +393,12 @@ def _done(done: date | None, as_of: date) -> bool:
     return done is not None and done <= as_of
 
 
-def _milestone_facts(m: Milestone, phase_id: str, as_of: date) -> MilestoneFacts:
-    expected = m.expected
+def _milestone_facts(m: Milestone, phase_id: str, as_of: date,
+                     schedule: Mapping[str, KnockOn]) -> MilestoneFacts:
+    pushed = schedule.get(m.id)
+    expected = pushed.expected if pushed else m.expected
+    driven_by = pushed.driven_by if pushed else ()
+    driver = pushed.driver if pushed else None
     state: MilestoneState
     if m.done is not None and _done(m.done, as_of):
         late = (m.done - m.due).days
@@ -302,6 +419,7 @@ def _milestone_facts(m: Milestone, phase_id: str, as_of: date) -> MilestoneFacts
         stale=m.forecast is not None and m.forecast < as_of,
         expected=expected, actual=expected, customer_facing=m.customer_facing,
         days_until=(expected - as_of).days, variance_days=(expected - m.due).days,
+        driven_by=driven_by, driver=driver, knock_on_days=(expected - m.expected).days,
     )
 
 
@@ -329,7 +447,7 @@ def _progress(phases: tuple[Phase, ...], as_of: date) -> float:
     return sum(_done(m.done, as_of) for m in milestones) / len(milestones)
 
 
-def _phase_facts(phase: Phase, as_of: date) -> PhaseFacts:
+def _phase_facts(phase: Phase, as_of: date, schedule: Mapping[str, KnockOn]) -> PhaseFacts:
     progress = _progress((phase,), as_of)
     dones = [t.done for t in phase.tasks] + [m.done for m in phase.milestones]
     # A phase with nothing to tick off is done once its dates are past.
@@ -345,7 +463,8 @@ def _phase_facts(phase: Phase, as_of: date) -> PhaseFacts:
         phase=phase,
         progress=progress,
         elapsed=time_elapsed(phase.start, phase.end, as_of),
-        milestones=tuple(_milestone_facts(m, phase.id, as_of) for m in phase.milestones),
+        milestones=tuple(_milestone_facts(m, phase.id, as_of, schedule)
+                         for m in phase.milestones),
         state=state,
     )
 
@@ -461,9 +580,11 @@ def _health(
         late = max(mf.days, mf.variance_days)
         mid = mf.milestone.id
         if mf.customer_facing and late > health.red_slip_days:
-            red.append(Reason("red", f"customer-milestone-{mf.state}", mid, days=late))
+            red.append(Reason("red", f"customer-milestone-{mf.state}", mid, days=late,
+                              through=mf.driver))
         else:
-            amber.append(Reason("amber", f"milestone-{mf.state}", mid, days=late))
+            amber.append(Reason("amber", f"milestone-{mf.state}", mid, days=late,
+                                through=mf.driver))
     for rf in risks:
         if rf.level != "critical":
             continue
@@ -492,8 +613,12 @@ def _promised(f: MilestoneFacts, kickoff: Mapping[str, date]) -> MilestoneFacts:
 
 
 def _all_milestone_facts(project: Project, as_of: date,
-                         kickoff: Mapping[str, date] | None = None) -> tuple[MilestoneFacts, ...]:
-    facts = [_promised(_milestone_facts(m, p.id, as_of), kickoff or {})
+                         kickoff: Mapping[str, date] | None = None,
+                         schedule: Mapping[str, KnockOn] | None = None,
+                         ) -> tuple[MilestoneFacts, ...]:
+    if schedule is None:
+        schedule = knock_on(schedule_items(project, as_of), as_of)
+    facts = [_promised(_milestone_facts(m, p.id, as_of, schedule), kickoff or {})
              for p in project.phases for m in p.milestones]
     # sorted() is stable: ties keep the order of the plan.
     return tuple(sorted(facts, key=lambda f: (f.actual, f.milestone.due)))
@@ -687,7 +812,8 @@ def compute_facts(project: Project, as_of: date, settings: Settings,
     health = settings.health
     week = iso_week(as_of)
     latest = project.latest_update(week)
-    milestones = _all_milestone_facts(project, as_of, kickoff)
+    schedule = knock_on(schedule_items(project, as_of), as_of)
+    milestones = _all_milestone_facts(project, as_of, kickoff, schedule)
     open_ms = [m for m in milestones if m.days_until is not None]
     goals = tuple(_goal_facts(g, project, as_of, health) for g in project.goals)
     risks = ranked_risks(project.risks)
@@ -701,7 +827,8 @@ def compute_facts(project: Project, as_of: date, settings: Settings,
         latest_update=latest,
         progress=_progress(project.phases, as_of),
         elapsed=time_elapsed(project.start, project.end, as_of),
-        phases=tuple(_phase_facts(p, as_of) for p in project.phases),
+        phases=tuple(_phase_facts(p, as_of, schedule) for p in project.phases),
+        schedule=schedule,
         milestones=milestones,
         customer_milestones_next_4_weeks=tuple(
             m for m in open_ms

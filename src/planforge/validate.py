@@ -16,7 +16,7 @@ from typing import Any
 from .audience import is_placeholder, sales_risks
 from .dates import WEEK_FILE, WEEKDAYS, iso_week, week_problem, years_after
 from .errors import Finding, InvalidFilesError
-from .facts import compute_health, on_cadence, ranked_risks
+from .facts import ScheduleItem, compute_health, knock_on, on_cadence, ranked_risks
 from .files import FileRefused
 from .model import HealthSettings, Project, build_meeting, build_project, build_update
 from .schema import check_document
@@ -181,7 +181,7 @@ class _Checker:
 
         seen: dict[str, str] = {}
         dated: dict[str, tuple[list[PathPart], date, list[str]]] = {}
-        expected: dict[str, date] = {}  # milestones: the forecast, or due
+        items: dict[str, ScheduleItem] = {}  # milestones and tasks, for the knock-on check
 
         def unique(path: list[PathPart], ident: str) -> None:
             if ident in seen:
@@ -223,7 +223,7 @@ class _Checker:
                 self.person(doc, [*mp, "owner"], ms.get("owner"), people)
                 due = date.fromisoformat(ms["due"])
                 dated[ms["id"]] = (mp, due, list(ms.get("depends_on") or ()))
-                expected[ms["id"]] = date.fromisoformat(ms.get("forecast") or ms["due"])
+                items[ms["id"]] = self.schedule_item(ms, due, ms.get("forecast") or ms["due"])
                 self.check_done(doc, mp, ms.get("done"))
                 forecast = ms.get("forecast")
                 if forecast and date.fromisoformat(forecast) > due and not ms.get("reason"):
@@ -241,6 +241,7 @@ class _Checker:
                     self.error(doc, [*tp, "end"], f"the task ends ({t_end}) before it starts "
                                f"({task['start']})")
                 dated[task["id"]] = (tp, t_end, list(task.get("depends_on") or ()))
+                items[task["id"]] = self.schedule_item(task, t_end, task["end"])
                 self.check_done(doc, tp, task.get("done"))
         for i, risk in enumerate(d.get("risks") or ()):
             unique(["risks", i], risk["id"])
@@ -258,7 +259,14 @@ class _Checker:
             self.check_meeting(doc, ["meetings", i], meeting)
             if len(self.out) == found:  # a meeting without a valid day has no cadence to check
                 self.check_skip(doc, ["meetings", i], meeting, date.fromisoformat(d["start"]))
-        self.check_dependencies(doc, dated, expected)
+        self.check_dependencies(doc, dated, items)
+
+    def schedule_item(self, d: dict[str, Any], planned: date, own: str) -> ScheduleItem:
+        """A milestone or task for the knock-on computation, done as of the as-of date."""
+        done = d.get("done")
+        finished = done is not None and date.fromisoformat(done) <= self.as_of
+        return ScheduleItem(d["id"], planned, date.fromisoformat(str(done) if finished else own),
+                            finished, tuple(d.get("depends_on") or ()))
 
     def check_measure_from(self, doc: Document, path: list[PathPart], goal: dict[str, Any],
                            phases: list[dict[str, Any]]) -> None:
@@ -324,7 +332,7 @@ class _Checker:
         self,
         doc: Document,
         dated: dict[str, tuple[list[PathPart], date, list[str]]],
-        expected: dict[str, date],
+        items: dict[str, ScheduleItem],
     ) -> None:
         for ident, (path, when, deps) in dated.items():
             for k, dep in enumerate(deps):
@@ -340,16 +348,29 @@ class _Checker:
                     if "milestones" in dep_path:
                         self.error(doc, [*path, "due"], f"due {when}, before milestone '{dep}' "
                                    f"(due {dep_when}) which it depends on")
-                    elif expected[ident] < dep_when:
-                        # Against the forecast: a milestone re-forecast because a task runs late
-                        # is the plan being honest, not a mistake.
-                        self.warn(doc, [*path, "due"], f"expected {expected[ident]}, before task "
-                                  f"'{dep}' ends ({dep_when}), which it depends on")
+        self.check_knock_on(doc, dated, items)
         for cycle in _cycles({i: [d for d in v[2] if d in dated and d != i]
                               for i, v in dated.items()}):
             path = dated[cycle[0]][0]
             self.error(doc, [*path, "depends_on"],
                        f"depends_on forms a cycle: {' → '.join([*cycle, cycle[0]])}")
+
+    def check_knock_on(
+        self,
+        doc: Document,
+        dated: dict[str, tuple[list[PathPart], date, list[str]]],
+        items: dict[str, ScheduleItem],
+    ) -> None:
+        """A milestone's forecast (or due) earlier than its dependencies' forecasts allow."""
+        for ident, pushed in knock_on(items).items():
+            item, path = items[ident], dated[ident][0]
+            if item.done or "milestones" not in path or pushed.expected <= item.own:
+                continue
+            chain = " → ".join(f"'{i}'" for i in pushed.driven_by)
+            key = "forecast" if item.own != item.planned else "due"
+            self.warn(doc, [*path, key], f"expected {item.own}, earlier than its dependencies "
+                      f"allow: {chain} puts it at {pushed.expected} at the earliest (keeping the "
+                      f"planned gap); set forecast: {pushed.expected} and say why in reason")
 
     def check_update(self, doc: Document, project: dict[str, Any]) -> None:
         data = doc.data

@@ -7,6 +7,7 @@ drawn here, so that templates only lay out.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
@@ -109,7 +110,14 @@ class _Names:
 
     def __init__(self, project: Project, tr: Translator) -> None:
         self._people = project.people
+        self._items = ({m.id: m.name for m in project.milestones}
+                       | {t.id: t.name for t in project.tasks})
         self._sep = tr.label("common.list_sep")
+
+    @property
+    def sep(self) -> str:
+        """The list separator of the document's language."""
+        return self._sep
 
     def one(self, pid: str | None) -> str:
         """A person's name; "" for nobody, the id itself for someone not in the plan."""
@@ -117,6 +125,10 @@ class _Names:
             return ""
         person = self._people.get(pid)
         return person.name if person else pid
+
+    def item(self, ident: str) -> str:
+        """A milestone's or task's name by id; the id itself for one not in the plan."""
+        return self._items.get(ident, ident)
 
     def joined(self, pids: Iterable[str]) -> str:
         """Several names joined with the list separator; "" for none."""
@@ -151,19 +163,50 @@ def _subject(project: Project, subject_id: str | None) -> str:
 
 
 def reason_lines(project: Project, reasons: Iterable[Reason], tr: Translator) -> list[ReasonLine]:
-    """Health reasons as sentences in the document's language."""
-    return [
-        ReasonLine(
-            r.level,
-            tr.label(
-                f"reason.{r.code}",
-                subject=_subject(project, r.subject_id),
-                days=tr.days(r.days) if r.days is not None else "",
-                points=tr.points(r.points) if r.points is not None else "",
-            ),
+    """Health reasons as sentences in the document's language.
+
+    Milestones pushed by the same driver at the same level share one line that names the driver:
+    a slip that ripples through the plan is one cause, not one alarm per milestone. When the
+    driver has a line of its own, that line counts what follows it instead.
+    """
+    names = _Names(project, tr)
+    reasons = list(reasons)
+    groups: dict[tuple[str, str], list[Reason]] = {}
+    for r in reasons:
+        if r.through is not None:
+            groups.setdefault((r.level, r.through), []).append(r)
+    lines = []
+    for r in reasons:
+        follow = groups.pop((r.level, r.subject_id or ""), None) if r.through is None else None
+        text = tr.label(
+            f"reason.{r.code}",
+            subject=_subject(project, r.subject_id),
+            days=tr.days(r.days) if r.days is not None else "",
+            points=tr.points(r.points) if r.points is not None else "",
         )
-        for r in reasons
-    ]
+        if r.through is not None:
+            group = groups.pop((r.level, r.through), None)
+            if group is None:  # already said with the first of its group
+                continue
+            driver = names.item(r.through)
+            if len(group) == 1 and r.code.endswith("milestone-slipping"):
+                # Said as late through its driver, not after its baseline: one line in a brief.
+                text = tr.label("reason.pushed_one", subject=_subject(project, r.subject_id),
+                                days=tr.days(r.days or 0), driver=driver)
+            elif len(group) == 1:
+                text = tr.label("reason.through", reason=text, driver=driver)
+            else:
+                text = tr.label(
+                    "reason.pushed", driver=driver,
+                    days=tr.days(max(g.days or 0 for g in group)),
+                    subjects=names.sep.join(
+                        tr.label("reason.quoted", subject=_subject(project, g.subject_id))
+                        for g in group))
+        if follow:  # the driver's own line says what follows it; the table names them
+            text = tr.label("reason.followed", reason=text, count=len(follow),
+                            days=tr.days(max(g.days or 0 for g in follow)))
+        lines.append(ReasonLine(r.level, text))
+    return lines
 
 
 def change_lines(changes: Iterable[ChangeLike], tr: Translator) -> list[ChangeLine]:
@@ -252,6 +295,8 @@ def _milestone_row(m: MilestoneFacts, names: _Names) -> MilestoneRow:
         reason=m.milestone.reason,
         first_promised=m.first_promised,
         promised_days=m.promised_days,
+        driven_by=tuple(names.item(i) for i in m.driven_by),
+        driver=names.item(m.driver) if m.driver else None,
     )
 
 
@@ -326,8 +371,10 @@ def _phase_row(p: PhaseFacts, names: _Names) -> PhaseRow:
     )
 
 
-def _schedule_gantt(facts: ProjectFacts) -> tuple[GanttSection, ...]:
-    """The phases as a Mermaid gantt: each phase's bar, then its milestones."""
+def _schedule_gantt(facts: ProjectFacts, tr: Translator,
+                    names: _Names) -> tuple[GanttSection, ...]:
+    """The phases as a Mermaid gantt: each phase's bar, then its milestones; one pushed by a
+    dependency sits at its pushed date, marked critical and named "through" its driver."""
     sections = []
     for p in facts.phases:
         tasks = [
@@ -345,8 +392,11 @@ def _schedule_gantt(facts: ProjectFacts) -> tuple[GanttSection, ...]:
                 tags += "done, "
             elif m.state in ("slipping", "overdue"):
                 tags += "crit, "
-            tasks.append(GanttTask(("★ " if m.customer_facing else "") + m.milestone.name,
-                                   tags, m.actual.isoformat(), "0d"))
+            name = ("★ " if m.customer_facing else "") + m.milestone.name
+            if m.driver is not None and m.actual > m.milestone.due:
+                name += " " + tr.label("common.paren", text=tr.label(
+                    "chart.through", driver=names.item(m.driver)))
+            tasks.append(GanttTask(name, tags, m.actual.isoformat(), "0d"))
         sections.append(GanttSection(p.phase.name, tuple(tasks)))
     return tuple(sections)
 
@@ -430,6 +480,21 @@ def _brief_milestones(facts: ProjectFacts) -> list[MilestoneFacts]:
             seen.add(m.milestone.id)
             out.append(m)
     return sorted(out, key=lambda m: (m.expected, m.milestone.id))
+
+
+def _folded_rows(milestones: Sequence[MilestoneFacts], names: _Names) -> tuple[MilestoneRow, ...]:
+    """Rows for the brief's table; a milestone pushed by one listed goes in its driver's row.
+
+    One line per ripple keeps a brief on two pages when a slip moves every later milestone.
+    """
+    listed = {m.milestone.id for m in milestones}
+    pushed: dict[str, list[MilestoneRow]] = {}
+    for m in milestones:
+        if m.driver in listed and m.driver != m.milestone.id:
+            pushed.setdefault(m.driver, []).append(_milestone_row(m, names))
+    return tuple(
+        replace(_milestone_row(m, names), pushes=tuple(pushed.get(m.milestone.id, ())))
+        for m in milestones if m.driver not in listed)
 
 
 def _health_weeks(project: Project, facts: ProjectFacts) -> list[charts.HealthWeek]:
@@ -671,7 +736,7 @@ def charter_view(project: Project, facts: ProjectFacts, tr: Translator, default_
     names = _Names(project, tr)
     risk_no = _risk_numbers(facts.risks)
     comm = project.communication
-    gantt = _schedule_gantt(facts)
+    gantt = _schedule_gantt(facts, tr, names)
     return CharterView(
         version=charter_version(history, tr),
         project=_head(project, names),
@@ -719,7 +784,7 @@ def brief_view(project: Project, facts: ProjectFacts, tr: Translator, default_tz
         update=_update(facts, names, tr),
         risk_messages=tuple(r.risk.customer_message for r in top if r.risk.customer_message),
         issues=tuple(_risk_row(r, risk_no, names) for r in facts.occurred_risks),
-        milestones=tuple(_milestone_row(m, names) for m in _brief_milestones(facts)),
+        milestones=_folded_rows(_brief_milestones(facts), names),
         goals=tuple(_goal_row(g, names, tr, project) for g in facts.goals),
         top_risks=tuple(_risk_row(r, risk_no, names) for r in top),
         changes=(tuple(change_lines(sales_changes(changes), tr)) if changes is not None

@@ -164,6 +164,15 @@ class MilestoneRow:
     first_promised: date | None = None  # the kickoff baseline's due where it differs from
     # expected (known from git history only)
     promised_days: int = 0  # expected − first_promised
+    # The names of the milestones and tasks whose dates push this one (its critical path, root
+    # cause first); empty when its own forecast or due sets the date.
+    driven_by: tuple[str, ...] = ()
+    # The name documents give as the cause: the first milestone on driven_by, else its first
+    # task; None when not pushed.
+    driver: str | None = None
+    # Brief only: the milestones this one pushes that the brief lists with it rather than on
+    # rows of their own (see BriefView.milestones).
+    pushes: tuple[MilestoneRow, ...] = ()
 
 
 @dataclass(frozen=True)
