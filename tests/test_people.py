@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from planforge.audience import brief_recipients, recipients, without_address
 from planforge.members import former, on_project, owner_on
 from planforge.model import Handover, build_project
 
@@ -132,3 +133,19 @@ def test_work_done_after_its_owner_left_needs_a_handover(tmp_path: Path,
     assert [line.split(": ", 2)[2] for line in lines] == [
         "phases[0].milestones[0].done: done 2020-09-15, after its owner then, Pat Manager (pm), "
         "left (2020-08-31): add handed_over to say who took it over and when"]
+
+
+def test_nobody_who_has_left_is_addressed() -> None:
+    data = handed_over(plan())
+    data["people"]["ae"].update(email="alex@demo.test", left="2020-09-30")
+    data["people"]["robin"].update(email="robin@demo.test", team="sales")
+    project = build_project("demo", data)
+    assert brief_recipients(project, date(2020, 8, 31)) == ("alex@demo.test",)
+    assert brief_recipients(project, date(2020, 9, 30)) == ("alex@demo.test", "robin@demo.test")
+    assert brief_recipients(project, date(2020, 10, 2)) == ("robin@demo.test",)
+    assert [r.key for r in recipients([project], date(2020, 10, 2))] == ["robin@demo.test"]
+    data["people"]["ae"]["email"] = None
+    del data["people"]["ae"]["email"]
+    gone = build_project("demo", data)
+    assert [pid for pid, _ in without_address(gone, date(2020, 9, 1))] == ["ae"]
+    assert without_address(gone, date(2020, 10, 2)) == []
