@@ -35,17 +35,17 @@ def _with_ask(week: str, health: str = "green") -> dict[str, Any]:
     return data
 
 
-def _hand_over(data: Any, old: str, new: str) -> None:
-    """Every owner field naming ``old`` now names ``new``."""
+def _hand_over(data: Any, old: str, new: str, on: str) -> None:
+    """Every item owned by ``old`` is now owned by ``new``, who took it over on ``on``."""
     if isinstance(data, dict):
-        for key, value in data.items():
-            if key == "owner" and value == old:
-                data[key] = new
-            else:
-                _hand_over(value, old, new)
+        if data.get("owner") == old and "id" in data:
+            data["owner"] = new
+            data["handed_over"] = [{"from": old, "on": on}]
+        for value in data.values():
+            _hand_over(value, old, new, on)
     elif isinstance(data, list):
         for value in data:
-            _hand_over(value, old, new)
+            _hand_over(value, old, new, on)
 
 
 @pytest.fixture
@@ -97,12 +97,13 @@ def lived(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
     repo.commit("Re-baseline go-live: the data migration is run twice\n\nAgreed with the "
                 "customer.", when="2020-06-15T10:00:00+02:00")
 
-    # Pat leaves; Robin takes over what Pat owned. Documents of earlier dates still name Pat.
+    # Pat leaves; Robin takes over what Pat owned. Pat stays in people, so old updates and the
+    # demo Pat delivered still name them.
     data = changed(data)
-    del data["people"]["pm"]
+    data["people"]["pm"]["left"] = "2020-08-31"
     data["people"]["robin"] = {"name": "Robin Lead", "role": "Project manager",
-                               "team": "delivery"}
-    _hand_over(data, "pm", "robin")
+                               "team": "delivery", "joined": "2020-09-01"}
+    _hand_over(data, "pm", "robin", "2020-09-01")
     repo.write_project("demo", data)
     repo.commit("Pat hands the project over to Robin", when="2020-09-01T10:00:00+02:00")
 
@@ -196,3 +197,31 @@ def test_build_writes_the_same_retrospective(lived: Repo, run_cli: RunCli) -> No
     built = (lived.ws / "output" / "demo" / "retrospective.md").read_text("utf-8")
     assert built == rendered
     assert "· Planned budget · €180,000 → €192,000" in built
+
+
+def test_who_left_stays_named_for_what_they_did(lived: Repo, run_cli: RunCli) -> None:
+    result = run_cli("validate", "--as-of", CLOSED, "--strict", cwd=lived.ws)
+    assert result.exit_code == 0, result.output
+    retro = run_cli("render", "retro", "demo", "--as-of", CLOSED, cwd=lived.ws).stdout
+    assert "Former members: Pat Manager (Project manager, left 31 Aug 2020)" in retro
+    charter = run_cli("render", "charter", "demo", "--as-of", CLOSED, cwd=lived.ws).stdout
+    people = charter.split("## 3.")[1].split("## 4.")[0]
+    # The charter is the kickoff version: Pat was the project manager then, Robin not yet there.
+    assert "| Pat Manager | Project manager |" in people and "Robin" not in people
+
+
+def test_without_history_handovers_say_who_owned_what_when(
+    lived: Repo, run_cli: RunCli, tmp_path: Path
+) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(lived.ws, copy, ignore=shutil.ignore_patterns(".git"))
+    before = run_cli("render", "charter", "demo", "--as-of", "2020-06-01", cwd=copy).stdout
+    after = run_cli("render", "charter", "demo", "--as-of", CLOSED, cwd=copy).stdout
+    goal = "| **Faster quotes** | minutes per quote | 45 minutes | 30 minutes | 31 Dec 2020 |"
+    assert f"{goal} Pat Manager |" in before and "Robin" not in before.split("## 4.")[0]
+    assert f"{goal} Robin Lead |" in after
+    # The demo was done before the handover: it stays Pat's.
+    assert "| **★ Demo to the customer** | Build | Pat Manager |" in after
+    assert "Former members: Pat Manager (Project manager, left 31 Aug 2020)" in after

@@ -23,15 +23,15 @@ def test_new_writes_placeholders_that_validate_flags(tmp_path: Path, run_cli: Ru
     assert run_cli("validate", "--strict", cwd=tmp_path).exit_code == 1
     ws = find_workspace(tmp_path)
     project, _ = load_project(ws, "demo", ws.today())
-    assert brief_recipients(project) == ()
-    assert [pid for pid, _ in without_address(project)] == ["ae"]
+    assert brief_recipients(project, project.start) == ()
+    assert [pid for pid, _ in without_address(project, project.start)] == ["ae"]
     plan = tmp_path / "projects/demo/project.yaml"
     plan.write_text(plan.read_text("utf-8").replace("ae@example.invalid", "ana@acme.test")
                     .replace("pm@example.invalid", "pat@acme.test"), "utf-8")
     result = run_cli("validate", cwd=tmp_path)
     assert "placeholder" not in result.stdout
     project, _ = load_project(ws, "demo", ws.today())
-    assert brief_recipients(project) == ("ana@acme.test",)
+    assert brief_recipients(project, project.start) == ("ana@acme.test",)
 
 
 def test_example_addresses_of_the_demonstration_workspace_are_real(run_cli: RunCli) -> None:

@@ -150,7 +150,7 @@ def _brief_pages(ws: Workspace, projects: list[Project]) -> int:
 @pytest.mark.pdf
 def test_every_portfolio_takes_no_more_pages_than_its_briefs(ws: Workspace) -> None:
     projects = [load_project(ws, pid, AS_OF)[0] for pid in ws.project_ids()]
-    portfolios = [r for r in recipients(projects) if r.portfolio]
+    portfolios = [r for r in recipients(projects, AS_OF) if r.portfolio]
     assert [r.key for r in portfolios] == ["jonas.weber@example.com"]
     for r in portfolios:
         shown = list(r.projects)

@@ -3,15 +3,17 @@ projects, and in which language and under which name.
 
 One rule for ``build``, ``render portfolio`` and ``send`` (the README's "Who receives what"):
 a person receives the weekly brief of an *active* project when they have ``brief: true`` and an
-email address there. Across projects a person is their address, compared without case. Whoever
-receives the briefs of two or more active projects gets one portfolio brief over exactly those
-projects; whoever receives one gets that project's brief.
+email address there, and are on the project on the brief's date (joined, and not left). Across
+projects a person is their address, compared without case. Whoever receives the briefs of two or
+more active projects gets one portfolio brief over exactly those projects; whoever receives one
+gets that project's brief.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Protocol, TypeVar
 
 from .errors import UsageError
@@ -44,22 +46,28 @@ def _address(person: Person) -> str | None:
     return address if address and not is_placeholder(address) else None
 
 
-def brief_recipients(project: Project, closing: bool = False) -> tuple[str, ...]:
-    """The address keys that receive this project's brief: none unless it is active, or
-    ``closing`` (its closing brief, the week it closes)."""
+def _receives(person: Person, on: date) -> bool:
+    """Whether they are someone who receives the brief of ``on``: ``brief: true`` and on the
+    project that day (someone who has left is never addressed)."""
+    return person.brief and person.active_on(on)
+
+
+def brief_recipients(project: Project, on: date, closing: bool = False) -> tuple[str, ...]:
+    """The address keys that receive this project's brief of the date ``on``: none unless it is
+    active, or ``closing`` (its closing brief, the week it closes)."""
     if project.status != ACTIVE and not closing:
         return ()
     return tuple(sorted({address_key(address) for person in project.people.values()
-                         if person.brief and (address := _address(person))}))
+                         if _receives(person, on) and (address := _address(person))}))
 
 
-def without_address(project: Project) -> list[tuple[str, Person]]:
-    """(person id, person) of those who should receive an active project's brief but have no
-    email address to receive it at."""
+def without_address(project: Project, on: date) -> list[tuple[str, Person]]:
+    """(person id, person) of those who should receive an active project's brief of ``on`` but
+    have no email address to receive it at."""
     if project.status != ACTIVE:
         return []
     return [(pid, person) for pid, person in project.people.items()
-            if person.brief and _address(person) is None]
+            if _receives(person, on) and _address(person) is None]
 
 
 def by_address(recipients: Mapping[str, Iterable[str]]) -> dict[str, tuple[str, ...]]:
@@ -116,29 +124,30 @@ class Recipient:
         return len(self.projects) >= 2
 
 
-def recipients(projects: Sequence[Project], closing: Collection[str] = ()) -> list[Recipient]:
-    """Everyone who receives a brief of these projects, by address key; ``closing`` names the
-    closed projects whose closing brief still goes out."""
+def recipients(projects: Sequence[Project], on: date,
+               closing: Collection[str] = ()) -> list[Recipient]:
+    """Everyone who receives a brief of these projects of the date ``on``, by address key;
+    ``closing`` names the closed projects whose closing brief still goes out."""
     known = {p.id: p for p in projects}
-    members = by_address({p.id: brief_recipients(p, p.id in closing) for p in projects})
+    members = by_address({p.id: brief_recipients(p, on, p.id in closing) for p in projects})
     out = []
     for key, ids in members.items():
         mine = tuple(known[pid] for pid in ids)
         written = next(address for person in mine[0].people.values()
-                       if person.brief and (address := _address(person))
+                       if _receives(person, on) and (address := _address(person))
                        and address_key(address) == key)
         out.append(Recipient(written, person_name(key, mine), mine))
     return out
 
 
-def portfolio_of(address: str, projects: Sequence[Project]) -> Recipient:
-    """The recipient of the portfolio brief at this address; a usage error that says what the
-    address receives instead when that is no portfolio brief."""
+def portfolio_of(address: str, projects: Sequence[Project], on: date) -> Recipient:
+    """The recipient of the portfolio brief of ``on`` at this address; a usage error that says
+    what the address receives instead when that is no portfolio brief."""
     if not is_address(address_key(address)):
         raise UsageError(f"'{address}' is not an email address: a portfolio brief is found by "
                          "the sales person's address (ids are per project)")
     key = address_key(address)
-    found = [r for r in recipients(projects) if r.key == key]
+    found = [r for r in recipients(projects, on) if r.key == key]
     if found and found[0].portfolio:
         return found[0]
     if found:

@@ -254,7 +254,7 @@ def build_project(ws: Workspace, project_id: str, options: BuildOptions, inputs:
     record = ProjectRecord(
         inputs=inputs, name=project.name, customer=project.customer, health=health.level,
         reported=health.reported, active=project.status == "active",
-        recipients=brief_recipients(project), stems=stems)
+        recipients=brief_recipients(project, options.as_of), stems=stems)
     return Result(project_id, "built", tuple(files), inputs, record=record, stamps=tuple(stamps))
 
 
@@ -632,7 +632,7 @@ def _recipients(ws: Workspace, options: BuildOptions, selected: list[str],
                 project, _ = load_project(ws, past.get(pid) or pid, options.as_of)
             except PlanforgeError:
                 continue  # reported when that project itself is built
-            recipients[pid] = brief_recipients(project)
+            recipients[pid] = brief_recipients(project, options.as_of)
     return recipients
 
 

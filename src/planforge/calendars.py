@@ -328,12 +328,13 @@ def project_calendar(source: CalendarInput, t: Translator, default_tz: str) -> b
                      _events(source, t, as_of, default_tz, customer_only=False, attendee=None))
 
 
-def person_projects(address: str, projects: Iterable[Project]) -> list[Project]:
-    """The projects in a sales person's calendar: those whose brief they receive (by id)."""
+def person_projects(address: str, projects: Iterable[Project], on: date) -> list[Project]:
+    """The projects in a sales person's calendar: those whose brief of ``on`` they receive (by
+    id)."""
     from .audience import brief_recipients
 
     key = address_key(address)
-    return sorted((p for p in projects if key in brief_recipients(p)), key=lambda p: p.id)
+    return sorted((p for p in projects if key in brief_recipients(p, on)), key=lambda p: p.id)
 
 
 def person_calendar(address: str, sources: Sequence[CalendarInput], t: Translator,

@@ -938,7 +938,7 @@ def _render_portfolio(ws: Workspace, email: str, plan: DatedPlan, week: str, fmt
         except PlanforgeError:
             click.echo(f"note: skipped {pid}: its files have errors (planforge validate {pid})",
                        err=True)
-    recipient = portfolio_of(email, projects)
+    recipient = portfolio_of(email, projects, day)
     changes = {p.id: changes_since_last_week(ws, p, day) for p in recipient.projects}
     facts = {p.id: compute_facts(p, day, ws.settings, first_promised(ws, p.id, day))
              for p in recipient.projects}

@@ -34,7 +34,7 @@ def sales_calendar(ws: Workspace, address: str, as_of: date) -> bytes:
             projects.append(plan.load(ws, pid)[0])
         except PlanforgeError:
             continue
-    mine = person_projects(address, projects)
+    mine = person_projects(address, projects, as_of)
     if not mine:
         raise UsageError(f"{address} receives the brief of no active project, so has no "
                          "calendar (people with `brief: true` and an email address have one)")

@@ -200,11 +200,11 @@ def _default_calendar(ws: Workspace, as_of: date, built: BuiltOutputs | None) ->
 
 
 def _with_calendar(ws: Workspace, msg: OutgoingMessage, projects: Sequence[Project],
-                   calendar: RenderCalendar) -> OutgoingMessage:
+                   calendar: RenderCalendar, on: date) -> OutgoingMessage:
     """The message with its recipient's calendar: the one ``build`` writes for the address,
     over every active project whose brief it receives. An address that receives none (an
     extra ``--to``) has no calendar, so gets none."""
-    ids = tuple(sorted(p.id for p in projects if msg.key in brief_recipients(p)))
+    ids = tuple(sorted(p.id for p in projects if msg.key in brief_recipients(p, on)))
     if not ids:
         return msg
     name = _filename_part(translator(msg.locale, ws.templates_dir).label("email.calendar_file"))
@@ -212,12 +212,14 @@ def _with_calendar(ws: Workspace, msg: OutgoingMessage, projects: Sequence[Proje
                    calendar_filename=f"{name or 'calendar'}.ics")
 
 
-def _members(projects: Iterable[Project]) -> list[_Member]:
+def _members(projects: Iterable[Project], on: date) -> list[_Member]:
+    """The people with an address who are on their project on ``on``: ``--to`` never names
+    someone who has left."""
     return [
         _Member(p, pid, person.name, person.email.strip(), person.brief)
         for p in projects
         for pid, person in p.people.items()
-        if person.email and person.email.strip()
+        if person.email and person.email.strip() and person.active_on(on)
     ]
 
 
@@ -270,14 +272,15 @@ def _resolve_to(
 
 
 def _recipients(
-    ws: Workspace, active: list[Project], to: Sequence[str] | None, closing: frozenset[str]
+    ws: Workspace, active: list[Project], to: Sequence[str] | None, closing: frozenset[str],
+    on: date,
 ) -> tuple[list[Recipient], list[str]]:
-    usual = {r.key: r for r in recipients(active, closing)}
+    usual = {r.key: r for r in recipients(active, on, closing)}
     if not to:
         notes = [f"{p.id}:{pid} ({one_line(person.name)}) receives the brief but has no email "
-                 "address" for p in active for pid, person in without_address(p)]
+                 "address" for p in active for pid, person in without_address(p, on)]
         return list(usual.values()), notes
-    members = _members(active)
+    members = _members(active, on)
     by_key: dict[str, Recipient] = {}
     for address, name in _resolve_to(to, ws, active, members):
         key = address_key(address)
@@ -318,7 +321,7 @@ def plan_messages(
 
     closing = closing_projects(ws, projects, week)
     sendable = sorted([*ready, *(p for p in projects if p.id in closing)], key=lambda p: p.id)
-    recipients, notes = _recipients(ws, sendable, to, closing)
+    recipients, notes = _recipients(ws, sendable, to, closing, as_of)
     if notice:
         notes.insert(0, notice)
     from .timeline import first_promised
@@ -327,28 +330,30 @@ def plan_messages(
     facts = {p.id: compute_facts(p, as_of, ws.settings, first_promised(ws, p.id, as_of))
              for p in sendable}
     render = render or _default_render(ws, as_of, built, facts)
-    messages = [_message(ws, r, week, render, facts)
+    messages = [_message(ws, r, week, render, facts, as_of)
                 for r in sorted(recipients, key=lambda r: address_key(r.address))]
     if ws.settings.email.attach_calendar:
         calendar = calendar or _default_calendar(ws, as_of, built)
-        messages = [_with_calendar(ws, m, projects, calendar) for m in messages]
+        messages = [_with_calendar(ws, m, projects, calendar, as_of) for m in messages]
     return MailPlan(week, tuple(messages), tuple(notes), tuple(held))
 
 
-def _coordinators(projects: Sequence[Project]) -> tuple[tuple[str, str], ...]:
-    """The coordinators of these projects who have an email address, as (name, address)."""
+def _coordinators(projects: Sequence[Project], on: date) -> tuple[tuple[str, str], ...]:
+    """The coordinators of these projects on ``on`` who have an email address, as (name,
+    address)."""
     out: dict[str, tuple[str, str]] = {}
     for p in projects:
         pid = p.communication.coordinator if p.communication else None
         person = p.people.get(pid) if pid else None
-        if person is not None and person.email and is_address(person.email.strip()):
+        if (person is not None and person.active_on(on) and person.email
+                and is_address(person.email.strip())):
             address = person.email.strip()
             out.setdefault(address_key(address), (one_line(person.name), address))
     return tuple(out.values())
 
 
 def _message(ws: Workspace, r: Recipient, week: str, render: RenderPdf,
-             facts: dict[str, ProjectFacts]) -> OutgoingMessage:
+             facts: dict[str, ProjectFacts], on: date) -> OutgoingMessage:
     settings = ws.settings
     projects = sorted(r.projects, key=lambda p: p.id)
     locale = brief_locale(projects, settings.locale)
@@ -398,7 +403,7 @@ def _message(ws: Workspace, r: Recipient, week: str, render: RenderPdf,
         html=html,
         pdf=pdf,
         content={p.id: brief_content(p, week) for p in projects},
-        reply_to=_coordinators(projects),
+        reply_to=_coordinators(projects, on),
         reviser=revise,
     )
 

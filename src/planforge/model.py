@@ -38,6 +38,25 @@ class Person:
     team: str
     email: str | None
     brief: bool  # receives the weekly sales brief by email
+    joined: date | None = None  # first day on the project; None: from its start
+    left: date | None = None  # last day on the project; None: still on it
+
+    def active_on(self, day: date) -> bool:
+        """Whether they are on the project that day (``joined`` and ``left`` count as on it)."""
+        return (self.joined is None or self.joined <= day) and (self.left is None
+                                                                 or day <= self.left)
+
+    def left_by(self, day: date) -> bool:
+        """Whether they had left the project before that day."""
+        return self.left is not None and self.left < day
+
+
+@dataclass(frozen=True)
+class Handover:
+    """A previous owner of an item, and the day the next owner took over from them."""
+
+    person: str  # the YAML key is ``from``
+    on: date
 
 
 @dataclass(frozen=True)
@@ -71,6 +90,7 @@ class Goal:
     # expects no progress: benefits that only move after go-live are not "behind" before it.
     measure_from: date | None = None
     measure_from_milestone: str | None = None
+    handed_over: tuple[Handover, ...] = ()  # previous owners, oldest first
 
 
 @dataclass(frozen=True)
@@ -84,6 +104,7 @@ class Milestone:
     owner: str | None
     depends_on: tuple[str, ...]
     reason: str | None
+    handed_over: tuple[Handover, ...] = ()  # previous owners, oldest first
 
     @property
     def expected(self) -> date:
@@ -101,6 +122,7 @@ class Task:
     progress: int | None
     done: date | None
     depends_on: tuple[str, ...]
+    handed_over: tuple[Handover, ...] = ()  # previous owners, oldest first
 
 
 @dataclass(frozen=True)
@@ -112,6 +134,7 @@ class Phase:
     owner: str | None
     milestones: tuple[Milestone, ...]
     tasks: tuple[Task, ...]
+    handed_over: tuple[Handover, ...] = ()  # previous owners, oldest first
 
 
 @dataclass(frozen=True)
@@ -129,6 +152,7 @@ class Risk:
     raised: date | None
     customer_message: str | None
     visibility: RiskVisibility = "sales"
+    handed_over: tuple[Handover, ...] = ()  # previous owners, oldest first
 
     @property
     def score(self) -> int:
@@ -343,7 +367,14 @@ class Settings:
 
 def build_person(pid: str, d: Data) -> Person:
     team = d["team"]
-    return Person(pid, d["name"], d["role"], team, d.get("email"), d.get("brief", team == "sales"))
+    return Person(pid, d["name"], d["role"], team, d.get("email"), d.get("brief", team == "sales"),
+                  _date(d.get("joined")), _date(d.get("left")))
+
+
+def build_handovers(d: Data) -> tuple[Handover, ...]:
+    """An item's ``handed_over``, oldest first."""
+    return tuple(sorted((Handover(h["from"], date.fromisoformat(h["on"]))
+                         for h in d.get("handed_over") or ()), key=lambda h: h.on))
 
 
 def build_milestone(d: Data) -> Milestone:
@@ -357,6 +388,7 @@ def build_milestone(d: Data) -> Milestone:
         owner=d.get("owner"),
         depends_on=_strings(d.get("depends_on")),
         reason=d.get("reason"),
+        handed_over=build_handovers(d),
     )
 
 
@@ -370,6 +402,7 @@ def build_task(d: Data) -> Task:
         progress=int(d["progress"]) if "progress" in d else None,
         done=_date(d.get("done")),
         depends_on=_strings(d.get("depends_on")),
+        handed_over=build_handovers(d),
     )
 
 
@@ -382,6 +415,7 @@ def build_phase(d: Data) -> Phase:
         owner=d.get("owner"),
         milestones=tuple(build_milestone(m) for m in d.get("milestones") or ()),
         tasks=tuple(build_task(t) for t in d.get("tasks") or ()),
+        handed_over=build_handovers(d),
     )
 
 
@@ -399,6 +433,7 @@ def build_goal(d: Data) -> Goal:
         why=d.get("why"),
         measure_from=_date(start) if isinstance(start, str) else None,
         measure_from_milestone=start["milestone"] if isinstance(start, dict) else None,
+        handed_over=build_handovers(d),
     )
 
 
@@ -417,6 +452,7 @@ def build_risk(d: Data) -> Risk:
         raised=_date(d.get("raised")),
         customer_message=d.get("customer_message"),
         visibility=d.get("visibility", "sales"),
+        handed_over=build_handovers(d),
     )
 
 

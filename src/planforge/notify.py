@@ -251,12 +251,13 @@ class ChatPlan:
     notes: tuple[str, ...] = ()
 
 
-def channel_projects(channel: ChatChannel, projects: Sequence[Project]) -> list[Project]:
+def channel_projects(channel: ChatChannel, projects: Sequence[Project],
+                     on: date) -> list[Project]:
     """The projects whose summaries go to a channel: named, or with a person receiving the brief
-    in one of its sales teams."""
+    of ``on`` in one of its sales teams (someone who has left no longer counts)."""
     return [p for p in projects
             if p.id in channel.projects
-            or any(person.brief and person.team in channel.teams
+            or any(person.brief and person.active_on(on) and person.team in channel.teams
                    for person in p.people.values())]
 
 
@@ -290,12 +291,12 @@ def plan_posts(ws: Workspace, week: str, as_of: date, projects: Sequence[Project
     facts: dict[str, ProjectFacts] = {}
     posts = []
     for channel in channels:
-        for p in channel_projects(channel, sendable):
+        for p in channel_projects(channel, sendable, as_of):
             if p.id not in facts:
                 facts[p.id] = compute_facts(p, as_of, ws.settings, first_promised(ws, p.id, as_of))
             posts.append(_post(ws, channel, week, p, facts[p.id], p.id in closing))
     # Held projects are listed where a channel would have had them, not for email-only ones.
-    held_here = {p.id for c in channels for p in channel_projects(c, active)}
+    held_here = {p.id for c in channels for p in channel_projects(c, active, as_of)}
     return ChatPlan(week, tuple(posts), tuple(h for h in held if h.project_id in held_here),
                     tuple(notes))
 

@@ -14,11 +14,19 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .audience import is_placeholder, sales_risks
-from .dates import WEEK_FILE, WEEKDAYS, iso_week, week_problem, years_after
+from .dates import WEEK_FILE, WEEKDAYS, friday_of, iso_week, monday_of, week_problem, years_after
 from .errors import Finding, InvalidFilesError
 from .facts import ScheduleItem, compute_health, knock_on, on_cadence, ranked_risks
 from .files import FileRefused
-from .model import HealthSettings, Project, build_meeting, build_project, build_update
+from .members import owner_on
+from .model import (
+    HealthSettings,
+    Project,
+    build_handovers,
+    build_meeting,
+    build_project,
+    build_update,
+)
 from .schema import check_document
 from .sources import (
     PROJECT_FILE,
@@ -153,6 +161,7 @@ class _Checker:
             for i, action in enumerate(retro.get("actions") or ()):
                 self.person(files.retrospective, ["actions", i, "owner"], action["owner"], people)
         self.check_last_update(files.project)
+        self.check_members(files.project)
         return self.out
 
     def check_project(self, doc: Document) -> None:
@@ -426,6 +435,161 @@ class _Checker:
         if week not in self.files.weeks:
             self.warn(doc, [], f"no weekly update for {week}, the last full week: add "
                       f"updates/{week}.yaml")
+
+
+    # --- people over time: joined, left, handed_over (the README's "When people join and leave")
+
+    def check_members(self, doc: Document) -> None:
+        """Dates of joining and leaving in order, and no one who has left still owning open work
+        or named in anything dated after they left."""
+        d = doc.data
+        people = d["people"]
+        start, end = date.fromisoformat(d["start"]), date.fromisoformat(d["end"])
+        left: dict[str, date] = {}
+        for key, person in people.items():
+            joined = _date_or_none(person.get("joined"))
+            gone = _date_or_none(person.get("left"))
+            here: list[PathPart] = ["people", key]
+            if joined is not None and joined > end:
+                self.error(doc, [*here, "joined"], f"joined {joined}, after the project ends "
+                           f"({end})")
+            if gone is None:
+                continue
+            if joined is not None and gone < joined:
+                self.error(doc, [*here, "left"], f"left {gone}, before they joined ({joined})")
+            elif gone < start:
+                self.error(doc, [*here, "left"], f"left {gone}, before the project starts "
+                           f"({start}): remove them, or correct the date")
+            elif gone < self.as_of:
+                left[key] = gone
+        for path, item in _owned(d):
+            self.check_handovers(doc, path, item, people, start)
+        if not left:
+            return
+        if d.get("status", "active") in ("active", "planned", "on-hold"):
+            self.check_open_work(doc, left)
+        self.check_done_by(doc, left)
+        for i, risk in enumerate(d.get("risks") or ()):
+            raised = _date_or_none(risk.get("raised"))
+            if raised is not None and risk["owner"] in left and raised > left[risk["owner"]]:
+                self.warn(doc, ["risks", i, "owner"], f"raised {raised}, after "
+                          f"{_who(people, risk['owner'])} left ({left[risk['owner']]}): name who "
+                          "watches it now")
+        for upd in self.files.updates:
+            problem = week_problem(str(upd.data["week"]))
+            if problem:
+                continue
+            monday = monday_of(friday_of(str(upd.data["week"])))
+            for i, ask in enumerate(upd.data.get("sales_asks") or ()):
+                owner = ask.get("owner")
+                if owner in left and monday > left[owner]:
+                    self.warn(upd, ["sales_asks", i, "owner"], f"{_who(people, owner)} left on "
+                              f"{left[owner]}, before week {upd.data['week']}: name who owns the "
+                              "ask now")
+        retro = self.files.retrospective
+        if retro is not None:
+            held = _date_or_none(retro.data.get("held"))
+            facilitator = retro.data.get("facilitator")
+            if held is not None and facilitator in left and held > left[facilitator]:
+                self.warn(retro, ["facilitator"], f"held {held}, after {_who(people, facilitator)} "
+                          f"left ({left[facilitator]})")
+            for i, action in enumerate(retro.data.get("actions") or ()):
+                if action["owner"] in left:
+                    self.warn(retro, ["actions", i, "owner"], f"{_who(people, action['owner'])} "
+                              f"left on {left[action['owner']]}: give the action to someone who "
+                              "is still here")
+
+    def check_handovers(self, doc: Document, path: list[PathPart], item: dict[str, Any],
+                        people: dict[str, Any], start: date) -> None:
+        """Each previous owner is a person; the handover days are in order and not before the
+        project starts."""
+        previous: date | None = None
+        for k, h in enumerate(item.get("handed_over") or ()):
+            here: list[PathPart] = [*path, "handed_over", k]
+            self.person(doc, [*here, "from"], h["from"], people)
+            on = date.fromisoformat(h["on"])
+            if on < start:
+                self.error(doc, [*here, "on"], f"handed over {on}, before the project starts "
+                           f"({start})")
+            elif previous is not None and on < previous:
+                self.error(doc, [*here, "on"], f"handed over {on}, before the handover above it "
+                           f"({previous}): list the owners oldest first")
+            if on > self.today:
+                self.error(doc, [*here, "on"], f"{on} is in the future (today is {self.today}): "
+                           "hand over on the day it happens")
+            previous = on
+
+    def check_open_work(self, doc: Document, left: dict[str, date]) -> None:
+        """Open work, a RACI row, the coordinator or a meeting naming someone who has left."""
+        d = doc.data
+        people = d["people"]
+        for path, item in _owned(d):
+            owner = item.get("owner")
+            if owner in left and _open(path, item, self.as_of):
+                noun = str(path[-2])[:-1]  # "milestones" → "milestone"
+                self.warn(doc, [*path, "owner"], f"{_who(people, owner)} left on {left[owner]} but "
+                          f"still owns this open {noun} '{item['id']}': hand it over (owner: the "
+                          f"new owner, handed_over: [{{from: {owner}, on: <day>}}])")
+        for i, row in enumerate(d.get("responsibilities") or ()):
+            for role in ("responsible", "accountable"):
+                if row[role] in left:
+                    self.warn(doc, ["responsibilities", i, role], f"{_who(people, row[role])} left "
+                              f"on {left[row[role]]}: name who is {role} now")
+        coordinator = (d.get("communication") or {}).get("coordinator")
+        if coordinator in left:
+            self.warn(doc, ["communication", "coordinator"], f"{_who(people, coordinator)} left "
+                      f"on {left[coordinator]}: name the coordinator now")
+        for i, meeting in enumerate(d.get("meetings") or ()):
+            for j, ref in enumerate(meeting["attendees"]):
+                if ref in left:
+                    self.warn(doc, ["meetings", i, "attendees", j], f"{_who(people, ref)} left on "
+                              f"{left[ref]}: remove them from the attendees")
+
+    def check_done_by(self, doc: Document, left: dict[str, date]) -> None:
+        """Work done after its owner of then had left: a handover is missing."""
+        people = self.files.project.data["people"] if self.files.project else {}
+        for path, item in _owned(doc.data):
+            done = _date_or_none(item.get("done"))
+            if done is None:
+                continue
+            owner = owner_on(item.get("owner"), build_handovers(item), done)
+            if owner in left and done > left[owner]:
+                self.warn(doc, [*path, "done"], f"done {done}, after its owner then, "
+                          f"{_who(people, owner)}, left ({left[owner]}): add handed_over to say "
+                          "who took it over and when")
+
+
+def _date_or_none(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else None
+
+
+def _who(people: dict[str, Any], key: str) -> str:
+    return f"{people[key]['name']} ({key})" if key in people else key
+
+
+def _owned(d: dict[str, Any]) -> Iterator[tuple[list[PathPart], dict[str, Any]]]:
+    """Every item that has an owner, with its path: goals, phases, milestones, tasks, risks."""
+    for i, goal in enumerate(d["goals"]):
+        yield ["goals", i], goal
+    for i, phase in enumerate(d["phases"]):
+        yield ["phases", i], phase
+        for kind in ("milestones", "tasks"):
+            for j, item in enumerate(phase.get(kind) or ()):
+                yield ["phases", i, kind, j], item
+    for i, risk in enumerate(d.get("risks") or ()):
+        yield ["risks", i], risk
+
+
+def _open(path: list[PathPart], item: dict[str, Any], as_of: date) -> bool:
+    """Whether an owned item still needs someone: not done, not closed, not over."""
+    kind = str(path[-2])
+    if kind in ("milestones", "tasks"):
+        return not item.get("done")
+    if kind == "risks":
+        return item.get("status", "open") in ("open", "occurred")
+    if kind == "phases":
+        return date.fromisoformat(item["end"]) >= as_of
+    return date.fromisoformat(item["due"]) >= as_of  # a goal, until it is due
 
 
 def _cycles(graph: dict[str, list[str]]) -> Iterator[list[str]]:

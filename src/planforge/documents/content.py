@@ -29,7 +29,8 @@ from ..facts import (
     open_customer_milestones,
 )
 from ..i18n import Translator
-from ..model import Meeting, Person, Project, Risk
+from ..members import former, on_project, owner_on
+from ..model import Handover, Meeting, Person, Project, Risk
 from ..render import safe
 from . import alt
 from .views import (
@@ -108,11 +109,18 @@ class ChangeLike(Protocol):
 class _Names:
     """People's names by id, the way every document prints them."""
 
-    def __init__(self, project: Project, tr: Translator) -> None:
+    def __init__(self, project: Project, tr: Translator, as_of: date) -> None:
         self._people = project.people
         self._items = ({m.id: m.name for m in project.milestones}
                        | {t.id: t.name for t in project.tasks})
         self._sep = tr.label("common.list_sep")
+        self.as_of = as_of
+
+    def owner(self, owner: str | None, handed_over: tuple[Handover, ...],
+              done: date | None = None) -> str:
+        """The name of who owned an item on the document's date, or when it was done: work
+        handed over keeps the name of who did it."""
+        return self.one(owner_on(owner, handed_over, min(done or self.as_of, self.as_of)))
 
     @property
     def sep(self) -> str:
@@ -272,18 +280,18 @@ def _head(project: Project, names: _Names) -> ProjectHead:
         end=project.end,
         summary=project.summary,
         coordinator=names.one(coordinator) if coordinator else None,
-        sales=tuple(p.name for p in project.people.values() if p.team == "sales"),
+        sales=tuple(p.name for p in on_project(project, names.as_of) if p.team == "sales"),
     )
 
 
 def _person_row(p: Person) -> PersonRow:
-    return PersonRow(p.name, p.role, p.team, p.email, p.brief)
+    return PersonRow(p.name, p.role, p.team, p.email, p.brief, p.joined, p.left)
 
 
 def _milestone_row(m: MilestoneFacts, names: _Names) -> MilestoneRow:
     return MilestoneRow(
         name=m.milestone.name,
-        owner=names.one(m.milestone.owner),
+        owner=names.owner(m.milestone.owner, m.milestone.handed_over, m.milestone.done),
         customer_facing=m.customer_facing,
         due=m.milestone.due,
         expected=m.expected,
@@ -324,7 +332,7 @@ def _goal_row(g: GoalFacts, names: _Names, tr: Translator, project: Project) -> 
         target=goal.target,
         unit=goal.unit,
         due=goal.due,
-        owner=names.one(goal.owner),
+        owner=names.owner(goal.owner, goal.handed_over),
         actual=g.actual,
         actual_week=g.actual_week,
         progress=g.progress,
@@ -352,7 +360,7 @@ def _risk_row(r: RiskFacts, numbers: dict[str, str], names: _Names) -> RiskRow:
         impact=risk.impact,
         score=r.score,
         level=r.level,
-        owner=names.one(risk.owner),
+        owner=names.owner(risk.owner, risk.handed_over),
         mitigation=risk.mitigation,
         contingency=risk.contingency,
         status=risk.status,
@@ -364,7 +372,7 @@ def _risk_row(r: RiskFacts, numbers: dict[str, str], names: _Names) -> RiskRow:
 def _phase_row(p: PhaseFacts, names: _Names) -> PhaseRow:
     return PhaseRow(
         name=p.phase.name,
-        owner=names.one(p.phase.owner),
+        owner=names.owner(p.phase.owner, p.phase.handed_over),
         start=p.phase.start,
         end=p.phase.end,
         milestones=tuple(_milestone_row(m, names) for m in p.milestones),
@@ -733,7 +741,7 @@ def charter_view(project: Project, facts: ProjectFacts, tr: Translator, default_
                  accent: str | None, history: PlanHistory | None = None) -> CharterView:
     """The kickoff charter's view of ``project`` (the kickoff version where there is one);
     ``accent`` draws the charts (None: Markdown, no charts); ``history`` None: not known."""
-    names = _Names(project, tr)
+    names = _Names(project, tr, facts.as_of)
     risk_no = _risk_numbers(facts.risks)
     comm = project.communication
     gantt = _schedule_gantt(facts, tr, names)
@@ -744,7 +752,7 @@ def charter_view(project: Project, facts: ProjectFacts, tr: Translator, default_
         scope_out=project.scope_out,
         acceptance=project.acceptance,
         goals=tuple(_goal_row(g, names, tr, project) for g in facts.goals),
-        people=tuple(_person_row(p) for p in project.people.values()),
+        people=tuple(_person_row(p) for p in on_project(project, facts.as_of)),
         raci=tuple(RaciRow(r.area, names.one(r.responsible), names.one(r.accountable),
                            names.joined(r.consulted), names.joined(r.informed))
                    for r in project.responsibilities),
@@ -760,8 +768,10 @@ def charter_view(project: Project, facts: ProjectFacts, tr: Translator, default_
             for m in project.meetings
         ),
         budget=_budget(facts),
-        signoff=tuple(_person_row(p) for p in _signoff(project)),
+        signoff=tuple(_person_row(p) for p in _signoff(project)
+                      if p.active_on(facts.as_of)),
         charts=_charts("charter", project, facts, tr, accent, risk_no),
+        former=tuple(_person_row(p) for p in former(project, facts.as_of)),
     )
 
 
@@ -770,7 +780,7 @@ def brief_view(project: Project, facts: ProjectFacts, tr: Translator, default_tz
     """The weekly brief's view; ``changes`` None: not known (no history)."""
     facts = sales_facts(facts)
     project = facts.project
-    names = _Names(project, tr)
+    names = _Names(project, tr, facts.as_of)
     risk_no = _risk_numbers(facts.risks)
     top = facts.top_risks[:BRIEF_RISKS]
     return BriefView(
@@ -808,7 +818,7 @@ def retro_view(project: Project, facts: ProjectFacts, tr: Translator,
     plan's history is not known, and milestones are compared with today's ``due``."""
     retro = project.retrospective
     assert retro is not None
-    names = _Names(project, tr)
+    names = _Names(project, tr, facts.as_of)
     risk_no = _risk_numbers(facts.risks)
     budget = _budget(facts)
     baselines = _baselines(project, facts, history, tr)
@@ -835,6 +845,7 @@ def retro_view(project: Project, facts: ProjectFacts, tr: Translator,
         lessons=retro.lessons,
         actions=tuple(ActionRow(a.action, names.one(a.owner), a.due) for a in retro.actions),
         charts=_charts("retro", project, facts, tr, accent, risk_no),
+        former=tuple(_person_row(p) for p in former(project, facts.as_of)),
     )
 
 
@@ -843,7 +854,7 @@ def portfolio_row(project: Project, facts: ProjectFacts, tr: Translator) -> Port
     facts = sales_facts(facts)
     project = facts.project
     nxt = customer_next(facts)
-    names = _Names(project, tr)
+    names = _Names(project, tr, facts.as_of)
     update = facts.latest_update  # the update the reported health comes from
     asks = _ask_rows(facts.open_asks, names, tr)
     top = facts.top_risks[:1]
@@ -870,7 +881,7 @@ def email_project(facts: ProjectFacts, tr: Translator, week: str) -> EmailProjec
     project = facts.project
     update = facts.latest_update
     upcoming = open_customer_milestones(facts)  # as the attached brief shows it
-    names = _Names(project, tr)
+    names = _Names(project, tr, facts.as_of)
     return EmailProject(
         id=project.id,
         name=project.name,

@@ -110,6 +110,8 @@ class PersonRow:
     team: str
     email: str | None
     brief: bool
+    joined: date | None = None  # first day on the project; None: from its start
+    left: date | None = None  # last day on the project; None: still on it
 
 
 @dataclass(frozen=True)
@@ -598,6 +600,7 @@ class CharterView:
     budget: BudgetSummary | None
     signoff: tuple[PersonRow, ...]
     charts: Charts
+    former: tuple[PersonRow, ...] = ()  # who left the project before the document's date
 
 
 @dataclass(frozen=True)
@@ -644,6 +647,7 @@ class RetroView:
     lessons: tuple[str, ...]
     actions: tuple[ActionRow, ...]
     charts: Charts
+    former: tuple[PersonRow, ...] = ()  # who left the project before the document's date
 
 
 @dataclass(frozen=True)
