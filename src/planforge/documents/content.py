@@ -170,14 +170,15 @@ def _subject(project: Project, subject_id: str | None) -> str:
     return subject_id
 
 
-def reason_lines(project: Project, reasons: Iterable[Reason], tr: Translator) -> list[ReasonLine]:
+def reason_lines(project: Project, reasons: Iterable[Reason], tr: Translator,
+                 as_of: date) -> list[ReasonLine]:
     """Health reasons as sentences in the document's language.
 
     Milestones pushed by the same driver at the same level share one line that names the driver:
     a slip that ripples through the plan is one cause, not one alarm per milestone. When the
     driver has a line of its own, that line counts what follows it instead.
     """
-    names = _Names(project, tr)
+    names = _Names(project, tr, as_of)
     reasons = list(reasons)
     groups: dict[tuple[str, str], list[Reason]] = {}
     for r in reasons:
@@ -787,7 +788,7 @@ def brief_view(project: Project, facts: ProjectFacts, tr: Translator, default_tz
         project=_head(project, names),
         anchor=f"project-{project.id}",
         health=HealthSummary(facts.health.level, facts.health.reported, facts.health.watermelon,
-                             tuple(reason_lines(project, facts.health.reasons, tr))),
+                             tuple(reason_lines(project, facts.health.reasons, tr, facts.as_of))),
         progress=facts.progress,
         elapsed=facts.elapsed,
         next_dates=tuple(_milestone_row(m, names) for m in customer_next(facts)),
