@@ -374,3 +374,21 @@ def variance(milestones: Sequence[MilestoneFacts], tr: Translator,
         svg.text(WIDTH - 4, y + row_h - 4, note, size=9, fill=stroke, anchor="end")
     svg.line(zero, top - 2, zero, top + row_h * len(milestones), INK, 1)
     return svg.render()
+
+
+#: The sparkline's rows: the better the health, the higher the point.
+_SPARK_Y = {"green": 4.0, "amber": 11.0, "red": 18.0}
+
+
+def sparkline(levels: Sequence[str], title: str, step: float = 12.0) -> str:
+    """Computed health week by week as a small line with a coloured dot per week (the
+    dashboard's trend); ``title`` is its text alternative."""
+    points = [(4 + i * step, _SPARK_Y.get(level, 11.0)) for i, level in enumerate(levels)]
+    width = 8 + step * max(len(levels) - 1, 0)
+    line = " ".join(f"{_x(x)},{_x(y)}" for x, y in points)
+    dots = "".join(f'<circle cx="{_x(x)}" cy="{_x(y)}" r="3" fill="{COLOURS[lv][1]}"/>'
+                   for (x, y), lv in zip(points, levels, strict=True) if lv in _SPARK_Y)
+    return (f'<svg class="spark" xmlns="http://www.w3.org/2000/svg" width="{_x(width)}" '
+            f'height="22" viewBox="0 0 {_x(width)} 22" role="img"><title>{escape(title)}</title>'
+            f'<polyline points="{line}" fill="none" stroke="{GRID}" stroke-width="1.5"/>'
+            f'{dots}</svg>')
