@@ -36,6 +36,7 @@ class CustomerDate:
     name: str
     expected: date
     slip: int  # expected − baseline due, in days; negative: early
+    state: str = "on-track"  # on-track, slipping or overdue (``facts.MilestoneFacts``)
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ class DashboardRow:
 
 
 def _customer_date(m: MilestoneFacts) -> CustomerDate:
-    return CustomerDate(m.milestone.name, m.expected, (m.expected - m.milestone.due).days)
+    return CustomerDate(m.milestone.name, m.expected, (m.expected - m.milestone.due).days,
+                        m.state)
 
 
 def dashboard_row(facts: ProjectFacts, trend: Sequence[TrendPoint]) -> DashboardRow:
@@ -85,7 +87,8 @@ def row_json(row: DashboardRow) -> dict[str, Any]:
     """The row as the manifest stores it."""
 
     def when(d: CustomerDate) -> dict[str, Any]:
-        return {"name": d.name, "expected": d.expected.isoformat(), "slip": d.slip}
+        return {"name": d.name, "expected": d.expected.isoformat(), "slip": d.slip,
+                "state": d.state}
 
     return {"status": row.status, "watermelon": row.watermelon, "sales": list(row.sales),
             "coordinator": row.coordinator,
@@ -97,7 +100,7 @@ def row_json(row: DashboardRow) -> dict[str, Any]:
 
 def _date_of(data: Any) -> CustomerDate:
     return CustomerDate(str(data["name"]), date.fromisoformat(data["expected"]),
-                        int(data["slip"]))
+                        int(data["slip"]), str(data["state"]))
 
 
 def row_from_json(data: Any) -> DashboardRow | None:

@@ -93,9 +93,9 @@ def _project(pid: str, manifest: Manifest, files: list[str], week: str,
         status=row.status, watermelon=row.watermelon, sales=row.sales, coordinator=row.coordinator,
         trend=safe(charts.sparkline([level for _, level in points], text)), trend_text=text,
         next_name=nxt.name if nxt else None, next_date=nxt.expected if nxt else None,
-        next_slip=nxt.slip if nxt else 0, asks=row.asks, top_risk=row.top_risk,
-        top_risk_level=row.top_risk_level, weeks=weeks)
-    dates = [IndexDate(d.expected, pid, name, record.customer, d.name, d.slip)
+        next_slip=nxt.slip if nxt else 0, next_state=nxt.state if nxt else "", asks=row.asks,
+        top_risk=row.top_risk, top_risk_level=row.top_risk_level, weeks=weeks)
+    dates = [IndexDate(d.expected, pid, name, record.customer, d.name, d.slip, d.state)
              for d in row.upcoming]
     return project, dates
 

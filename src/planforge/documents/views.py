@@ -546,6 +546,7 @@ class IndexProject:
     next_name: str | None = None  # the next customer-facing milestone
     next_date: date | None = None
     next_slip: int = 0  # its expected date − its baseline, days
+    next_state: str = ""  # on-track, slipping or overdue
     asks: tuple[str, ...] = ()
     top_risk: str = ""
     top_risk_level: str = ""
@@ -570,6 +571,7 @@ class IndexDate:
     customer: str
     milestone: str
     slip: int
+    state: str  # on-track, slipping or overdue
 
 
 @dataclass(frozen=True)
