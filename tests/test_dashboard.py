@@ -103,7 +103,7 @@ def test_the_view_comes_from_the_manifest_alone() -> None:
     assert [link.href for link in alpha.weeks[1].documents[0].links] == [
         f"alpha/briefs/{WEEK}.md", f"alpha/briefs/{WEEK}.pdf"]
     assert alpha.trend_text == "2026-W46: Green, 2026-W47: Red"
-    assert "<svg" in alpha.trend and "<circle" in alpha.trend
+    assert "<svg" in alpha.trend and 'stroke="#b3261e"' in alpha.trend  # a red dot
     assert gamma.computed is None and gamma.weeks == ()  # never built: shown as such
     (sam,) = view.portfolios
     assert [w.week for w in sam.weeks] == ["", WEEK]

@@ -63,8 +63,16 @@ def _by_source(files: Mapping[str, FileRecord]) -> dict[str, list[str]]:
 
 
 def _trend_text(points: Iterable[tuple[str, str]], tr: Translator) -> str:
+    """"2026-W40–2026-W42: Green, 2026-W43: Amber": weeks of the same health as one run."""
+    runs: list[tuple[str, str, str]] = []  # first week, last week, level
+    for week, level in points:
+        if runs and runs[-1][2] == level:
+            runs[-1] = (runs[-1][0], week, level)
+        else:
+            runs.append((week, week, level))
     return tr.label("common.list_sep").join(
-        f"{week}{tr.label('common.colon')}{tr.label(f'health.{level}')}" for week, level in points)
+        f"{first if first == last else f'{first}–{last}'}{tr.label('common.colon')}"
+        f"{tr.label(f'health.{level}')}" for first, last, level in runs)
 
 
 def _project(pid: str, manifest: Manifest, files: list[str], week: str,
@@ -125,6 +133,9 @@ def index_view(project_ids: Iterable[str], manifest: Manifest, week: str, as_of:
         weeks = ((IndexWeek("", undated),) if undated else ()) + tuple(
             IndexWeek(w, weekly[w]) for w in sorted(weekly, reverse=True))
         portfolios.append(IndexPortfolio(folder, links, weeks))
+    # In the order the page's script sorts "by name" (name without case, then id), so that it has
+    # nothing to reorder when the page opens.
+    projects.sort(key=lambda p: (p.name.lower(), p.id))
     return IndexView(
         tuple(projects), tuple(portfolios),
         sales=tuple(sorted({s for p in projects for s in p.sales})),
