@@ -1,6 +1,7 @@
 """The benchmark: planforge against the floor of what its work costs, as ratios from one run.
 
     python bench/run.py [--sizes 10,100,1000] [--keep DIR]
+    python bench/run.py --dashboard output/index.html   # only time a built dashboard
 
 Prints a Markdown table. Timings from shared machines are noisy: quote the ratios, each
 measured within one run, not the seconds.
@@ -23,6 +24,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from dashboard import dashboard_times
 from generate import AS_OF, generate_workspace
 
 REPO = Path(__file__).resolve().parents[1]
@@ -264,6 +266,17 @@ def history_ratio(root: Path) -> tuple[float, float, str]:
     return then, now, past
 
 
+def dashboard_row(index: Path, size: int) -> tuple[str, str, str]:
+    """The dashboard (output/index.html) of a build, opened in headless Chromium."""
+    what = f"dashboard of {size} projects in headless Chromium"
+    times = dashboard_times(index)
+    if times is None:
+        return (what, "skipped", "needs Playwright for Python and chromium")
+    load, chosen, ordered = times
+    return (what, f"load {load:.0f} ms, filter {chosen:.0f} ms, sort {ordered:.0f} ms",
+            f"{index.stat().st_size / 1e6:.1f} MB of HTML")
+
+
 def touch_project(root: Path, project: str) -> None:
     update = root / "projects" / project / "updates" / f"{WEEK}.yaml"
     update.write_text(update.read_text("utf-8") + "decisions: [Benchmark change]\n", "utf-8")
@@ -275,6 +288,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="Keep the generated workspaces here.")
     parser.add_argument("--history-only", action="store_true",
                         help="Only the row of a past week against the current one.")
+    parser.add_argument("--dashboard", type=Path, metavar="INDEX_HTML",
+                        help="Only open this built index.html in Chromium and time it.")
     parser.add_argument("--tagging-only", action="store_true",
                         help="Only the rows of tagged PDF/UA against untagged PDFs.")
     args = parser.parse_args()
@@ -283,6 +298,11 @@ def main() -> None:
     rows: list[tuple[str, str, str]] = []
     as_of = ["--as-of", AS_OF.isoformat()]
     try:
+        if args.dashboard:
+            rows.append(dashboard_row(args.dashboard,
+                                      args.dashboard.read_text("utf-8").count(" data-id=")))
+            print_rows(rows)
+            return
         if args.tagging_only:
             rows += tagging_rows()
             print_rows(rows)
@@ -298,6 +318,8 @@ def main() -> None:
             rows.append((f"validate, {size} projects", f"{validate:.2f} s",
                          f"{validate / size * 100:.2f} s per 100 projects"))
             build_md, _ = run(["build", "--formats", "md", "--week", WEEK, "--jobs", "1"], root)
+            if size == max(sizes):
+                rows.append(dashboard_row(root / "output" / "index.html", size))
             shutil.rmtree(root / "output")
             floor = md_floor(root)
             rows.append((f"Markdown build, {size} projects, --jobs 1",

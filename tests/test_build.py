@@ -157,7 +157,7 @@ def test_index_links_resolve_and_manifest_lists_every_file(examples: Path) -> No
     build_workspace(ws, _options())
     out = examples / "output"
     index = (out / "index.html").read_text("utf-8")
-    links = re.findall(r'href="([^"]+)"', index)
+    links = re.findall(r'href="([^"#][^"]*)"', index)  # in-page anchors aside
     assert len(links) >= 9
     for link in links:
         assert (out / link).is_file(), link
@@ -180,11 +180,11 @@ def test_a_chinese_workspace_gets_a_chinese_index(examples: Path) -> None:
     build_workspace(ws, _options())
     index = (examples / "output" / "index.html").read_text("utf-8")
     assert '<html lang="zh-CN">' in index
-    assert "<h1>项目文档</h1>" in index
+    assert "<h1>项目组合看板</h1>" in index
     assert "2026-W47 周，截至 2026年11月20日。健康状况由 planforge 计算。" in index
     assert '<span class="badge amber">黄色</span>' in index  # Acme, as the documents show it
     assert '2026-W47 销售周报：<a href="acme-crm/briefs/2026-W47.md">MD</a>' in index
-    assert "Project documents" not in index and "Charter" not in index
+    assert "Portfolio dashboard" not in index and "Charter" not in index
 
 
 def test_outputs_are_readable_by_others(examples: Path) -> None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .audience import brief_recipients, by_address, portfolios
 from .baselines import PlanHistory
+from .dashboard import TREND_WEEKS, DashboardRow, dashboard_row
 from .errors import InvalidFilesError, PlanforgeError, UsageError, os_error_text
 from .facts import ProjectFacts
 from .model import Project
@@ -26,9 +27,7 @@ from .outputs import (
     FORMATS,
     INDEX,
     MANIFEST,
-    PORTFOLIO_DIR,
     PORTFOLIO_FORMATS,
-    DocumentKind,
     Format,
     Manifest,
     ProjectRecord,
@@ -36,7 +35,6 @@ from .outputs import (
     Stamp,
     Written,
     calendar_inputs,
-    document_stem,
     output_lock,
     person_calendar_name,
     portfolio_folder,
@@ -254,8 +252,20 @@ def build_project(ws: Workspace, project_id: str, options: BuildOptions, inputs:
     record = ProjectRecord(
         inputs=inputs, name=project.name, customer=project.customer, health=health.level,
         reported=health.reported, active=project.status == "active",
-        recipients=brief_recipients(project, options.as_of), stems=stems)
+        recipients=brief_recipients(project, options.as_of), stems=stems,
+        dashboard=_dashboard_row(ws, loaded, options, log))
     return Result(project_id, "built", tuple(files), inputs, record=record, stamps=tuple(stamps))
+
+
+def _dashboard_row(ws: Workspace, loaded: _Loaded, options: BuildOptions,
+                   log: PlanLog | None) -> DashboardRow:
+    """The project's row of the dashboard, its health trend read from the build's log."""
+    from .timeline import health_trend
+
+    health = loaded.facts.health
+    trend = health_trend(ws, loaded.project, (health.level, health.reported), options.as_of,
+                         log if options.read_history else None, TREND_WEEKS)
+    return dashboard_row(loaded.facts, trend)
 
 
 def _project_calendar(ws: Workspace, loaded: _Loaded) -> bytes:
@@ -522,7 +532,7 @@ def _build(ws: Workspace, options: BuildOptions, plan: DatedPlan, selected: list
         results.append(_failure(MANIFEST, exc))
         return BuildReport(results, time.perf_counter() - started, ws.output_dir, plan.notice)
     try:
-        write_index(ws, options, manifest)
+        write_index(ws, manifest, options.as_of, options.week)
     except (OSError, PlanforgeError) as exc:  # a broken index template fails the index alone
         results.append(_failure(INDEX, exc))
     return BuildReport(results, time.perf_counter() - started, ws.output_dir, plan.notice)
@@ -636,42 +646,10 @@ def _recipients(ws: Workspace, options: BuildOptions, selected: list[str],
     return recipients
 
 
-def write_index(ws: Workspace, options: BuildOptions, manifest: Manifest) -> None:
-    """``output/index.html``: every project with its health and links to what exists on disk,
-    with relative links so it opens from the file system."""
+def write_index(ws: Workspace, manifest: Manifest, as_of: date, week: str) -> None:
+    """``output/index.html``, the portfolio dashboard, from the manifest alone (each project's
+    dashboard row and every file built), with relative links so it opens from the file system.
+    A merge of shard outputs calls it with the merged manifest."""
     from .documents import render_index
-    from .documents.views import IndexDocument, IndexPortfolio, IndexProject, IndexView, Link
 
-    out = ws.output_dir
-
-    def links(stem: str, formats: tuple[Format, ...]) -> tuple[Link, ...]:
-        return tuple(Link(fmt.upper(), f"{stem}.{fmt}") for fmt in formats
-                     if (out / f"{stem}.{fmt}").is_file())
-
-    kinds: tuple[DocumentKind, ...] = ("charter", "brief", "retro")
-    projects = []
-    for pid in ws.project_ids():
-        record = manifest.projects.get(pid)
-        documents = tuple(IndexDocument(kind, found) for kind in kinds
-                          if (found := links(document_stem(pid, kind, options.week), FORMATS)))
-        briefs = (out / document_stem(pid, "brief", options.week)).parent
-        weeks = sorted({p.stem for p in briefs.glob("*.md")} - {options.week}) \
-            if briefs.is_dir() else []
-        projects.append(IndexProject(
-            id=pid,
-            name=(record.name or pid) if record else pid,
-            customer=record.customer if record else "",
-            computed=record.health if record else None,
-            reported=record.reported if record else None,
-            documents=documents,
-            other_weeks=tuple(Link(w, f"{document_stem(pid, 'brief', w)}.md") for w in weeks),
-        ))
-    portfolios = []
-    portfolio_dir = out / PORTFOLIO_DIR
-    if portfolio_dir.is_dir():
-        for folder in sorted(p for p in portfolio_dir.iterdir() if p.is_dir()):
-            found = links(portfolio_stem(folder.name, options.week), PORTFOLIO_FORMATS)
-            if found:
-                portfolios.append(IndexPortfolio(folder.name, found))
-    view = IndexView(tuple(projects), tuple(portfolios))
-    write_output(ws, INDEX, render_index(ws, view, options.as_of, options.week))
+    write_output(ws, INDEX, render_index(ws, manifest, as_of, week))

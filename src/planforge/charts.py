@@ -402,3 +402,24 @@ def variance(milestones: Sequence[MilestoneFacts], tr: Translator,
         svg.text(WIDTH - 4, y + row_h - 4, note, size=9, fill=stroke, anchor="end")
     svg.line(zero, top - 2, zero, top + row_h * len(milestones), INK, 1)
     return svg.render()
+
+
+#: The sparkline's rows: the better the health, the higher the point.
+_SPARK_Y = {"green": 4.0, "amber": 11.0, "red": 18.0}
+
+
+def sparkline(levels: Sequence[str], title: str, step: float = 12.0) -> str:
+    """Computed health week by week as a small line with a coloured dot per week (the
+    dashboard's trend, a thousand on one page: one path per colour, not one element per dot);
+    ``title`` is its text alternative. For inline HTML, so without a namespace."""
+    points = [(4 + i * step, _SPARK_Y.get(level, 11.0)) for i, level in enumerate(levels)]
+    width = 8 + step * max(len(levels) - 1, 0)
+    line = "".join(f"{'M' if i == 0 else 'L'}{_x(x)} {_x(y)}" for i, (x, y) in enumerate(points))
+    dots = ""
+    for level in (lv for lv in _SPARK_Y if lv in levels):
+        at = "".join(f"M{_x(x)} {_x(y)}h0" for (x, y), lv in zip(points, levels, strict=True)
+                     if lv == level)
+        dots += f'<path d="{at}" stroke="{COLOURS[level][1]}"/>'
+    return (f'<svg class="spark" width="{_x(width)}" height="22" fill="none" role="img"><title>'
+            f'{escape(title)}</title><path d="{line}" stroke="{GRID}" stroke-width="1.5"/>'
+            f'<g stroke-width="6" stroke-linecap="round">{dots}</g></svg>')

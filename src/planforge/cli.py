@@ -714,7 +714,7 @@ def _merge(obj: Context, folders: tuple[Path, ...]) -> None:
     """``build --merge``: the shards' outputs into one, the week and formats theirs."""
     from click.core import ParameterSource
 
-    from .build import BuildOptions, write_index
+    from .build import write_index
     from .merge import merge_shards
     from .workspace import display_path
 
@@ -731,7 +731,7 @@ def _merge(obj: Context, folders: tuple[Path, ...]) -> None:
     ws = obj.workspace()
 
     def index(day: date, week: str, manifest: Any) -> None:
-        write_index(ws, BuildOptions(as_of=day, week=week), manifest)
+        write_index(ws, manifest, day, week)
 
     report = merge_shards(ws, folders, index)
     click.echo(f"merged {_plural(report.shards, 'shard')}: {_plural(report.files, 'file')} → "

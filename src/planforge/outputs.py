@@ -23,6 +23,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from . import __version__
 from .audience import address_key
+from .dashboard import DashboardRow, row_from_json, row_json
 from .errors import WorkspaceError
 from .files import FileRefused, read_file
 from .model import Project
@@ -326,6 +327,7 @@ class ProjectRecord:
     active: bool = False
     recipients: tuple[str, ...] = ()  # address keys of its brief, as audience.brief_recipients
     stems: tuple[str, ...] = ()  # its documents, without the extension
+    dashboard: DashboardRow | None = None  # its row of the dashboard (index.html)
 
 
 @dataclass(frozen=True)
@@ -358,7 +360,8 @@ def _project_record(data: Any) -> ProjectRecord | None:
         customer=str(data.get("customer") or ""), health=_optional(data.get("health")),
         reported=_optional(data.get("reported")), active=data.get("active") is True,
         recipients=tuple(str(r) for r in data.get("recipients") or ()),
-        stems=tuple(str(s) for s in data.get("stems") or ()))
+        stems=tuple(str(s) for s in data.get("stems") or ()),
+        dashboard=row_from_json(data.get("dashboard")))
 
 
 @dataclass(frozen=True)
@@ -432,7 +435,8 @@ def record_build(ws: Workspace, previous: Manifest, week: str, as_of: date,
 
 def _project_json(record: ProjectRecord) -> dict[str, Any]:
     return {**asdict(record), "recipients": list(record.recipients),
-            "stems": list(record.stems)}
+            "stems": list(record.stems),
+            "dashboard": row_json(record.dashboard) if record.dashboard else None}
 
 
 # --- the shards of a CI matrix ---------------------------------------------------------------

@@ -15,12 +15,14 @@ and every re-baseline since, by the rules of ``baselines``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from .baselines import PlanHistory, PlanVersion, kickoff_dues, plan_history
+from .dashboard import TrendPoint
 from .dates import friday_of, iso_week, monday_of
 from .errors import Finding, GitError, InvalidFilesError, PlanforgeError, WorkspaceError
+from .facts import compute_health
 from .history import PlanLog, PlanRevision, plan_revisions, snapshot_before
 from .model import Project
 from .outputs import BuiltOutputs
@@ -194,3 +196,38 @@ def closing_projects(ws: Workspace, projects: Sequence[Project], week: str) -> f
         if was.status == "active":
             found.add(p.id)
     return frozenset(found)
+
+
+def health_trend(ws: Workspace, project: Project, facts_health: tuple[str, str | None],
+                 as_of: date, log: PlanLog | None, weeks: int) -> list[TrendPoint]:
+    """The project's health in each of the ``weeks`` ISO weeks up to ``as_of``'s, oldest first:
+    the as-of week's as computed for the documents (``facts_health``: computed, reported), each
+    earlier one computed as of its Friday from the plan as committed by then, with the updates
+    as they are now (they are kept whole, week by week). Weeks before the plan's first commit
+    are left out; without history (``log`` None), only the as-of week is known."""
+    points: list[TrendPoint] = []
+    # From the build's log only: no git call per project, and none at all without history.
+    revisions = log.of(project.id) if log is not None and not log.shallow else ()
+    loaded: dict[str, Project | None] = {}
+    for back in range(weeks - 1, 0, -1):
+        week = iso_week(monday_of(as_of) - timedelta(weeks=back))
+        day = friday_of(week)
+        cutoff = end_of(day, ws)
+        committed = [r for r in revisions if r.moment < cutoff]
+        source = committed[-1].source if committed else None
+        if source is None:  # not committed yet, or deleted then
+            continue
+        if source.commit not in loaded:
+            try:
+                loaded[source.commit] = load_project(ws, source, day)[0]
+            except InvalidFilesError:
+                loaded[source.commit] = None
+        then = loaded[source.commit]
+        if then is None:
+            continue
+        health = compute_health(replace(then, updates=project.updates), day,
+                                ws.settings.health)
+        points.append(TrendPoint(week, health.level, health.reported))
+    computed, reported = facts_health
+    points.append(TrendPoint(iso_week(as_of), computed, reported))
+    return points

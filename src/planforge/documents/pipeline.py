@@ -23,6 +23,7 @@ from ..facts import ProjectFacts, compute_facts
 from ..files import FileRefused, logo_problem, read_file
 from ..i18n import Translator, builtin_templates
 from ..model import Project
+from ..outputs import Manifest
 from ..render import environment, render_template, safe
 from ..workspace import Workspace
 from .content import (
@@ -39,7 +40,6 @@ from .views import (
     DocMeta,
     EmailView,
     HealthColours,
-    IndexView,
     PortfolioView,
     RetroView,
     Swatch,
@@ -359,10 +359,14 @@ def render_email(ws: Workspace, facts: Sequence[ProjectFacts], week: str, locale
             render_template(env, "email.html.j2", context))
 
 
-def render_index(ws: Workspace, view: IndexView, as_of: date, week: str) -> bytes:
-    """``index.html`` of the output folder, in the workspace's language."""
+def render_index(ws: Workspace, manifest: Manifest, as_of: date, week: str) -> bytes:
+    """``index.html`` of the output folder, the dashboard, in the workspace's language: made
+    from the manifest and the workspace's project ids alone (a merge of shards calls it)."""
+    from .index import index_view
+
     locale = ws.settings.locale
     tr = _translator(ws, locale)
+    view = index_view(ws.project_ids(), manifest, week, as_of, tr)
     meta = _meta(ws, tr, "index", as_of, week, ws.settings.organization or "planforge")
     html = render_template(environment(ws.templates_dir, locale), "index.html.j2",
                            {"v": view, "doc": _html_meta(ws, meta)})

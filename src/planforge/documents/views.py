@@ -40,10 +40,12 @@ __all__ = [
     "HealthWeek",
     "HeatCell",
     "HeatRow",
+    "IndexDate",
     "IndexDocument",
     "IndexPortfolio",
     "IndexProject",
     "IndexView",
+    "IndexWeek",
     "Link",
     "MeetingRow",
     "MilestoneRow",
@@ -545,6 +547,42 @@ class IndexProject:
     reported: str | None
     documents: tuple[IndexDocument, ...]
     other_weeks: tuple[Link, ...]
+    # The dashboard: empty or None until the project is built by a version that records them.
+    status: str = ""
+    watermelon: bool = False  # reported better than computed
+    sales: tuple[str, ...] = ()
+    coordinator: str = ""
+    trend: str = ""  # the health of the last weeks as a small SVG line (safe markup)
+    trend_text: str = ""  # the same, as text: "W40 Green, W41 Amber"
+    next_name: str | None = None  # the next customer-facing milestone
+    next_date: date | None = None
+    next_slip: int = 0  # its expected date − its baseline, days
+    next_state: str = ""  # on-track, slipping or overdue
+    asks: tuple[str, ...] = ()
+    top_risk: str = ""
+    top_risk_level: str = ""
+    weeks: tuple[IndexWeek, ...] = ()  # every week built, newest first
+
+
+@dataclass(frozen=True)
+class IndexWeek:
+    """The documents of one project or person built for one week, one link per format."""
+
+    week: str  # "YYYY-Www"; "" for the documents that are not by week (charter, calendar)
+    documents: tuple[IndexDocument, ...]
+
+
+@dataclass(frozen=True)
+class IndexDate:
+    """A customer-facing date of one project in the next weeks."""
+
+    day: date
+    project_id: str
+    project: str
+    customer: str
+    milestone: str
+    slip: int
+    state: str  # on-track, slipping or overdue
 
 
 @dataclass(frozen=True)
@@ -553,6 +591,7 @@ class IndexPortfolio:
 
     address: str
     links: tuple[Link, ...]
+    weeks: tuple[IndexWeek, ...] = ()  # the calendar, then every week built, newest first
 
 
 @dataclass(frozen=True)
@@ -677,3 +716,9 @@ class IndexView:
 
     projects: tuple[IndexProject, ...]
     portfolios: tuple[IndexPortfolio, ...]
+    # The dashboard's filters and its calendar of the next weeks.
+    sales: tuple[str, ...] = ()  # every sales person named by a project, sorted
+    customers: tuple[str, ...] = ()
+    coordinators: tuple[str, ...] = ()
+    upcoming: tuple[IndexDate, ...] = ()  # customer-facing dates of the next weeks, by date
+    upcoming_until: date | None = None  # the last day ``upcoming`` covers
