@@ -133,3 +133,25 @@ def test_an_open_overdue_dependency_pushes_from_today() -> None:
     assert knock_on(items, date(2020, 3, 2))["b"].expected == date(2020, 3, 16)
     done = {**items, "a": ScheduleItem("a", date(2020, 3, 9), date(2020, 3, 10), True, ())}
     assert knock_on(done, date(2020, 3, 20))["b"].expected == date(2020, 3, 17)
+
+
+def test_the_email_names_what_pushes_the_next_customer_date() -> None:
+    from planforge.dates import iso_week
+    from planforge.documents import email_project
+    from planforge.documents.pipeline import render_email
+    from planforge.i18n import translator
+    from planforge.workspace import find_workspace
+
+    from .conftest import REPO
+
+    as_of = CASES["chain"]
+    facts = compute_facts(_project("chain"), as_of, Settings())
+    week = iso_week(as_of)
+    shown = email_project(facts, translator("en"), week)
+    assert shown.next_milestone == "Customer acceptance"
+    assert shown.next_driver == "Ready for acceptance"
+    text, html = render_email(find_workspace(REPO), [facts], week, "en", "brief.pdf")
+    assert "It is at risk through Ready for acceptance." in text
+    assert "It is at risk through Ready for acceptance." in html
+    zh, _ = render_email(find_workspace(REPO), [facts], week, "zh-CN", "brief.pdf")
+    assert "该日期受“Ready for acceptance”延误影响。" in zh

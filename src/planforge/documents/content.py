@@ -899,4 +899,5 @@ def email_project(facts: ProjectFacts, tr: Translator, week: str) -> EmailProjec
         next_milestone=upcoming[0].milestone.name if upcoming else None,
         next_promised=upcoming[0].first_promised if upcoming else None,
         next_promised_days=upcoming[0].promised_days if upcoming else 0,
+        next_driver=names.item(upcoming[0].driver) if upcoming and upcoming[0].driver else None,
     )

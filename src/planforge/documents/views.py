@@ -518,6 +518,7 @@ class EmailProject:
     next_milestone: str | None
     next_promised: date | None = None  # first promised for that milestone, where it differs
     next_promised_days: int = 0  # next_date − next_promised
+    next_driver: str | None = None  # the milestone (or task) that pushes next_date, if any
 
 
 @dataclass(frozen=True)
