@@ -154,3 +154,20 @@ def test_the_calendar_command_writes_what_build_writes(repo: Repo, run_cli: RunC
     result = run_cli("calendar", "pat@example.com", "--week", WEEK, cwd=repo.ws)
     assert result.exit_code == 2
     assert "receives the brief of no active project" in result.output
+
+
+def test_a_chinese_calendar_name_falls_back_to_calendar_ics_for_old_clients() -> None:
+    import email
+    import email.policy
+
+    from planforge.mail import _attachment_headers
+
+    content_type, disposition = _attachment_headers(
+        "客户日期与会议.ics", "text/calendar", ['charset="utf-8"', "method=PUBLISH"],
+        default="calendar")
+    folded = (content_type.fold(policy=email.policy.SMTP)
+              + disposition.fold(policy=email.policy.SMTP) + "\r\n")
+    part = email.message_from_string(folded, policy=email.policy.default)
+    assert part.get_param("name") == "calendar.ics"
+    assert part.get_filename() == "客户日期与会议.ics"  # RFC 2231, for every current client
+    assert 'filename="calendar.ics"' in folded

@@ -492,9 +492,10 @@ _ASCII_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _CONTINUATION_CHARS = 60  # of a percent-encoded name per folded line
 
 
-def _ascii_filename(name: str) -> str:
+def _ascii_filename(name: str, default: str = "attachment") -> str:
     """The file name for mail clients that predate RFC 2231: accents dropped, any other
-    character outside ``A-Z a-z 0-9 . _ -`` replaced by '_', the extension kept."""
+    character outside ``A-Z a-z 0-9 . _ -`` replaced by '_', the extension kept; ``default``
+    where nothing of the name is left (a Chinese one)."""
     stem, dot, ext = name.rpartition(".")
     if not dot:
         stem, ext = name, ""
@@ -503,7 +504,7 @@ def _ascii_filename(name: str) -> str:
         bare = "".join(ch for ch in unicodedata.normalize("NFKD", text)
                        if not unicodedata.combining(ch))
         parts.append(_ASCII_NAME_UNSAFE.sub("_", bare).strip("_-."))
-    stem, ext = parts[0] or "attachment", parts[1]
+    stem, ext = parts[0] or default, parts[1]
     return f"{stem}.{ext}" if ext else stem
 
 
@@ -528,10 +529,11 @@ def _params_header(name: str, value: str, params: Sequence[str]) -> _SelfEncoded
 
 
 def _attachment_headers(filename: str, mime: str = "application/pdf",
-                        params: Sequence[str] = ()) -> tuple[_SelfEncoded, _SelfEncoded]:
+                        params: Sequence[str] = (), default: str = "attachment",
+                        ) -> tuple[_SelfEncoded, _SelfEncoded]:
     """Content-Type and Content-Disposition of an attachment: the name in RFC 2231 when it is
     not plain ASCII, and always a quoted ASCII name as well, which older mail clients read."""
-    fallback = _ascii_filename(filename)
+    fallback = _ascii_filename(filename, default)
     # The RFC 2231 form comes first: Python's email parser keeps the first of the two.
     names = [] if fallback == filename else _rfc2231("filename", filename)
     return (_params_header("Content-Type", mime, [*params, f'name="{fallback}"']),
@@ -596,7 +598,8 @@ def _attach_calendar(out: EmailMessage, calendar: bytes, filename: str) -> None:
     out.add_attachment(calendar, maintype="text", subtype="calendar")
     part = list(out.iter_attachments())[-1]
     content_type, disposition = _attachment_headers(
-        one_line(filename), "text/calendar", ['charset="utf-8"', "method=PUBLISH"])
+        one_line(filename), "text/calendar", ['charset="utf-8"', "method=PUBLISH"],
+        default="calendar")
     part.replace_header("Content-Type", content_type)
     part.replace_header("Content-Disposition", disposition)
 
