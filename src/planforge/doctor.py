@@ -11,7 +11,7 @@ import platform
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
@@ -136,16 +136,22 @@ CHECKS: tuple[tuple[str, Callable[[], Check]], ...] = (
 )
 
 
-def check_machine() -> list[Check]:
-    """Every check, in the order a reader would fix them."""
+def _run(checks: Iterable[tuple[str, Callable[[], Check]]],
+         essential: Collection[str]) -> list[Check]:
+    """Each check's result, in order; a check that raises is reported as failed, not crashed."""
     results = []
-    for name, check in CHECKS:
+    for name, check in checks:
         try:
             result = check()
         except Exception as exc:  # a check must never crash the report
             result = Check(name, False, f"check failed: {type(exc).__name__}: {exc}")
-        results.append(replace(result, essential=result.name in ESSENTIAL))
+        results.append(replace(result, essential=result.name in essential))
     return results
+
+
+def check_machine() -> list[Check]:
+    """Every check, in the order a reader would fix them."""
+    return _run(CHECKS, ESSENTIAL)
 
 
 # The workspace: each check takes the workspace folder, so that one that cannot be read (an
@@ -257,11 +263,4 @@ def check_workspace(explicit: Path | None = None) -> list[Check]:
         ("SMTP", lambda: _smtp(ws)),
         ("schemas/", lambda: _schemas(ws)),
     ]
-    results = []
-    for name, check in checks:
-        try:
-            result = check()
-        except Exception as exc:  # a check must never crash the report
-            result = Check(name, False, f"check failed: {type(exc).__name__}: {exc}")
-        results.append(replace(result, essential=result.name in WORKSPACE_ESSENTIAL))
-    return results
+    return _run(checks, WORKSPACE_ESSENTIAL)
