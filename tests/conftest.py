@@ -63,14 +63,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
-@pytest.fixture
-def examples(tmp_path: Path) -> Path:
-    """A private copy of the bundled example workspace (planforge.yaml and projects/)."""
-    root = tmp_path / "ws"
-    root.mkdir()
+def copy_examples(root: Path) -> Path:
+    """Copy the bundled example workspace (planforge.yaml and projects/) into ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "planforge.yaml", root / "planforge.yaml")
     shutil.copytree(REPO / "projects", root / "projects")
     return root
+
+
+@pytest.fixture
+def examples(tmp_path: Path) -> Path:
+    """A private copy of the bundled example workspace."""
+    return copy_examples(tmp_path / "ws")
 
 
 RunCli = Callable[..., Result]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from planforge.errors import RenderError
 from planforge.validate import load_project
 from planforge.workspace import Workspace, find_workspace
 
-from .conftest import AS_OF, REPO, RunCli
+from .conftest import AS_OF, REPO, RunCli, copy_examples
 
 pypdf = pytest.importorskip("pypdf")
 pytestmark = pytest.mark.pdf
@@ -27,9 +26,7 @@ pytestmark = pytest.mark.pdf
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     root = tmp_path_factory.mktemp("ws")
-    shutil.copy(REPO / "planforge.yaml", root / "planforge.yaml")
-    shutil.copytree(REPO / "projects", root / "projects")
-    return find_workspace(root)
+    return find_workspace(copy_examples(root))
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from planforge.documents import render_document
 from planforge.validate import load_project
 from planforge.workspace import Workspace, find_workspace
 
-from .conftest import AS_OF, REPO
+from .conftest import AS_OF, REPO, copy_examples
 
 pypdf = pytest.importorskip("pypdf")
 pytestmark = pytest.mark.pdf
@@ -29,9 +29,7 @@ PDFAID = "http://www.aiim.org/pdfa/ns/id/"
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     root = tmp_path_factory.mktemp("ws")
-    shutil.copy(REPO / "planforge.yaml", root / "planforge.yaml")
-    shutil.copytree(REPO / "projects", root / "projects")
-    return find_workspace(root)
+    return find_workspace(copy_examples(root))
 
 
 def render(ws: Workspace, kind: str, pid: str) -> bytes:

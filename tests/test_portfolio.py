@@ -18,13 +18,11 @@ from planforge.model import Project
 from planforge.validate import load_project
 from planforge.workspace import Workspace, find_workspace
 
-from .conftest import AS_OF, REPO
+from .conftest import AS_OF, copy_examples
 
 
 def _workspace(root: Path) -> Workspace:
-    shutil.copy(REPO / "planforge.yaml", root / "planforge.yaml")
-    shutil.copytree(REPO / "projects", root / "projects")
-    return find_workspace(root)
+    return find_workspace(copy_examples(root))
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from planforge.render import escape_markdown, escape_mermaid
 from planforge.validate import load_project
 from planforge.workspace import Workspace, find_workspace
 
-from .conftest import AS_OF, REPO, CheckGolden, RunCli
+from .conftest import AS_OF, REPO, CheckGolden, RunCli, copy_examples
 
 GOLDEN = Path(__file__).parent / "golden" / "documents"
 
@@ -29,9 +29,7 @@ GOLDEN = Path(__file__).parent / "golden" / "documents"
 def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """One copy of the example workspace for the whole module: the golden tests only read it."""
     root = tmp_path_factory.mktemp("ws")
-    shutil.copy(REPO / "planforge.yaml", root / "planforge.yaml")
-    shutil.copytree(REPO / "projects", root / "projects")
-    return find_workspace(root)
+    return find_workspace(copy_examples(root))
 
 
 def _projects() -> list[str]:
