@@ -5,6 +5,7 @@ Returns what it did as data; never prints. One project's failure never stops the
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import threading
@@ -206,6 +207,10 @@ def _load(ws: Workspace, project_id: str, options: BuildOptions, inputs: str,
         _LOADED[key] = _Loaded(project,
                                compute_facts(project, options.as_of, ws.settings, kickoff),
                                changes, history)
+        # What is kept here lives until the build ends, as do the modules imported: frozen,
+        # the collector stops walking them at each full collection (a sixth of a 1,000-project
+        # Markdown build). Unfrozen when the build ends.
+        gc.freeze()
     return _LOADED[key]
 
 
@@ -520,6 +525,7 @@ def _build(ws: Workspace, options: BuildOptions, plan: DatedPlan, selected: list
                                            previous, log)
     finally:
         _LOADED.clear()
+        gc.unfreeze()
         pool.close()
     try:
         manifest = record_build(
