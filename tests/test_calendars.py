@@ -228,3 +228,27 @@ def test_a_zone_with_summer_time_is_written_as_yearly_rules() -> None:
     assert "DTSTART:20251026T030000" in text
     # Morocco's summer time follows Ramadan, no yearly rule: the dated transitions, then.
     assert "RDATE" in vtimezone("Africa/Casablanca", 2026).to_ical().decode()
+
+
+def test_text_comes_back_whole_from_folded_escaped_lines() -> None:
+    """Commas, semicolons, backslashes and line breaks in names and agendas, Chinese text and
+    lines far over 75 octets: each line of the file is at most 75 octets, no character is cut,
+    and icalendar reads back every text as written."""
+    data = _plan()
+    data["name"] = "Rollout; phase 2, \\ north"
+    sync = next(m for m in data["meetings"] if m["id"] == "sync")
+    sync["purpose"] = "对齐项目进展、客户反馈与下周的沟通要点，" * 6
+    sync["agenda"] = ["Health, dates; asks \\ risks", "a\\" * 40]
+    sync["channel"] = "Teams, room 4; floor 2"
+    ics = project_calendar(_input(data), translator("en"), "Europe/Berlin")
+    for line in ics.split(b"\r\n"):
+        assert len(line) <= 75
+        line.decode()  # a character cut between two lines would not decode
+    event = _events(ics)[calendar_uid("demo", "meeting", "sync")]
+    assert str(event["SUMMARY"]) == "Rollout; phase 2, \\ north: PM–sales sync"
+    assert str(event["LOCATION"]) == "Teams, room 4; floor 2"
+    description = str(event["DESCRIPTION"]).split("\n")
+    assert description[0] == sync["purpose"]
+    assert description[-2:] == ["- Health, dates; asks \\ risks", "- " + "a\\" * 40]
+    assert [str(c) for c in event["CATEGORIES"].cats] == ["Rollout; phase 2, \\ north"]
+    assert str(event["DURATION"].to_ical().decode()) == "PT30M"
