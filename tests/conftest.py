@@ -30,6 +30,14 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ.pop(name, None)
 
 
+@pytest.fixture(autouse=True)
+def _own_load_cache(monkeypatch: pytest.MonkeyPatch,
+                    tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test starts with an empty cache of loaded projects (``loadcache``) of its own, never
+    the user's: what one test loaded must not answer for another that patched planforge."""
+    monkeypatch.setenv("PLANFORGE_CACHE", str(tmp_path_factory.mktemp("load-cache")))
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-golden", action="store_true", help="Rewrite golden files from current output."

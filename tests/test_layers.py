@@ -16,7 +16,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("loading", {"schema", "sources"}),
     ("model", {"model"}),
     ("rules", {"workspace", "validate", "facts", "changes", "baselines", "i18n", "audience",
-               "outputs", "ledger", "sendpolicy", "members", "dashboard"}),
+               "outputs", "ledger", "sendpolicy", "members", "dashboard", "loadcache"}),
     ("documents", {"charts", "render", "fonts", "pdf", "documents", "calendars"}),
     ("time", {"history", "timeline"}),
     ("workflows", {"build", "mail", "diffreport", "scaffold", "closing", "doctor", "feeds",

@@ -7,12 +7,14 @@ InvalidFilesError, carrying them all, when a project cannot be used.
 from __future__ import annotations
 
 import difflib
+import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from . import loadcache
 from .audience import is_placeholder, sales_risks
 from .dates import WEEK_FILE, WEEKDAYS, friday_of, iso_week, monday_of, week_problem, years_after
 from .errors import Finding, InvalidFilesError
@@ -697,12 +699,66 @@ def load_project(
     """The project (an id, for its folder in the workspace, or a source) as a model and its
     warnings; InvalidFilesError with every finding if any is an error."""
     source = FolderSource(ws.project_dir(project)) if isinstance(project, str) else project
-    files = read_project(source)
     # Work done after as_of but by today is the normal case for a document of a past week.
-    findings = check_project_files(files, as_of, ws.settings.health, max(as_of, ws.today()))
+    today = max(as_of, ws.today())
+    source, key = _read_all(source, as_of, today, ws.settings.health)
+    kept = loadcache.get(key, today) if key is not None else None
+    if kept is not None:
+        loaded: tuple[Project, list[Finding]] = kept
+        return loaded
+    files = read_project(source)
+    findings = check_project_files(files, as_of, ws.settings.health, today)
     if any(f.severity == "error" for f in findings) or files.project is None:
         raise InvalidFilesError(findings)
-    return _build(files), [f for f in findings if f.severity == "warning"]
+    loaded = _build(files), [f for f in findings if f.severity == "warning"]
+    if key is not None:
+        loadcache.put(key, today, loaded)
+    return loaded
+
+
+@dataclass(frozen=True)
+class _ReadSource:
+    """A source whose files were read once, for the cache key, and are served from memory."""
+
+    inner: Source
+    contents: dict[str, bytes]
+
+    @property
+    def project_id(self) -> str:
+        return self.inner.project_id
+
+    def paths(self) -> list[str]:
+        return self.inner.paths()
+
+    def read(self, rel: str) -> bytes:
+        return self.contents[rel] if rel in self.contents else self.inner.read(rel)
+
+    def display(self, rel: str = "") -> str:
+        return self.inner.display(rel)
+
+    def ignored(self) -> list[str]:
+        return self.inner.ignored()
+
+
+def _read_all(source: Source, as_of: date, today: date,
+              health: HealthSettings) -> tuple[Source, str | None]:
+    """The source with the files planforge reads already read, and the key of what loading
+    them gives (None when the cache is off or a file cannot be read: the load reports it)."""
+    if loadcache.cache_root() is None:
+        return source, None
+    paths = source.paths()
+    wanted = [rel for rel in paths if rel in (PROJECT_FILE, RETRO_FILE) or (
+        rel.startswith(f"{UPDATES_DIR}/")
+        and PurePosixPath(rel).suffix.lower() in (".yaml", ".yml"))]
+    try:
+        contents = {rel: source.read(rel) for rel in wanted}
+    except (FileRefused, OSError):
+        return source, None
+    ignored = source.ignored()
+    key = loadcache.entry_key([
+        source.project_id, source.display(), as_of, today, health, paths, ignored,
+        *((rel, hashlib.sha256(data).hexdigest()) for rel, data in contents.items())])
+    return _ReadSource(source, contents), key
 
 
 def _owner_folder(path: Path, ws: Workspace) -> Path | None:
