@@ -28,6 +28,9 @@ from dashboard import dashboard_times
 from generate import AS_OF, generate_workspace
 
 REPO = Path(__file__).resolve().parents[1]
+#: The benchmark's own cache of loaded projects (planforge's loadcache), never the user's.
+CACHE = Path(tempfile.gettempdir()) / f"planforge-bench-cache-{os.getpid()}"
+os.environ["PLANFORGE_CACHE"] = str(CACHE)
 WEEK = "2026-W47"
 PLANFORGE = [sys.executable, "-m", "planforge"]
 
@@ -317,21 +320,30 @@ def main() -> None:
             validate, _ = run(["validate", *as_of], root)
             rows.append((f"validate, {size} projects", f"{validate:.2f} s",
                          f"{validate / size * 100:.2f} s per 100 projects"))
-            build_md, _ = run(["build", "--formats", "md", "--week", WEEK, "--jobs", "1"], root)
+            # The first build of the day parses and validates every file; a second one (after
+            # any build, render or send of the day) loads each unchanged project as it was.
+            shutil.rmtree(CACHE, ignore_errors=True)
+            md = ["build", "--formats", "md", "--week", WEEK, "--jobs", "1"]
+            cold, _ = run(md, root)
             if size == max(sizes):
                 rows.append(dashboard_row(root / "output" / "index.html", size))
             shutil.rmtree(root / "output")
+            warm, memory = run(md, root)
+            shutil.rmtree(root / "output")
             floor = md_floor(root)
-            rows.append((f"Markdown build, {size} projects, --jobs 1",
-                         f"{build_md / size * 1000:.0f} ms per project",
-                         f"{build_md / floor:.2f}× the floor (YAML load + Jinja)"))
+            rows.append((f"Markdown build, {size} projects, --jobs 1, first of the day",
+                         f"{cold / size * 1000:.0f} ms per project",
+                         f"{cold / floor:.2f}× the floor (YAML load + Jinja)"))
+            rows.append((f"Markdown build, {size} projects, --jobs 1, files validated before",
+                         f"{warm / size * 1000:.0f} ms per project",
+                         f"{warm / floor:.2f}× the floor (target at most 1.5×)"))
             if size == max(sizes):
-                _, memory = run(["build", "--formats", "md", "--week", WEEK, "--jobs", "1"],
-                                      root)
+                two, _ = run([*md[:-1], "2"], root)
                 shutil.rmtree(root / "output")
-                two, _ = run(["build", "--formats", "md", "--week", WEEK, "--jobs", "2"], root)
-                rows.append((f"Markdown build, {size} projects", f"{two:.1f} s with --jobs 2",
-                             f"peak memory {memory:.0f} MiB (--jobs 1, one process)"))
+                rows.append((f"Markdown build, {size} projects, files validated before",
+                             f"{two:.1f} s with --jobs 2 against {warm:.1f} s with --jobs 1",
+                             f"--jobs 2 is {warm / two:.2f}× faster (target at least 1.7×); "
+                             f"peak memory {memory:.0f} MiB (--jobs 1)"))
             if size == 100 or (size == min(sizes) and 100 not in sizes):
                 shutil.rmtree(root / "output", ignore_errors=True)
                 full, _ = run(["build", "--formats", "md,pdf", "--week", WEEK], root)
@@ -361,6 +373,7 @@ def main() -> None:
                          f"{ours:.2f} s against {alone:.2f} s",
                          f"{ratio:.2f}× WeasyPrint alone on the same HTML"))
     finally:
+        shutil.rmtree(CACHE, ignore_errors=True)
         if args.keep is None:
             shutil.rmtree(base, ignore_errors=True)
     print_rows(rows)
