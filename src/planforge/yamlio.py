@@ -253,13 +253,18 @@ def locate(root: Node | None, path: Sequence[PathPart], *, at_key: bool = False)
 
 
 def _check_depth(root: Node) -> str | None:
-    """Refuse nesting deeper than any plan needs (later layers recurse over the data)."""
+    """Refuse nesting deeper than any plan needs (later layers recurse over the data): a value
+    at depth MAX_DEPTH (the root at 0). Only collections are walked level by level, as most
+    nodes are scalars: a tenth of parsing a plan went into walking them."""
     level: list[Node] = [root]
-    for _ in range(MAX_DEPTH):
-        level = [child for node in level for child in _children(node)]
+    for _ in range(MAX_DEPTH - 1):
+        level = [child for node in level for child in _children(node)
+                 if not isinstance(child, ScalarNode)]
         if not level:
             return None
-    return f"values are nested more than {MAX_DEPTH} levels deep"
+    if any(node.value for node in level):  # the collections at MAX_DEPTH - 1 hold something
+        return f"values are nested more than {MAX_DEPTH} levels deep"
+    return None
 
 
 def _check_shape(root: Node) -> str | None:
