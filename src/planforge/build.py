@@ -12,7 +12,7 @@ import pickle
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import date
@@ -390,7 +390,35 @@ class PortfolioTask:
         return portfolio_folder(self.address)
 
 
-Task = ProjectTask | PortfolioTask
+@dataclass(frozen=True)
+class CalendarTask:
+    """Write one sales person's calendar."""
+
+    address: str  # its key (audience.address_key)
+    members: tuple[tuple[str, str], ...]  # (project id, its inputs' hash), by id
+    inputs: str
+    sources: tuple[tuple[str, Source], ...] = ()  # a past week's members from history
+    log: PlanLog | None = None  # the history of the members' plans; None: no history
+    shared: tuple[tuple[str, bytes], ...] = ()  # members as a worker loaded them (_SHARED)
+
+    @property
+    def name(self) -> str:
+        return person_calendar_name(self.address)
+
+
+Task = ProjectTask | PortfolioTask | CalendarTask
+
+
+def _task_failure(task: Task, exc: Exception) -> Result:
+    result = _failure(task.name, exc, portfolio=isinstance(task, PortfolioTask))
+    return replace(result, calendar=True) if isinstance(task, CalendarTask) else result
+
+
+def _shared(ws: Workspace, ids: Iterable[str],
+            inputs: Mapping[str, str]) -> tuple[tuple[str, bytes], ...]:
+    """What a task over these projects takes along of them as loaded by the workers."""
+    blobs = ((pid, _SHARED.get(_loaded_key(ws, pid, inputs[pid]))) for pid in ids)
+    return tuple((pid, blob) for pid, blob in blobs if blob is not None)
 
 
 def _execute(ws: Workspace, options: BuildOptions, task: Task) -> Result:
@@ -403,10 +431,13 @@ def _execute(ws: Workspace, options: BuildOptions, task: Task) -> Result:
                                  task.log, task.share)
         members = dict(task.members)
         _SHARED.update((_loaded_key(ws, pid, members[pid]), blob) for pid, blob in task.shared)
+        if isinstance(task, CalendarTask):
+            return build_person_calendar(ws, task.address, members, options, task.inputs,
+                                         dict(task.sources), task.log)
         return build_portfolio(ws, task.address, dict(task.members), options, task.inputs,
                                dict(task.sources), task.log)
     except Exception as exc:
-        return _failure(task.name, exc, portfolio=isinstance(task, PortfolioTask))
+        return _task_failure(task, exc)
 
 
 def _exit_with(parent: int) -> None:
@@ -489,7 +520,7 @@ def _run(ws: Workspace, options: BuildOptions, pool: _Pool, ready: list[Result],
             try:
                 done(future.result())
             except Exception as exc:  # the worker itself died, or a result did not pickle
-                done(_failure(task.name, exc, portfolio=isinstance(task, PortfolioTask)))
+                done(_task_failure(task, exc))
     return results
 
 
@@ -552,7 +583,7 @@ def _build(ws: Workspace, options: BuildOptions, plan: DatedPlan, selected: list
         results += _build_portfolios(ws, options, selected, inputs, past, recipients, previous,
                                      pool, progress, log)
         results += _build_person_calendars(ws, options, selected, inputs, past, recipients,
-                                           previous, log)
+                                           previous, pool, log)
     finally:
         _LOADED.clear()
         _SHARED.clear()
@@ -623,11 +654,10 @@ def _build_portfolios(
         if unchanged is not None:
             ready.append(unchanged)
         else:
-            shared = ((pid, _SHARED.get(_loaded_key(ws, pid, inputs[pid]))) for pid in ids)
             tasks.append(PortfolioTask(address, tuple((pid, inputs[pid]) for pid in ids), key,
                                        tuple((pid, past[pid]) for pid in ids if pid in past),
                                        log.only(ids) if log is not None else None,
-                                       tuple((pid, b) for pid, b in shared if b is not None)))
+                                       _shared(ws, ids, inputs)))
     return _run(ws, options, pool, ready, tasks, progress)
 
 
@@ -644,22 +674,24 @@ def _touches(options: BuildOptions, selected: list[str], address: str,
 def _build_person_calendars(ws: Workspace, options: BuildOptions, selected: list[str],
                             inputs: dict[str, str], past: Mapping[str, Source],
                             recipients: Mapping[str, tuple[str, ...]], previous: Manifest,
-                            log: PlanLog | None) -> list[Result]:
-    """The calendar of everyone who receives a brief, in this process: a calendar is small."""
-    results = []
+                            pool: _Pool, log: PlanLog | None) -> list[Result]:
+    """The calendar of everyone who receives a brief (in the workers, where the projects were
+    loaded: unpickling a thousand of them here was a tenth of a --jobs 2 build)."""
+    ready: list[Result] = []
+    tasks: list[Task] = []
     for address, ids in by_address(recipients).items():
         if not _touches(options, selected, address, ids):
             continue
         name = person_calendar_name(address)
         key = calendar_inputs(inputs[i] for i in ids)
         if not options.force and previous.up_to_date(ws, [name], key):
-            results.append(Result(name, "skipped", (name,), key, calendar=True))
+            ready.append(Result(name, "skipped", (name,), key, calendar=True))
             continue
-        results.append(build_person_calendar(
-            ws, address, {pid: inputs[pid] for pid in ids}, options, key,
-            {pid: past[pid] for pid in ids if pid in past},
-            log.only(list(ids)) if log is not None else None))
-    return results
+        tasks.append(CalendarTask(address, tuple((pid, inputs[pid]) for pid in ids), key,
+                                  tuple((pid, past[pid]) for pid in ids if pid in past),
+                                  log.only(list(ids)) if log is not None else None,
+                                  _shared(ws, ids, inputs)))
+    return _run(ws, options, pool, ready, tasks, None)
 
 
 def _recipients(ws: Workspace, options: BuildOptions, selected: list[str],
