@@ -285,6 +285,39 @@ def touch_project(root: Path, project: str) -> None:
     update.write_text(update.read_text("utf-8") + "decisions: [Benchmark change]\n", "utf-8")
 
 
+def pr_check_row() -> tuple[str, str, str]:
+    """The pull-request check of the CI recipes on 300 committed projects, a branch changing
+    one project's weekly update and another's end date: ``validate --changed-since`` and
+    ``diff`` against the base, each as a whole process, median of seven runs."""
+    base = Path(tempfile.mkdtemp(prefix="planforge-prcheck-"))
+    env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
+           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
+    try:
+        root = generate_workspace(base / "pr300", 300)
+        commit_a_year(root, weeks=4)
+
+        def git(*args: str) -> None:
+            subprocess.run(["git", *args], cwd=root, env=env, check=True)
+
+        git("add", "-A")  # the updates older than the few weeks committed
+        git("commit", "-q", "-m", "Older updates")
+        git("checkout", "-q", "-b", "change")
+        touch_project(root, "project-0003")
+        plan = root / "projects" / "project-0007" / "project.yaml"
+        data = yaml.safe_load(plan.read_text("utf-8"))
+        data["end"] = (date.fromisoformat(data["end"]) + timedelta(days=14)).isoformat()
+        plan.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
+        git("commit", "-q", "-am", "A change")
+        validate = ["validate", "--changed-since", "main", "--format", "github",
+                    "--as-of", AS_OF.isoformat()]
+        runs = sorted(run(validate, root)[0] + run(["diff", "main"], root)[0] for _ in range(7))
+        seconds = runs[len(runs) // 2]
+        return ("pull-request check (validate --changed-since + diff), 300 projects, 2 changed",
+                f"{seconds:.2f} s", "target under 1 s")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,100,1000")

@@ -209,26 +209,55 @@ def _project_of(repo: Repository, path: str) -> str | None:
     return rel.parts[0] if len(rel.parts) > 1 else None
 
 
+def _changed_since(ws: Workspace, rev: str) -> tuple[Repository, list[PurePosixPath]]:
+    """The repository and the workspace's files changed since ``rev`` (working tree and
+    untracked files included), relative to the top of the repository."""
+    repo = repository(ws)
+    paths = _changed_paths(repo, resolve(repo, rev), None, repo.prefix)
+    return repo, [PurePosixPath(p) for p in paths]
+
+
+def _in_repository(repo: Repository, paths: Iterable[Path]) -> list[PurePosixPath]:
+    """Workspace paths relative to the top of the repository; those outside it (git cannot
+    tell their changes) are left out."""
+    return [PurePosixPath(p.resolve().relative_to(repo.top).as_posix())
+            for p in paths if p.resolve().is_relative_to(repo.top)]
+
+
+def _under(path: PurePosixPath, folders: Iterable[PurePosixPath]) -> bool:
+    return any(path == f or f in path.parents for f in folders)
+
+
 def changed_projects(ws: Workspace, rev: str) -> set[str]:
     """The projects whose documents may differ from those built at ``rev``: those with a file
     changed since then (working tree and untracked files included), or every project when a
     workspace-wide input (planforge.yaml, templates, logo) changed. Projects since deleted are
     left out: there is nothing to build."""
-    repo = repository(ws)
-    paths = _changed_paths(repo, resolve(repo, rev), None, repo.prefix)
+    repo, paths = _changed_since(ws, rev)
     current = set(ws.project_ids())
     shared = [ws.root / CONFIG_FILE, ws.templates_dir]
     if ws.settings.logo:
         shared.append(ws.root / ws.settings.logo)
-    shared_rel = [
-        PurePosixPath(p.resolve().relative_to(repo.top).as_posix())
-        for p in shared
-        if p.resolve().is_relative_to(repo.top)  # outside the repository: git cannot tell
-    ]
-    for path in map(PurePosixPath, paths):
-        if any(path == s or s in path.parents for s in shared_rel):
-            return current
-    return {pid for p in paths if (pid := _project_of(repo, p)) is not None} & current
+    shared_rel = _in_repository(repo, shared)
+    if any(_under(path, shared_rel) for path in paths):
+        return current
+    return {pid for p in paths if (pid := _project_of(repo, str(p))) is not None} & current
+
+
+def projects_to_validate(ws: Workspace, rev: str) -> list[str] | None:
+    """The projects ``validate --changed-since`` checks: those with a file changed since ``rev``
+    (working tree and untracked files included), sorted; None (every project, and the
+    workspace's own files) when a file of the workspace outside the projects folder changed, as
+    planforge.yaml, the schemas or the pinned planforge version may change how each project is
+    checked. Projects since deleted are left out: there is nothing to check."""
+    repo, paths = _changed_since(ws, rev)
+    # A change in the projects folder touches one project at most; the output folder is
+    # written by planforge and never read by a check.
+    local = [PurePosixPath(repo.projects), *_in_repository(repo, [ws.output_dir])]
+    if any(not _under(path, local) for path in paths):
+        return None
+    changed = {pid for p in paths if (pid := _project_of(repo, str(p))) is not None}
+    return sorted(changed & set(ws.project_ids()))
 
 
 def _tree(repo: Repository, commit: str, only: str | None = None) -> dict[str, dict[str, str]]:
@@ -238,6 +267,7 @@ def _tree(repo: Repository, commit: str, only: str | None = None) -> dict[str, d
         raise GitError("the projects folder cannot be the top of the repository")
     folder = f"{repo.projects}/{only}/" if only else f"{repo.projects}/"
     out = _output(repo, "ls-tree", "-r", "-z", commit, "--", folder)
+    start = len(repo.projects) + 1  # git names every path under the folder as given
     found: dict[str, dict[str, str]] = {}
     for entry in out.decode("utf-8", "surrogateescape").split("\0"):
         if not entry:
@@ -246,7 +276,7 @@ def _tree(repo: Repository, commit: str, only: str | None = None) -> dict[str, d
         mode, kind, blob = meta.split()
         if kind != "blob" or mode == "120000":  # symlinks would point outside the snapshot
             continue
-        pid, _, rel = PurePosixPath(path).relative_to(repo.projects).as_posix().partition("/")
+        pid, _, rel = path[start:].partition("/")
         if is_project_file(rel):
             found.setdefault(pid, {})[rel] = blob
     return {pid: files for pid, files in found.items() if PROJECT_FILE in files}
