@@ -59,6 +59,9 @@ def test_a_change_outside_the_projects_checks_every_project(repo: Repo,
                                                             run_cli: RunCli) -> None:
     repo.write("output/demo/charter.md", "# built\n")  # written by planforge, never read
     repo.write("projects/README.md", "How we keep plans.\n")  # in no project
+    repo.commit("Notes", when="2020-06-02T12:00:00+00:00")
+    repo.write("findings.json", "[]\n")  # untracked, what a CI job leaves: no check reads it
+    repo.write(".cache/pip/wheel", "")
     assert projects_to_validate(find_workspace(repo.ws), "main") == []
     for changed_file in ("planforge.yaml", "schemas/project.schema.json", "requirements.txt"):
         repo.git("reset", "-q", "--hard", "main")
@@ -66,6 +69,7 @@ def test_a_change_outside_the_projects_checks_every_project(repo: Repo,
         target = repo.ws / changed_file
         old = target.read_text("utf-8") if target.exists() else ""
         repo.write(changed_file, old + "\n# planforge==0.1.0\n")
+        repo.git("add", changed_file)  # tracked: committed with the change
         assert projects_to_validate(find_workspace(repo.ws), "main") is None, changed_file
         result = run_cli("validate", "--changed-since", "main", *AS_OF, cwd=repo.ws)
         assert result.exit_code == 1, changed_file
@@ -98,3 +102,7 @@ def test_refused_usage(repo: Repo, run_cli: RunCli) -> None:
     assert both.exit_code == 2 and "give paths or --changed-since, not both" in both.output
     unknown = run_cli("validate", "--changed-since", "nosuch", cwd=repo.ws)
     assert unknown.exit_code == 1 and "unknown revision 'nosuch'" in unknown.output
+    # A finding like any other, so that the JSON a CI job reads stays well formed.
+    as_json = run_cli("validate", "--changed-since", "nosuch", "--format", "json", cwd=repo.ws)
+    [finding] = json.loads(as_json.stdout)
+    assert as_json.exit_code == 1 and "unknown revision 'nosuch'" in finding["message"]

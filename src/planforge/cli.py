@@ -204,7 +204,7 @@ def _validate(obj: Context, paths: tuple[Path, ...], as_of: Any,
               changed_since: str | None = None) -> tuple[list[Finding], int]:
     """Every finding and how many files were read. A broken planforge.yaml or an unusable
     workspace is reported as findings too, so that every output format holds for them."""
-    from .errors import Finding, InvalidFilesError, WorkspaceError
+    from .errors import Finding, GitError, InvalidFilesError, WorkspaceError
     from .validate import validate_paths
     from .workspace import display_path
 
@@ -217,7 +217,10 @@ def _validate(obj: Context, paths: tuple[Path, ...], as_of: Any,
         folder = exc.file or display_path(obj.workspace_dir or Path.cwd())
         return [Finding(folder, None, None, "", "error", str(exc))], 0
     if changed_since is not None:
-        paths = _changed_folders(ws, changed_since)
+        try:
+            paths = _changed_folders(ws, changed_since)
+        except GitError as exc:  # a finding, so that the JSON and annotations stay well formed
+            return [Finding(display_path(ws.root), None, None, "", "error", str(exc))], 0
         if not paths:
             return [], 0
     try:
@@ -261,9 +264,9 @@ def _changed_folders(ws: Workspace, rev: str) -> tuple[Path, ...]:
 @_as_of_option
 @click.option("--changed-since", metavar="REV",
               help="Only projects whose files changed since this git revision (working tree "
-                   "and untracked files included); every project if any file of the workspace "
-                   "outside the projects folder changed (planforge.yaml, schemas, the pinned "
-                   "planforge version).")
+                   "and untracked files included); every project if a tracked file of the "
+                   "workspace outside the projects folder changed (planforge.yaml, schemas, "
+                   "the pinned planforge version).")
 @click.pass_obj
 def validate_command(obj: Context, paths: tuple[Path, ...], fmt: str, strict: bool,
                      as_of: Any, changed_since: str | None) -> None:

@@ -188,15 +188,18 @@ def commit_before(repo: Repository, moment: datetime) -> str | None:
     return out.decode().strip() or None
 
 
-def _changed_paths(repo: Repository, base: str, head: str | None, where: str) -> list[str]:
+def _changed_paths(repo: Repository, base: str, head: str | None, where: str,
+                   others: str | None = None) -> list[str]:
     """Files that differ between two commits, or between a commit and the working tree
-    (untracked files included): paths relative to the top of the repository."""
+    (untracked files included, those under ``others`` alone if given): paths relative to the
+    top of the repository."""
     spec = where or "."
     if head is not None:
         out = _output(repo, "diff", "--name-only", "-z", "--no-renames", base, head, "--", spec)
         return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
     out = _output(repo, "diff", "--name-only", "-z", "--no-renames", base, "--", spec)
-    out += _output(repo, "ls-files", "-z", "--others", "--exclude-standard", "--", spec)
+    out += _output(repo, "ls-files", "-z", "--others", "--exclude-standard", "--",
+                   spec if others is None else others or ".")
     return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
 
 
@@ -209,11 +212,15 @@ def _project_of(repo: Repository, path: str) -> str | None:
     return rel.parts[0] if len(rel.parts) > 1 else None
 
 
-def _changed_since(ws: Workspace, rev: str) -> tuple[Repository, list[PurePosixPath]]:
+def _changed_since(
+    ws: Workspace, rev: str, untracked_projects_only: bool = False
+) -> tuple[Repository, list[PurePosixPath]]:
     """The repository and the workspace's files changed since ``rev`` (working tree and
-    untracked files included), relative to the top of the repository."""
+    untracked files included; with ``untracked_projects_only`` the untracked ones of the
+    projects folder alone), relative to the top of the repository."""
     repo = repository(ws)
-    paths = _changed_paths(repo, resolve(repo, rev), None, repo.prefix)
+    others = repo.projects if untracked_projects_only else None
+    paths = _changed_paths(repo, resolve(repo, rev), None, repo.prefix, others)
     return repo, [PurePosixPath(p) for p in paths]
 
 
@@ -247,10 +254,11 @@ def changed_projects(ws: Workspace, rev: str) -> set[str]:
 def projects_to_validate(ws: Workspace, rev: str) -> list[str] | None:
     """The projects ``validate --changed-since`` checks: those with a file changed since ``rev``
     (working tree and untracked files included), sorted; None (every project, and the
-    workspace's own files) when a file of the workspace outside the projects folder changed, as
-    planforge.yaml, the schemas or the pinned planforge version may change how each project is
-    checked. Projects since deleted are left out: there is nothing to check."""
-    repo, paths = _changed_since(ws, rev)
+    workspace's own files) when a tracked file of the workspace outside the projects folder
+    changed, as planforge.yaml, the schemas or the pinned planforge version may change how each
+    project is checked. Untracked files there are what CI jobs leave (a pip cache, reports) and
+    count for nothing. Projects since deleted are left out: there is nothing to check."""
+    repo, paths = _changed_since(ws, rev, untracked_projects_only=True)
     # A change in the projects folder touches one project at most; the output folder is
     # written by planforge and never read by a check.
     local = [PurePosixPath(repo.projects), *_in_repository(repo, [ws.output_dir])]
