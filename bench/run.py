@@ -2,6 +2,7 @@
 
     python bench/run.py [--sizes 10,100,1000] [--keep DIR]
     python bench/run.py --dashboard output/index.html   # only time a built dashboard
+    python bench/run.py --pr-check-only                 # only the pull-request check
 
 Prints a Markdown table. Timings from shared machines are noisy: quote the ratios, each
 measured within one run, not the seconds.
@@ -285,6 +286,42 @@ def touch_project(root: Path, project: str) -> None:
     update.write_text(update.read_text("utf-8") + "decisions: [Benchmark change]\n", "utf-8")
 
 
+def pr_check_row() -> tuple[str, str, str]:
+    """The pull-request check of the CI recipes on 300 committed projects, a branch changing
+    one project's weekly update and another's end date: ``validate --changed-since`` and
+    ``diff`` against the base, each as a whole process, median of seven runs."""
+    base = Path(tempfile.mkdtemp(prefix="planforge-prcheck-"))
+    env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
+           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
+    try:
+        root = generate_workspace(base / "pr300", 300)
+        commit_a_year(root, weeks=4)
+
+        def git(*args: str) -> None:
+            subprocess.run(["git", *args], cwd=root, env=env, check=True)
+
+        git("add", "-A")  # the updates older than the few weeks committed
+        git("commit", "-q", "-m", "Older updates")
+        git("checkout", "-q", "-b", "change")
+        touch_project(root, "project-0003")
+        plan = root / "projects" / "project-0007" / "project.yaml"
+        data = yaml.safe_load(plan.read_text("utf-8"))
+        data["end"] = (date.fromisoformat(data["end"]) + timedelta(days=14)).isoformat()
+        plan.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
+        git("commit", "-q", "-am", "A change")
+        validate = ["validate", "--changed-since", "main", "--format", "github",
+                    "--as-of", AS_OF.isoformat()]
+        runs = [(run(validate, root)[0], run(["diff", "main"], root)[0]) for _ in range(7)]
+        middle = len(runs) // 2
+        seconds = sorted(a + b for a, b in runs)[middle]
+        checks, diffs = sorted(a for a, _ in runs)[middle], sorted(b for _, b in runs)[middle]
+        return ("pull-request check (validate --changed-since + diff), 300 projects, 2 changed",
+                f"{seconds:.2f} s (validate {checks:.2f} s, diff {diffs:.2f} s)",
+                f"{seconds:.2f}× the target of 1 s")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,100,1000")
@@ -295,6 +332,8 @@ def main() -> None:
                         help="Only open this built index.html in Chromium and time it.")
     parser.add_argument("--tagging-only", action="store_true",
                         help="Only the rows of tagged PDF/UA against untagged PDFs.")
+    parser.add_argument("--pr-check-only", action="store_true",
+                        help="Only the row of the pull-request check (validate + diff).")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     base = args.keep or Path(tempfile.mkdtemp(prefix="planforge-bench-"))
@@ -308,6 +347,10 @@ def main() -> None:
             return
         if args.tagging_only:
             rows += tagging_rows()
+            print_rows(rows)
+            return
+        rows.append(pr_check_row())
+        if args.pr_check_only:
             print_rows(rows)
             return
         history = generate_workspace(base / "history300", 300)

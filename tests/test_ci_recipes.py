@@ -97,7 +97,8 @@ def test_the_recipes_run_what_the_pull_request_workflow_needs() -> None:
         assert sends == ["planforge send"], sends
         assert "without_update" not in (RECIPES / name).read_text("utf-8")
     assert "fetch-depth: 0" in (RECIPES / "github-actions.yml").read_text("utf-8")
-    assert "planforge validate --format github" in (RECIPES / "github-actions.yml").read_text()
+    assert 'planforge validate --changed-since "$BASE" --format github' in (
+        RECIPES / "github-actions.yml").read_text()
     assert 'GIT_DEPTH: "0"' in (RECIPES / "gitlab-ci.yml").read_text("utf-8")
 
 

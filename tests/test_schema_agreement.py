@@ -261,3 +261,30 @@ def test_the_fast_check_and_the_messages(tmp_path: Path, run_cli: RunCli) -> Non
         assert result.exit_code == 1
         assert message in result.output, result.output
         assert "^(" not in result.output and result.output.count("error:") == 1, result.output
+
+
+def test_the_same_findings_before_and_after_the_fast_check_is_compiled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A process checks its first documents with jsonschema alone and compiles the fast check
+    only later: either way a document gets the same findings."""
+    from collections import Counter
+
+    from planforge import schema
+
+    monkeypatch.setattr(schema, "_checked", Counter())
+    docs = []
+    for written in ("week: 2026-W47\nhealth: green\nsummary: Fine.\n",
+                    "week: 2026-W47\nhealth: purple\nsummary: [1]\n", "week: 1\n"):
+        doc, problems = load_text(written, "updates/2026-W47.yaml")
+        assert doc is not None and not problems
+        docs.append(doc)
+    before = [schema.check_document(doc, "update") for doc in docs]
+    assert before[0] == [] and before[1] and before[2]
+    schema._checked["update"] = schema.COMPILE_AFTER
+    calls: list[str] = []
+    fast = schema.is_valid
+    monkeypatch.setattr(schema, "is_valid",
+                        lambda data, name: calls.append(name) or fast(data, name))
+    assert [schema.check_document(doc, "update") for doc in docs] == before
+    assert calls == ["update"] * 3  # the fast check answered first

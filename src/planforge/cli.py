@@ -200,10 +200,11 @@ def _print_findings(findings: list[Finding], fmt: str, checked: int, promoted: i
         click.echo(f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}{where}", err=True)
 
 
-def _validate(obj: Context, paths: tuple[Path, ...], as_of: Any) -> tuple[list[Finding], int]:
+def _validate(obj: Context, paths: tuple[Path, ...], as_of: Any,
+              changed_since: str | None = None) -> tuple[list[Finding], int]:
     """Every finding and how many files were read. A broken planforge.yaml or an unusable
     workspace is reported as findings too, so that every output format holds for them."""
-    from .errors import Finding, InvalidFilesError, WorkspaceError
+    from .errors import Finding, GitError, InvalidFilesError, WorkspaceError
     from .validate import validate_paths
     from .workspace import display_path
 
@@ -215,6 +216,13 @@ def _validate(obj: Context, paths: tuple[Path, ...], as_of: Any) -> tuple[list[F
     except WorkspaceError as exc:
         folder = exc.file or display_path(obj.workspace_dir or Path.cwd())
         return [Finding(folder, None, None, "", "error", str(exc))], 0
+    if changed_since is not None:
+        try:
+            paths = _changed_folders(ws, changed_since)
+        except GitError as exc:  # a finding, so that the JSON and annotations stay well formed
+            return [Finding(display_path(ws.root), None, None, "", "error", str(exc))], 0
+        if not paths:
+            return [], 0
     try:
         day: date = as_of.date() if as_of else ws.today()
         findings, checked = validate_paths(ws, list(paths), day)
@@ -230,6 +238,21 @@ def _validate(obj: Context, paths: tuple[Path, ...], as_of: Any) -> tuple[list[F
     return findings, checked
 
 
+def _changed_folders(ws: Workspace, rev: str) -> tuple[Path, ...]:
+    """The folders ``validate --changed-since`` checks (none: nothing to check; the workspace
+    itself: everything), said on stderr, which annotations and JSON do not read."""
+    from .history import projects_to_validate
+
+    ws.require_projects()
+    ids = projects_to_validate(ws, rev)
+    if ids is None:
+        click.echo(f"note: files outside the projects folder changed since {rev}: every "
+                   "project is checked", err=True)
+        return (ws.root,)
+    click.echo(f"note: {_plural(len(ids), 'project')} with files changed since {rev}", err=True)
+    return tuple(ws.projects_dir / pid for pid in ids)
+
+
 @command(cli, "validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "github", "json"]), default="text",
@@ -239,9 +262,14 @@ def _validate(obj: Context, paths: tuple[Path, ...], as_of: Any) -> tuple[list[F
 @click.option("--strict", is_flag=True,
               help="Report warnings as errors, in every format, and fail on them.")
 @_as_of_option
+@click.option("--changed-since", metavar="REV",
+              help="Only projects whose files changed since this git revision (working tree "
+                   "and untracked files included); every project if a tracked file of the "
+                   "workspace outside the projects folder changed (planforge.yaml, schemas, "
+                   "the pinned planforge version).")
 @click.pass_obj
 def validate_command(obj: Context, paths: tuple[Path, ...], fmt: str, strict: bool,
-                     as_of: Any) -> None:
+                     as_of: Any, changed_since: str | None) -> None:
     """Check project files, project folders or the whole workspace.
 
     Reports every problem at once, one line each (file:line:col), and exits 1 if
@@ -254,8 +282,11 @@ def validate_command(obj: Context, paths: tuple[Path, ...], fmt: str, strict: bo
       planforge validate
       planforge validate projects/acme-crm
       planforge validate projects/acme-crm/updates/2026-W47.yaml --format github
+      planforge validate --changed-since origin/main --format github
     """
-    findings, checked = _validate(obj, paths, as_of)
+    if changed_since is not None and paths:
+        raise click.UsageError("give paths or --changed-since, not both")
+    findings, checked = _validate(obj, paths, as_of, changed_since)
     promoted = 0
     if strict:
         # Reported as errors in every format, so that a CI annotation or report agrees with the

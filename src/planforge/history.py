@@ -7,19 +7,20 @@ with paths relative to it, so a workspace may be any folder inside a repository.
 from __future__ import annotations
 
 import os
+import posixpath
 import subprocess
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 from .changes import Change, PlanDiff, diff_plans, diff_projects
 from .dates import iso_week, week_start
-from .errors import GitError, InvalidFilesError
+from .errors import GitError, InvalidFilesError, PlanforgeError
 from .model import Project
-from .sources import PROJECT_FILE, GitTreeSource, Source, is_project_file
+from .sources import PROJECT_FILE, FolderSource, GitTreeSource, Source, is_project_file
 from .validate import load_project
-from .workspace import CONFIG_FILE, PROJECT_ID, Workspace
+from .workspace import CONFIG_FILE, PROJECT_ID, Workspace, committed_settings
 
 #: Said wherever missing history may be the cause, because CI clones are shallow by default.
 SHALLOW_HINT = (
@@ -188,15 +189,19 @@ def commit_before(repo: Repository, moment: datetime) -> str | None:
     return out.decode().strip() or None
 
 
-def _changed_paths(repo: Repository, base: str, head: str | None, where: str) -> list[str]:
-    """Files that differ between two commits, or between a commit and the working tree
-    (untracked files included): paths relative to the top of the repository."""
+def _changed_paths(repo: Repository, base: str, head: str | None, where: str,
+                   others: str | None = None, also: tuple[str, ...] = ()) -> list[str]:
+    """Files under ``where`` (and the files ``also``) that differ between two commits, or
+    between a commit and the working tree (untracked files included, those under ``others``
+    alone if given): paths relative to the top of the repository."""
     spec = where or "."
     if head is not None:
-        out = _output(repo, "diff", "--name-only", "-z", "--no-renames", base, head, "--", spec)
+        out = _output(repo, "diff", "--name-only", "-z", "--no-renames", base, head, "--", spec,
+                      *also)
         return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
-    out = _output(repo, "diff", "--name-only", "-z", "--no-renames", base, "--", spec)
-    out += _output(repo, "ls-files", "-z", "--others", "--exclude-standard", "--", spec)
+    out = _output(repo, "diff", "--name-only", "-z", "--no-renames", base, "--", spec, *also)
+    out += _output(repo, "ls-files", "-z", "--others", "--exclude-standard", "--",
+                   spec if others is None else others or ".")
     return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
 
 
@@ -209,26 +214,60 @@ def _project_of(repo: Repository, path: str) -> str | None:
     return rel.parts[0] if len(rel.parts) > 1 else None
 
 
+def _changed_since(
+    ws: Workspace, rev: str, untracked_projects_only: bool = False
+) -> tuple[Repository, list[PurePosixPath]]:
+    """The repository and the workspace's files changed since ``rev`` (working tree and
+    untracked files included; with ``untracked_projects_only`` the untracked ones of the
+    projects folder alone), relative to the top of the repository."""
+    repo = repository(ws)
+    others = repo.projects if untracked_projects_only else None
+    paths = _changed_paths(repo, resolve(repo, rev), None, repo.prefix, others)
+    return repo, [PurePosixPath(p) for p in paths]
+
+
+def _in_repository(repo: Repository, paths: Iterable[Path]) -> list[PurePosixPath]:
+    """Workspace paths relative to the top of the repository; those outside it (git cannot
+    tell their changes) are left out."""
+    return [PurePosixPath(p.resolve().relative_to(repo.top).as_posix())
+            for p in paths if p.resolve().is_relative_to(repo.top)]
+
+
+def _under(path: PurePosixPath, folders: Iterable[PurePosixPath]) -> bool:
+    return any(path == f or f in path.parents for f in folders)
+
+
 def changed_projects(ws: Workspace, rev: str) -> set[str]:
     """The projects whose documents may differ from those built at ``rev``: those with a file
     changed since then (working tree and untracked files included), or every project when a
     workspace-wide input (planforge.yaml, templates, logo) changed. Projects since deleted are
     left out: there is nothing to build."""
-    repo = repository(ws)
-    paths = _changed_paths(repo, resolve(repo, rev), None, repo.prefix)
+    repo, paths = _changed_since(ws, rev)
     current = set(ws.project_ids())
     shared = [ws.root / CONFIG_FILE, ws.templates_dir]
     if ws.settings.logo:
         shared.append(ws.root / ws.settings.logo)
-    shared_rel = [
-        PurePosixPath(p.resolve().relative_to(repo.top).as_posix())
-        for p in shared
-        if p.resolve().is_relative_to(repo.top)  # outside the repository: git cannot tell
-    ]
-    for path in map(PurePosixPath, paths):
-        if any(path == s or s in path.parents for s in shared_rel):
-            return current
-    return {pid for p in paths if (pid := _project_of(repo, p)) is not None} & current
+    shared_rel = _in_repository(repo, shared)
+    if any(_under(path, shared_rel) for path in paths):
+        return current
+    return {pid for p in paths if (pid := _project_of(repo, str(p))) is not None} & current
+
+
+def projects_to_validate(ws: Workspace, rev: str) -> list[str] | None:
+    """The projects ``validate --changed-since`` checks: those with a file changed since ``rev``
+    (working tree and untracked files included), sorted; None (every project, and the
+    workspace's own files) when a tracked file of the workspace outside the projects folder
+    changed, as planforge.yaml, the schemas or the pinned planforge version may change how each
+    project is checked. Untracked files there are what CI jobs leave (a pip cache, reports) and
+    count for nothing. Projects since deleted are left out: there is nothing to check."""
+    repo, paths = _changed_since(ws, rev, untracked_projects_only=True)
+    # A change in the projects folder touches one project at most; the output folder is
+    # written by planforge and never read by a check.
+    local = [PurePosixPath(repo.projects), *_in_repository(repo, [ws.output_dir])]
+    if any(not _under(path, local) for path in paths):
+        return None
+    changed = {pid for p in paths if (pid := _project_of(repo, str(p))) is not None}
+    return sorted(changed & set(ws.project_ids()))
 
 
 def _tree(repo: Repository, commit: str, only: str | None = None) -> dict[str, dict[str, str]]:
@@ -238,6 +277,7 @@ def _tree(repo: Repository, commit: str, only: str | None = None) -> dict[str, d
         raise GitError("the projects folder cannot be the top of the repository")
     folder = f"{repo.projects}/{only}/" if only else f"{repo.projects}/"
     out = _output(repo, "ls-tree", "-r", "-z", commit, "--", folder)
+    start = len(repo.projects) + 1  # git names every path under the folder as given
     found: dict[str, dict[str, str]] = {}
     for entry in out.decode("utf-8", "surrogateescape").split("\0"):
         if not entry:
@@ -246,7 +286,7 @@ def _tree(repo: Repository, commit: str, only: str | None = None) -> dict[str, d
         mode, kind, blob = meta.split()
         if kind != "blob" or mode == "120000":  # symlinks would point outside the snapshot
             continue
-        pid, _, rel = PurePosixPath(path).relative_to(repo.projects).as_posix().partition("/")
+        pid, _, rel = path[start:].partition("/")
         if is_project_file(rel):
             found.setdefault(pid, {})[rel] = blob
     return {pid: files for pid, files in found.items() if PROJECT_FILE in files}
@@ -393,6 +433,46 @@ def plan_at(ws: Workspace, rev: str | None, as_of: date) -> Loaded:
     return _load(ws, sources_at(ws, rev), as_of)
 
 
+def _as_committed(repo: Repository, *commits: str) -> list[Repository]:
+    """For each commit, the repository with the projects folder that planforge.yaml names
+    there (the current one where that file was invalid then): one ``git cat-file`` for all."""
+    config = PurePosixPath(repo.prefix, CONFIG_FILE).as_posix()
+    files = _objects(repo, (f"{commit}:{config}" for commit in commits))
+    found = []
+    for commit in commits:
+        settings = committed_settings(files[f"{commit}:{config}"], f"{commit[:7]}:{config}")
+        folder = "" if settings is None else posixpath.normpath(
+            PurePosixPath(repo.prefix, settings.projects_dir).as_posix())
+        inside = folder not in ("", ".") and not folder.startswith("../")
+        found.append(replace(repo, projects=folder) if inside else repo)
+    return found
+
+
+def _moved_and_changed(
+    ws: Workspace, base_repo: Repository, base: str, base_tree: dict[str, dict[str, str]],
+    head_tree: dict[str, dict[str, str]] | None,
+) -> set[str]:
+    """The projects whose files differ between the base, in its projects folder, and the head
+    in another (the working tree where ``head_tree`` is None): blob ids compared for a commit,
+    contents for the working tree."""
+    if head_tree is not None:
+        return {pid for pid in set(base_tree) | set(head_tree)
+                if base_tree.get(pid) != head_tree.get(pid)}
+    head_ids = set(ws.project_ids())
+    changed = set(base_tree) ^ head_ids
+    both = sorted(set(base_tree) & head_ids)
+    for source in _sources(base_repo, base, base_tree, both):
+        folder = FolderSource(ws.projects_dir / source.project_id)
+        try:
+            same = folder.paths() == source.paths() and all(
+                folder.read(rel) == source.read(rel) for rel in source.paths())
+        except PlanforgeError:  # a file that cannot be read is a change to report
+            same = False
+        if not same:
+            changed.add(source.project_id)
+    return changed
+
+
 def compare(ws: Workspace, base: str | None, head: str | None, as_of: date) -> Review:
     """The review of a pull request: ``base`` (default: the merge base with the default branch)
     against ``head`` (default: the working tree). Only projects with changed files are read."""
@@ -406,17 +486,28 @@ def compare(ws: Workspace, base: str | None, head: str | None, as_of: date) -> R
     assert base_side.commit is not None
     head_side = Side(head, head_commit)
 
-    base_tree = _tree(repo, base_side.commit)
-    head_tree = _tree(repo, head_commit) if head_commit is not None else None
+    # One git call for what differs, planforge.yaml included: only where it changed can the
+    # projects folder differ between the sides.
+    config = PurePosixPath(repo.prefix, CONFIG_FILE).as_posix()
+    paths = _changed_paths(repo, base_side.commit, head_commit, repo.projects, also=(config,))
+    base_repo, head_repo = repo, repo
+    if config in paths and head_commit is None:
+        [base_repo] = _as_committed(repo, base_side.commit)
+    elif config in paths and head_commit is not None:
+        base_repo, head_repo = _as_committed(repo, base_side.commit, head_commit)
+    base_tree = _tree(base_repo, base_side.commit)
+    head_tree = _tree(head_repo, head_commit) if head_commit is not None else None
     head_ids = set(head_tree) if head_tree is not None else set(ws.project_ids())
-    paths = _changed_paths(repo, base_side.commit, head_commit, repo.projects)
-    changed = {pid for p in paths if (pid := _project_of(repo, p)) is not None}
+    if base_repo.projects == head_repo.projects:
+        changed = {pid for p in paths if (pid := _project_of(repo, p)) is not None}
+    else:  # the folder moved: the files of each project are compared across the two folders
+        changed = _moved_and_changed(ws, base_repo, base_side.commit, base_tree, head_tree)
 
-    old, errors_old = _load_at(ws, repo, base_side.commit, changed, as_of, base_tree)
+    old, errors_old = _load_at(ws, base_repo, base_side.commit, changed, as_of, base_tree)
     if head_commit is None:
         new, errors_new = _load(ws, sorted(changed & head_ids), as_of)
     else:
-        new, errors_new = _load_at(ws, repo, head_commit, changed, as_of, head_tree)
+        new, errors_new = _load_at(ws, head_repo, head_commit, changed, as_of, head_tree)
     diff = diff_plans(old, new, errors_old=errors_old, errors_new=errors_new)
     shown = {p.project_id for p in diff.projects} | {
         p.renamed_from for p in diff.projects if p.renamed_from

@@ -226,17 +226,34 @@ def load_settings(path: Path) -> Settings:
     except FileRefused as exc:
         raise InvalidFilesError([Finding(display_path(path), None, None, "", "error",
                                          str(exc))]) from None
-    doc, findings = load_bytes(raw, display_path(path))
+    return _parse_settings(raw, display_path(path), path.parent)
+
+
+def _parse_settings(raw: bytes, name: str, root: Path | None) -> Settings:
+    """Settings from the bytes of ``planforge.yaml``; the checks of what they name in the
+    workspace (``root``) are left out for a file read from an older revision (None)."""
+    doc, findings = load_bytes(raw, name)
     if doc is not None and doc.data is None:  # an empty file: every key is optional
         doc = replace(doc, data={})
     if doc is not None and not findings:
         findings = check_document(doc, "workspace")
-        if not findings and isinstance(doc.data, dict):
-            findings = _check_settings(doc, path.parent)
+        if not findings and isinstance(doc.data, dict) and root is not None:
+            findings = _check_settings(doc, root)
     if findings:
         raise InvalidFilesError(findings)
     assert doc is not None
     return build_settings(doc.data if isinstance(doc.data, dict) else None)
+
+
+def committed_settings(raw: bytes | None, name: str) -> Settings | None:
+    """``planforge.yaml`` as committed at a revision (None: there was none, so the defaults);
+    None when that file was invalid."""
+    if raw is None:
+        return Settings()
+    try:
+        return _parse_settings(raw, name, None)
+    except InvalidFilesError:
+        return None
 
 
 def find_workspace(explicit: Path | None = None, start: Path | None = None) -> Workspace:
