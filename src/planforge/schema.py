@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import json
 import re
 from collections import Counter
@@ -26,6 +27,7 @@ from .dates import (
     week_problem,
 )
 from .errors import Finding
+from .usercache import compiled_code, digest
 from .yamlio import Document, PathPart
 
 SCHEMA_NAMES = ("project", "update", "retrospective", "workspace")
@@ -166,9 +168,20 @@ def _fast_check(name: str) -> Callable[[Any], Any]:
     import fastjsonschema
 
     schema = {k: v for k, v in _schema(name).items() if k not in ("$schema", "$id")}
-    check: Callable[[Any], Any] = fastjsonschema.compile(
-        schema, formats={"date": _is_date, "email": is_address}
+    formats: dict[str, Callable[[Any], bool]] = {"date": _is_date, "email": is_address}
+    # The generated module is large (every time zone spelt out), and compiling it took longer
+    # than a whole document's other checks: its bytecode is kept in the user's cache, named by
+    # the schema and the generator's version. The formats are passed in at call time.
+    code = compiled_code(
+        "schemas",
+        digest(json.dumps(schema, sort_keys=True), fastjsonschema.VERSION, *sorted(formats)),
+        lambda: fastjsonschema.compile_to_code(schema, formats=formats),
+        f"<{name} schema check>",
     )
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # the code fastjsonschema generated from our own schema
+    check: Callable[[Any], Any] = functools.partial(namespace["validate"],
+                                                    custom_formats=formats)
     return check
 
 
