@@ -94,3 +94,23 @@ def test_a_changed_schema_or_generator_is_compiled_again(
             check({})
     finally:
         schema._fast_check.cache_clear()
+
+
+def test_an_edited_template_is_compiled_again(cache_root: Path, tmp_path: Path) -> None:
+    from planforge import render
+    from planforge.i18n import translator
+
+    render._bytecode_cache.cache_clear()
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    page = folder / "note.md.j2"
+    try:
+        for text in ("first {{ 1 + 1 }}", "second {{ 2 + 2 }}"):
+            page.write_text(text, "utf-8")
+            env = render.make_environment(folder, translator("en", folder))
+            assert env.bytecode_cache is not None
+            assert render.render_template(env, "note.md.j2", {}) == text.split()[0] + (
+                " 2" if text.startswith("first") else " 4")
+        assert len(list((cache_root / "templates").glob("*/*.cache"))) == 1
+    finally:
+        render._bytecode_cache.cache_clear()
