@@ -13,10 +13,7 @@ from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any
 
 from .dates import (
     DATE_PATTERN,
@@ -29,6 +26,12 @@ from .dates import (
 from .errors import Finding
 from .usercache import compiled_code, digest
 from .yamlio import Document, PathPart
+
+if TYPE_CHECKING:  # pragma: no cover
+    # jsonschema is imported where it is used: only a file that fails the fast compiled check
+    # needs its messages, and importing it took longer than checking a project (about 70 ms).
+    from jsonschema import Draft202012Validator, FormatChecker
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_NAMES = ("project", "update", "retrospective", "workspace")
 #: The workspace folder that holds a copy of the schemas, for editors.
@@ -118,6 +121,8 @@ def _schema(name: str) -> dict[str, Any]:
 @cache
 def validator(name: str) -> Draft202012Validator:
     """Compiled once per process: compiling costs more than checking a file."""
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(_schema(name), format_checker=_format_checker())
 
 
@@ -138,6 +143,8 @@ def is_address(text: object) -> bool:
 
 @cache
 def _format_checker() -> FormatChecker:
+    from jsonschema import Draft202012Validator
+
     checker: FormatChecker = copy.deepcopy(Draft202012Validator.FORMAT_CHECKER)
     checker.checks("email")(is_address)
     checker.checks("date")(_is_date)
@@ -256,6 +263,8 @@ def _findings(doc: Document, error: ValidationError) -> list[Finding]:
         fitting = [e for e in error.context if e.validator != "type" or e.path]
         if fitting:
             return [f for e in fitting for f in _findings(doc, e)]
+        from jsonschema.exceptions import best_match
+
         return _findings(doc, best_match(error.context))
     if kind == "pattern" and value in (DATE_PATTERN, ADDRESS_PATTERN):
         return []  # the date or email format says the same in words (see _is_date, is_address)
