@@ -13,10 +13,8 @@ from planforge import usercache
 
 @pytest.fixture()
 def cache_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PLANFORGE_CACHE_DIR", str(tmp_path / "cache"))
-    usercache.cache_dir.cache_clear()
-    yield tmp_path / "cache"
-    usercache.cache_dir.cache_clear()
+    monkeypatch.setenv("PLANFORGE_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
 
 
 def test_the_same_key_is_compiled_once(cache_root: Path) -> None:
@@ -61,8 +59,7 @@ def test_a_damaged_entry_is_compiled_again(cache_root: Path) -> None:
 def test_a_folder_that_cannot_be_written_is_no_error(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     tmp_path.chmod(0o500)
-    monkeypatch.setenv("PLANFORGE_CACHE_DIR", str(tmp_path / "cache"))
-    usercache.cache_dir.cache_clear()
+    monkeypatch.setenv("PLANFORGE_CACHE", str(tmp_path / "cache"))
     try:
         assert usercache.cache_dir("t") is None
         namespace: dict[str, object] = {}
@@ -70,7 +67,6 @@ def test_a_folder_that_cannot_be_written_is_no_error(tmp_path: Path,
         assert namespace["RESULT"] == 3
     finally:
         tmp_path.chmod(0o700)
-        usercache.cache_dir.cache_clear()
 
 
 def test_a_changed_schema_or_generator_is_compiled_again(
@@ -114,3 +110,14 @@ def test_an_edited_template_is_compiled_again(cache_root: Path, tmp_path: Path) 
         assert len(list((cache_root / "templates").glob("*/*.cache"))) == 1
     finally:
         render._bytecode_cache.cache_clear()
+
+
+def test_a_cache_turned_off_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                          ) -> None:
+    monkeypatch.setenv("PLANFORGE_CACHE", "off")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert usercache.cache_dir("t") is None
+    namespace: dict[str, object] = {}
+    exec(usercache.compiled_code("t", "key", lambda: "RESULT = 4\n", "<t>"), namespace)
+    assert namespace["RESULT"] == 4
+    assert list(tmp_path.iterdir()) == []

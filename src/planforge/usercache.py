@@ -15,19 +15,29 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 from types import CodeType
 
 
-@cache
+def cache_root() -> Path | None:
+    """The user's cache folder (``PLANFORGE_CACHE``, else ``$XDG_CACHE_HOME/planforge`` or
+    ``~/.cache/planforge``), or None when ``PLANFORGE_CACHE=off`` turns it off."""
+    chosen = os.environ.get("PLANFORGE_CACHE", "")
+    if chosen.lower() in ("off", "0", "no", "false"):
+        return None
+    if chosen:
+        return Path(chosen)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "planforge"
+
+
 def cache_dir(kind: str) -> Path | None:
-    """The folder for one kind of entry (``PLANFORGE_CACHE_DIR``, else ``$XDG_CACHE_HOME`` or
-    ``~/.cache``, then ``planforge/<kind>``), created on first use; None when it cannot be."""
-    base = os.environ.get("PLANFORGE_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
-        "planforge")
-    folder = Path(base) / kind
+    """The folder for one kind of entry, created on first use; None when the cache is off or
+    the folder cannot be written."""
+    root = cache_root()
+    if root is None:
+        return None
+    folder = root / kind
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
@@ -47,7 +57,10 @@ def digest(*parts: str | bytes) -> str:
 def _write_atomic(path: Path, data: bytes) -> None:
     """Write through a temporary file, so a process reading at the same time sees the whole
     entry or none."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    except OSError:
+        return
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
