@@ -174,15 +174,22 @@ def _fast_check(name: str) -> Callable[[Any], Any]:
     same rules as jsonschema's checker, so that it never accepts what jsonschema refuses."""
     import fastjsonschema
 
-    schema = {k: v for k, v in _schema(name).items() if k not in ("$schema", "$id")}
     formats: dict[str, Callable[[Any], bool]] = {"date": _is_date, "email": is_address}
+
+    def source() -> str:
+        schema = {k: v for k, v in _schema(name).items() if k not in ("$schema", "$id")}
+        return fastjsonschema.compile_to_code(schema, formats=formats)
+
     # The generated module is large (every time zone spelt out), and compiling it took longer
     # than a whole document's other checks: its bytecode is kept in the user's cache, named by
-    # the schema and the generator's version. The formats are passed in at call time.
+    # the schema's text, this module (which prepares the schema: _inline_refs) and the
+    # generator's version, so a hit needs neither the parsed schema nor the generator. The
+    # formats are passed in at call time.
     code = compiled_code(
         "schemas",
-        digest(json.dumps(schema, sort_keys=True), fastjsonschema.VERSION, *sorted(formats)),
-        lambda: fastjsonschema.compile_to_code(schema, formats=formats),
+        digest(schema_text(name), Path(__file__).read_bytes(), fastjsonschema.VERSION,
+               *sorted(formats)),
+        source,
         f"<{name} schema check>",
     )
     namespace: dict[str, Any] = {}
