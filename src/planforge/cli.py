@@ -777,9 +777,13 @@ def _settle_imports(fmt: str) -> None:
     from contextlib import suppress
 
     if fmt == "pdf":
+        from .fonts import pinned_fontconfig
         from .pdf import preload
 
-        with suppress(ImportError, OSError):  # the render says what is missing, in its words
+        # Loading the PDF stack loads fontconfig's default configuration: planforge's own small
+        # one, rather than the machine's dozens of files that no PDF of planforge reads. The
+        # render says what is missing, in its own words.
+        with suppress(ImportError, OSError, PlanforgeError), pinned_fontconfig():
             preload()
     if gc.get_freeze_count() == 0:  # once: a process that renders again (a test) keeps its
         gc.freeze()  # later garbage collectable
