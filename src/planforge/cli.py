@@ -769,6 +769,26 @@ def _merge(obj: Context, folders: tuple[Path, ...]) -> None:
                f"{display_path(report.output)}/index.html", err=True)
 
 
+def _settle_imports(fmt: str) -> None:
+    """Import the PDF stack now and exempt everything imported from garbage collection: the
+    modules' objects live until the process ends, and the collector would scan them again in
+    each of its collections during the render."""
+    import gc
+    from contextlib import suppress
+
+    if fmt == "pdf":
+        from .fonts import pinned_fontconfig
+        from .pdf import preload
+
+        # Loading the PDF stack loads fontconfig's default configuration: planforge's own small
+        # one, rather than the machine's dozens of files that no PDF of planforge reads. The
+        # render says what is missing, in its own words.
+        with suppress(ImportError, OSError, PlanforgeError), pinned_fontconfig():
+            preload()
+    if gc.get_freeze_count() == 0:  # once: a process that renders again (a test) keeps its
+        gc.freeze()  # later garbage collectable
+
+
 @command(cli, "render")
 @click.argument("document", type=click.Choice(["charter", "brief", "retro", "portfolio"]))
 @click.argument("target", metavar="PROJECT|EMAIL")
@@ -800,11 +820,20 @@ def render_command(obj: Context, document: str, target: str, week: str | None, a
       planforge render portfolio jonas.weber@example.com --week 2026-W47 --format pdf
       planforge render brief xinghe-market-push --as-of 2026-11-20 --format pdf -o - > b.pdf
     """
-    from .documents import render_formats, render_portfolio_formats
-    from .errors import UsageError
-    from .outputs import document_stem, output_lock, write_atomic
-    from .workspace import display_path
+    import gc
 
+    # Imports make objects that live as long as the process; collecting while they are made only
+    # scans them over and over (about 70 ms for a PDF). _settle_imports turns collection back on.
+    gc.disable()
+    try:
+        from .documents import render_formats, render_portfolio_formats
+        from .errors import UsageError
+        from .outputs import document_stem, output_lock, write_atomic
+        from .workspace import display_path
+
+        _settle_imports(fmt)
+    finally:
+        gc.enable()
     ws = obj.workspace()
     week_name, day = _week_and_date(ws, week, as_of)
     plan = _plan_as_of(ws, day, week)

@@ -23,6 +23,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from .errors import RenderError
+from .usercache import cache_dir, digest
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,24 @@ def fontconfig_xml(fonts: tuple[FontFile, ...], cache_dir: Path) -> str:
 
 @cache
 def _config_file() -> Path:
-    """This process's configuration file, written once (with its font cache) in a private
-    temporary folder that goes away when the process ends."""
+    """The configuration file, written once with its font cache in the user's cache, in a
+    folder named by the configuration: fontconfig's index of the font files took a twentieth of
+    a second to build in every new process, and it checks the folders' times before reusing it.
+    Without a cache folder, a private temporary one that goes away when the process ends."""
+    shared = cache_dir("fonts")
+    if shared is not None:
+        folder = shared / digest(fontconfig_xml(REQUIRED, Path("cache")))[:16]
+        path = folder / "fonts.conf"
+        text = fontconfig_xml(REQUIRED, folder / "cache")
+        try:
+            if not (path.is_file() and path.read_text("utf-8") == text):
+                folder.mkdir(exist_ok=True)
+                temporary = folder / f".fonts.conf.{os.getpid()}"
+                temporary.write_text(text, "utf-8")
+                temporary.replace(path)  # a process starting now reads all of it or none
+            return path
+        except OSError:
+            pass
     folder = Path(tempfile.mkdtemp(prefix="planforge-fonts-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     path = folder / "fonts.conf"

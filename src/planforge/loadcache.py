@@ -14,7 +14,6 @@ Entries of an earlier day or another planforge are removed as today's are writte
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 import shutil
 from collections.abc import Iterable
@@ -25,20 +24,15 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+from . import usercache
 from .outputs import write_atomic
 
 PACKAGE = Path(__file__).resolve().parent
 
 
 def cache_root() -> Path | None:
-    """The cache folder, or None when turned off."""
-    chosen = os.environ.get("PLANFORGE_CACHE", "")
-    if chosen.lower() in ("off", "0", "no", "false"):
-        return None
-    if chosen:
-        return Path(chosen)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "planforge"
+    """The cache folder, or None when turned off (the user cache's, ``usercache``)."""
+    return usercache.cache_root()
 
 
 @cache

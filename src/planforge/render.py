@@ -31,6 +31,7 @@ from .errors import Finding, TemplateError
 from .files import FileRefused, read_file
 from .i18n import LOCALES, Translator, builtin_templates, parse_catalog, translator
 from .limits import TEMPLATE_SECONDS, TooLong, deadline
+from .usercache import cache_dir, digest
 
 BUILTIN_PREFIX = "builtin"
 
@@ -312,7 +313,26 @@ def make_environment(templates_dir: Path | None, tr: Translator) -> jinja2.Envir
     del env.globals["lipsum"]  # a generator of any amount of text; no document needs it
     for name in _UNBOUNDED_FILTERS:
         del env.filters[name]
+    env.bytecode_cache = _bytecode_cache()
     return env
+
+
+@lru_cache(maxsize=1)
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept in the user's cache: compiling a document's templates took
+    longer than rendering them, in every process that renders one document. Jinja reuses an
+    entry only for the same template file with the same source; the folder is named by Jinja's
+    version and this module's source, which holds every option that changes the compiled code
+    (the sandbox's intercepted operators among them)."""
+    shared = cache_dir("templates")
+    if shared is None:
+        return None
+    folder = shared / digest(jinja2.__version__, Path(__file__).read_bytes())[:16]
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
 
 
 @lru_cache(maxsize=16)

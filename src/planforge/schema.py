@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import json
 import re
 from collections import Counter
@@ -12,10 +13,7 @@ from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any
 
 from .dates import (
     DATE_PATTERN,
@@ -26,7 +24,14 @@ from .dates import (
     week_problem,
 )
 from .errors import Finding
+from .usercache import compiled_code, digest
 from .yamlio import Document, PathPart
+
+if TYPE_CHECKING:  # pragma: no cover
+    # jsonschema is imported where it is used: only a file that fails the fast compiled check
+    # needs its messages, and importing it took longer than checking a project (about 70 ms).
+    from jsonschema import Draft202012Validator, FormatChecker
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_NAMES = ("project", "update", "retrospective", "workspace")
 #: The workspace folder that holds a copy of the schemas, for editors.
@@ -116,6 +121,8 @@ def _schema(name: str) -> dict[str, Any]:
 @cache
 def validator(name: str) -> Draft202012Validator:
     """Compiled once per process: compiling costs more than checking a file."""
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(_schema(name), format_checker=_format_checker())
 
 
@@ -136,6 +143,8 @@ def is_address(text: object) -> bool:
 
 @cache
 def _format_checker() -> FormatChecker:
+    from jsonschema import Draft202012Validator
+
     checker: FormatChecker = copy.deepcopy(Draft202012Validator.FORMAT_CHECKER)
     checker.checks("email")(is_address)
     checker.checks("date")(_is_date)
@@ -165,10 +174,28 @@ def _fast_check(name: str) -> Callable[[Any], Any]:
     same rules as jsonschema's checker, so that it never accepts what jsonschema refuses."""
     import fastjsonschema
 
-    schema = {k: v for k, v in _schema(name).items() if k not in ("$schema", "$id")}
-    check: Callable[[Any], Any] = fastjsonschema.compile(
-        schema, formats={"date": _is_date, "email": is_address}
+    formats: dict[str, Callable[[Any], bool]] = {"date": _is_date, "email": is_address}
+
+    def source() -> str:
+        schema = {k: v for k, v in _schema(name).items() if k not in ("$schema", "$id")}
+        return fastjsonschema.compile_to_code(schema, formats=formats)
+
+    # The generated module is large (every time zone spelt out), and compiling it took longer
+    # than a whole document's other checks: its bytecode is kept in the user's cache, named by
+    # the schema's text, this module (which prepares the schema: _inline_refs) and the
+    # generator's version, so a hit needs neither the parsed schema nor the generator. The
+    # formats are passed in at call time.
+    code = compiled_code(
+        "schemas",
+        digest(schema_text(name), Path(__file__).read_bytes(), fastjsonschema.VERSION,
+               *sorted(formats)),
+        source,
+        f"<{name} schema check>",
     )
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # the code fastjsonschema generated from our own schema
+    check: Callable[[Any], Any] = functools.partial(namespace["validate"],
+                                                    custom_formats=formats)
     return check
 
 
@@ -243,6 +270,8 @@ def _findings(doc: Document, error: ValidationError) -> list[Finding]:
         fitting = [e for e in error.context if e.validator != "type" or e.path]
         if fitting:
             return [f for e in fitting for f in _findings(doc, e)]
+        from jsonschema.exceptions import best_match
+
         return _findings(doc, best_match(error.context))
     if kind == "pattern" and value in (DATE_PATTERN, ADDRESS_PATTERN):
         return []  # the date or email format says the same in words (see _is_date, is_address)
