@@ -13,7 +13,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -457,10 +457,16 @@ def _worker_init(formats: tuple[str, ...], parent: int) -> None:
     """Watch the build's process, and pay the PDF stack's import once per worker process, not
     once per document."""
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    from . import documents  # noqa: F401 - the documents' modules, imported once per worker
+
     if "pdf" in formats:
         from .pdf import preload
 
         preload()
+
+
+def _started() -> None:
+    """A task that only makes a worker start (see _Pool.start)."""
 
 
 class _Pool:
@@ -485,6 +491,15 @@ class _Pool:
                 self.options.jobs, mp_context=multiprocessing.get_context("forkserver"),
                 initializer=_worker_init, initargs=(self.options.formats, os.getpid()))
         return self.executor
+
+    def start(self, tasks: int) -> None:
+        """Start the workers now, for a build that will likely render ``tasks`` things: they
+        import what they need while the build's process reads and hashes the inputs, which
+        took a tenth of a --jobs 2 Markdown build of a thousand projects when done in turn."""
+        executor = self.get(tasks)
+        if executor is not None:
+            for _ in range(self.options.jobs):
+                executor.submit(_started)
 
     def close(self) -> None:
         if self.executor is not None:
@@ -512,15 +527,14 @@ def _run(ws: Workspace, options: BuildOptions, pool: _Pool, ready: list[Result],
     futures: dict[Future[Result], Task] = {
         executor.submit(_execute, ws, options, task): task for task in tasks
     }
-    pending = set(futures)
-    while pending:
-        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-        for future in sorted(finished, key=lambda f: futures[f].name):
-            task = futures[future]
-            try:
-                done(future.result())
-            except Exception as exc:  # the worker itself died, or a result did not pickle
-                done(_task_failure(task, exc))
+    # as_completed waits on every future once; a loop of wait(FIRST_COMPLETED) installed a
+    # waiter on each pending future at each result, and at a thousand projects the build's
+    # process, holding the interpreter's lock for it, starved the thread that feeds the workers.
+    for future in as_completed(futures):
+        try:
+            done(future.result())
+        except Exception as exc:  # the worker itself died, or a result did not pickle
+            done(_task_failure(futures[future], exc))
     return results
 
 
@@ -545,37 +559,39 @@ def build_workspace(
 def _build(ws: Workspace, options: BuildOptions, plan: DatedPlan, selected: list[str],
            progress: Callable[[Result, int, int], None] | None, started: float) -> BuildReport:
     previous = Manifest.load(ws.output_dir)
-    from .history import history_key
-
-    history = history_key(ws, options.as_of)
-    # Portfolios and calendars may reach projects outside the selection: every plan's history
-    # is read (one git log all the same).
-    log = _plan_log(ws, selected, every=True)
-    options = replace(options, read_history=bool(history))
-    shared = shared_inputs(ws, options.as_of, history)
-    # A past week read from history is hashed from the content read, not the folder's files.
-    past = plan.sources if plan.commit is not None else {}
-    inputs = ({pid: source_inputs(source, shared) for pid, source in past.items()} if past
-              else {pid: project_inputs(ws, pid, shared) for pid in plan.project_ids()})
-    if log is not None:
-        from .timeline import plan_commits
-
-        inputs = {pid: with_commits(key, plan_commits(ws, log, pid, options.as_of))
-                  for pid, key in inputs.items()}
-    ready: list[Result] = []
-    todo: list[str] = []
-    for pid in selected:
-        unchanged = unchanged_project(ws, pid, options, inputs[pid], previous)
-        if unchanged is not None:
-            ready.append(unchanged)
-        else:
-            todo.append(pid)
     pool = _Pool(options)
-    share = pool.parallel(len(todo))
-    tasks: list[Task] = [ProjectTask(pid, inputs[pid], past.get(pid),
-                                     log.only([pid]) if log is not None else None, share)
-                         for pid in todo]
-    try:
+    try:  # the workers end with the build, whatever happens before they are used
+        if options.force or not previous.projects:  # everything selected will be rendered
+            pool.start(len(selected))
+        from .history import history_key
+
+        history = history_key(ws, options.as_of)
+        # Portfolios and calendars may reach projects outside the selection: every plan's history
+        # is read (one git log all the same).
+        log = _plan_log(ws, selected, every=True)
+        options = replace(options, read_history=bool(history))
+        shared = shared_inputs(ws, options.as_of, history)
+        # A past week read from history is hashed from the content read, not the folder's files.
+        past = plan.sources if plan.commit is not None else {}
+        inputs = ({pid: source_inputs(source, shared) for pid, source in past.items()} if past
+                  else {pid: project_inputs(ws, pid, shared) for pid in plan.project_ids()})
+        if log is not None:
+            from .timeline import plan_commits
+
+            inputs = {pid: with_commits(key, plan_commits(ws, log, pid, options.as_of))
+                      for pid, key in inputs.items()}
+        ready: list[Result] = []
+        todo: list[str] = []
+        for pid in selected:
+            unchanged = unchanged_project(ws, pid, options, inputs[pid], previous)
+            if unchanged is not None:
+                ready.append(unchanged)
+            else:
+                todo.append(pid)
+        share = pool.parallel(len(todo))
+        tasks: list[Task] = [ProjectTask(pid, inputs[pid], past.get(pid),
+                                         log.only([pid]) if log is not None else None, share)
+                             for pid in todo]
         results = _run(ws, options, pool, ready, tasks, progress)
         _SHARED.update((_loaded_key(ws, r.name, r.inputs), r.loaded) for r in results
                        if r.loaded is not None)
