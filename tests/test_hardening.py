@@ -31,6 +31,9 @@ ESCAPES = [
     "{{ self._TemplateReference__context }}",
     "{% set x = [] %}{{ x.append(1) }}",
     "{{ '{0.__class__}'.format(cycler) }}",
+    # planforge's views are read without the sandbox's checks, but only their fields.
+    "{{ v.__class__.__init__.__globals__ }}",
+    "{{ doc.__dataclass_fields__ }}",
 ]
 
 

@@ -13,6 +13,7 @@ templates folder, never through a symbolic link.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import unicodedata
@@ -228,12 +229,37 @@ _WIDENING = frozenset({"format", "format_map", "strftime", "ljust", "rjust", "ce
 _UNBOUNDED_FILTERS = ("center", "indent", "wordwrap", "format", "filesizeformat")
 
 
+_DATA_FIELDS: dict[type, frozenset[str]] = {}
+
+
+def _data_fields(kind: type) -> frozenset[str]:
+    """The fields of a dataclass of planforge's own that a template may read freely: those the
+    sandbox would allow anyway, as none starts with an underscore (no dunder, nothing private)."""
+    known = _DATA_FIELDS.get(kind)
+    if known is None:
+        ours = dataclasses.is_dataclass(kind) and kind.__module__.startswith("planforge.")
+        known = frozenset(f.name for f in dataclasses.fields(kind)
+                          if not f.name.startswith("_")) if ours else frozenset()
+        _DATA_FIELDS[kind] = known
+    return known
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox, also bounded in what a template can build: a workspace's
     templates come from pull requests, and a template of one line could otherwise allocate
     gigabytes or compute for hours."""
 
     intercepted_binops = frozenset({"*", "**"})
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        # A field of one of planforge's own dataclasses (the views templates read) is data: read
+        # without the sandbox's checks, which were half of rendering the dashboard. Anything
+        # callable, and everything else, goes through them.
+        if attribute in _data_fields(type(obj)):
+            value = getattr(obj, attribute)
+            if not callable(value):
+                return value
+        return super().getattr(obj, attribute)
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         return attr not in _WIDENING and super().is_safe_attribute(obj, attr, value)
