@@ -29,9 +29,9 @@ from dashboard import dashboard_times
 from generate import AS_OF, generate_workspace
 
 REPO = Path(__file__).resolve().parents[1]
-#: The benchmark's own cache of loaded projects (planforge's loadcache), never the user's.
+#: The benchmark's own cache folder (planforge's PLANFORGE_CACHE), never the user's: set by
+#: main() for every command it runs.
 CACHE = Path(tempfile.gettempdir()) / f"planforge-bench-cache-{os.getpid()}"
-os.environ["PLANFORGE_CACHE"] = str(CACHE)
 WEEK = "2026-W47"
 PLANFORGE = [sys.executable, "-m", "planforge"]
 
@@ -338,6 +338,22 @@ def dashboard_row(index: Path, size: int) -> tuple[str, str, str]:
             f"{index.stat().st_size / 1e6:.1f} MB of HTML")
 
 
+def jobs_ratio(root: Path, md: list[str], pairs: int = 3) -> tuple[float, float, float]:
+    """``md`` (a --jobs 1 build) against the same with --jobs 2, in alternating pairs: median
+    seconds of each and the median of the pairs' ratios (one pair swung from 1.2× to 2×)."""
+    def timed(jobs: str) -> float:
+        seconds, _ = run([*md[:-1], jobs], root)
+        shutil.rmtree(root / "output")
+        return seconds
+
+    measured = [(timed("1"), timed("2")) if i % 2 == 0 else tuple(reversed((timed("2"),
+                                                                           timed("1"))))
+                for i in range(pairs)]
+    middle = pairs // 2
+    return (sorted(a for a, _ in measured)[middle], sorted(b for _, b in measured)[middle],
+            sorted(a / b for a, b in measured)[middle])
+
+
 def touch_project(root: Path, project: str) -> None:
     update = root / "projects" / project / "updates" / f"{WEEK}.yaml"
     update.write_text(update.read_text("utf-8") + "decisions: [Benchmark change]\n", "utf-8")
@@ -392,6 +408,7 @@ def main() -> None:
     parser.add_argument("--pr-check-only", action="store_true",
                         help="Only the row of the pull-request check (validate + diff).")
     args = parser.parse_args()
+    os.environ["PLANFORGE_CACHE"] = str(CACHE)
     sizes = [int(s) for s in args.sizes.split(",")]
     base = args.keep or Path(tempfile.mkdtemp(prefix="planforge-bench-"))
     rows: list[tuple[str, str, str]] = []
@@ -436,13 +453,13 @@ def main() -> None:
                          f"{cold / floor:.2f}× the floor (YAML load + Jinja)"))
             rows.append((f"Markdown build, {size} projects, --jobs 1, files validated before",
                          f"{warm / size * 1000:.0f} ms per project",
-                         f"{warm / floor:.2f}× the floor (target at most 1.5×)"))
+                         f"{warm / floor:.2f}× the floor"
+                         + (" (target at most 1.5×)" if size >= 1000 else "")))
             if size == max(sizes):
-                two, _ = run([*md[:-1], "2"], root)
-                shutil.rmtree(root / "output")
+                one, two, ratio = jobs_ratio(root, md)
                 rows.append((f"Markdown build, {size} projects, files validated before",
-                             f"{two:.1f} s with --jobs 2 against {warm:.1f} s with --jobs 1",
-                             f"--jobs 2 is {warm / two:.2f}× faster (target at least 1.7×); "
+                             f"{two:.1f} s with --jobs 2 against {one:.1f} s with --jobs 1",
+                             f"--jobs 2 is {ratio:.2f}× faster (target at least 1.7×); "
                              f"peak memory {memory:.0f} MiB (--jobs 1)"))
             if size == 100 or (size == min(sizes) and 100 not in sizes):
                 shutil.rmtree(root / "output", ignore_errors=True)
