@@ -131,3 +131,24 @@ def test_a_damaged_entry_is_no_entry(kept: Workspace, tmp_path: Path) -> None:
     for entry in _entries(tmp_path / "cache"):
         entry.write_bytes(entry.read_bytes()[:40])
     assert _name(kept) != "from the cache"
+
+
+def test_a_build_finds_a_changed_file_through_its_inputs(examples: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         run_cli: RunCli) -> None:
+    """A build looks kept projects up by its inputs' hash: a second build of the day loads from
+    the cache, and an edited file is validated again, as an error in the build's report."""
+    monkeypatch.setenv("PLANFORGE_CACHE", str(tmp_path / "cache"))
+    build = ("build", "--formats", "md", "--as-of", AS_OF.isoformat())
+    assert run_cli(*build, cwd=examples).exit_code == 0
+    kept = len(_entries(tmp_path / "cache"))
+    assert kept >= 4  # every example project, kept under the build's inputs
+    _poison(tmp_path / "cache")
+    assert run_cli(*build, "--force", cwd=examples).exit_code == 0
+    charter = examples / "output" / PROJECT / "charter.md"
+    assert charter.read_text("utf-8").startswith("# from the cache")
+    update = examples / "projects" / PROJECT / "updates" / "2026-W47.yaml"
+    update.write_text(update.read_text("utf-8") + "health: purple\n", "utf-8")
+    result = run_cli(*build, cwd=examples)
+    assert result.exit_code == 1
+    assert "purple" in result.output

@@ -211,7 +211,9 @@ def _load(ws: Workspace, project_id: str, options: BuildOptions, inputs: str,
         from .history import changes_since_last_week
         from .timeline import project_history
 
-        project, _warnings = load_project(ws, source or project_id, options.as_of)
+        # The inputs' hash covers every file of the project: a project kept today is found
+        # by it without reading the files again (its warnings are not shown by a build).
+        project, _warnings = load_project(ws, source or project_id, options.as_of, inputs)
         changes = (changes_since_last_week(ws, project, options.as_of, log)
                    if options.read_history and log is not None else None)
         # The whole history of the plan, for its charter (the kickoff version), the dates

@@ -694,14 +694,21 @@ def check_project_files(
 
 
 def load_project(
-    ws: Workspace, project: str | Source, as_of: date
+    ws: Workspace, project: str | Source, as_of: date, contents: str | None = None
 ) -> tuple[Project, list[Finding]]:
     """The project (an id, for its folder in the workspace, or a source) as a model and its
-    warnings; InvalidFilesError with every finding if any is an error."""
+    warnings; InvalidFilesError with every finding if any is an error. ``contents``: a hash
+    the caller made of every file the project has, names and bytes (a build's inputs), so
+    that a project kept today is found without reading its files again."""
     source = FolderSource(ws.project_dir(project)) if isinstance(project, str) else project
     # Work done after as_of but by today is the normal case for a document of a past week.
     today = max(as_of, ws.today())
-    source, key = _read_all(source, as_of, today, ws.settings.health)
+    if contents is not None and loadcache.cache_root() is not None:
+        key: str | None = loadcache.entry_key([
+            "contents", contents, source.project_id, source.display(), as_of, today,
+            ws.settings.health])
+    else:
+        source, key = _read_all(source, as_of, today, ws.settings.health)
     kept = loadcache.get(key, today) if key is not None else None
     if kept is not None:
         loaded: tuple[Project, list[Finding]] = kept
