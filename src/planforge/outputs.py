@@ -133,8 +133,11 @@ def _folders_below(base: Path, folder: Path) -> None:
         try:
             mode = os.lstat(here).st_mode
         except FileNotFoundError:
-            os.mkdir(here)
-            continue
+            try:
+                os.mkdir(here)
+                continue
+            except FileExistsError:  # made meanwhile by a build's other worker: check it
+                mode = os.lstat(here).st_mode
         if stat.S_ISLNK(mode):
             raise WorkspaceError(f"{here}: a symbolic link; planforge writes nothing through a "
                                  "link (remove it, and the build writes a real folder)")
