@@ -53,6 +53,7 @@ from .outputs import (
     write_output,
 )
 from .sources import Source
+from .usercache import CACHE_VARIABLE
 from .validate import load_project
 from .workspace import Workspace
 
@@ -455,10 +456,16 @@ def _exit_with(parent: int) -> None:
             os._exit(1)
 
 
-def _worker_init(formats: tuple[str, ...], parent: int) -> None:
-    """Watch the build's process, and pay the PDF stack's import once per worker process, not
-    once per document."""
+def _worker_init(formats: tuple[str, ...], parent: int, cache: str | None) -> None:
+    """Watch the build's process, use its cache folder, and pay the PDF stack's import once per
+    worker process, not once per document."""
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    # A worker starts from the fork server, whose environment is that of the first build of
+    # the process: a later one may name another cache folder (PLANFORGE_CACHE).
+    if cache is None:
+        os.environ.pop(CACHE_VARIABLE, None)
+    else:
+        os.environ[CACHE_VARIABLE] = cache
     from . import documents  # noqa: F401 - the documents' modules, imported once per worker
 
     if "pdf" in formats:
@@ -491,7 +498,8 @@ class _Pool:
 
             self.executor = ProcessPoolExecutor(
                 self.options.jobs, mp_context=multiprocessing.get_context("forkserver"),
-                initializer=_worker_init, initargs=(self.options.formats, os.getpid()))
+                initializer=_worker_init,
+                initargs=(self.options.formats, os.getpid(), os.environ.get(CACHE_VARIABLE)))
         return self.executor
 
     def start(self, tasks: int) -> None:

@@ -18,11 +18,14 @@ from collections.abc import Callable
 from pathlib import Path
 from types import CodeType
 
+#: The environment variable that names the cache folder, or turns the cache off.
+CACHE_VARIABLE = "PLANFORGE_CACHE"
+
 
 def cache_root() -> Path | None:
     """The user's cache folder (``PLANFORGE_CACHE``, else ``$XDG_CACHE_HOME/planforge`` or
     ``~/.cache/planforge``), or None when ``PLANFORGE_CACHE=off`` turns it off."""
-    chosen = os.environ.get("PLANFORGE_CACHE", "")
+    chosen = os.environ.get(CACHE_VARIABLE, "")
     if chosen.lower() in ("off", "0", "no", "false"):
         return None
     if chosen:
