@@ -24,15 +24,9 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from . import usercache
-from .outputs import write_atomic
+from .usercache import cache_root, digest, write_entry
 
 PACKAGE = Path(__file__).resolve().parent
-
-
-def cache_root() -> Path | None:
-    """The cache folder, or None when turned off (the user cache's, ``usercache``)."""
-    return usercache.cache_root()
 
 
 @cache
@@ -41,13 +35,13 @@ def planforge_stamp() -> str:
     (an editable install changes code without changing its version)."""
     from . import __version__
 
-    digest = hashlib.sha256(__version__.encode())
+    sha = hashlib.sha256(__version__.encode())
     for path in sorted(PACKAGE.rglob("*.py")):
-        digest.update(str(path.relative_to(PACKAGE)).encode() + b"\0" + path.read_bytes())
+        sha.update(str(path.relative_to(PACKAGE)).encode() + b"\0" + path.read_bytes())
     for schema in sorted(schema_folder().iterdir(), key=lambda s: s.name):
         if schema.name.endswith(".json"):
-            digest.update(schema.name.encode() + b"\0" + schema.read_bytes())
-    return digest.hexdigest()[:32]
+            sha.update(schema.name.encode() + b"\0" + schema.read_bytes())
+    return sha.hexdigest()[:32]
 
 
 def schema_folder() -> Traversable:
@@ -57,10 +51,7 @@ def schema_folder() -> Traversable:
 
 def entry_key(parts: Iterable[Any]) -> str:
     """The key of an entry: a hash of everything the loaded project depends on."""
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(repr(part).encode() + b"\0")
-    return digest.hexdigest()
+    return digest(*(repr(part) for part in parts))
 
 
 def _folder(today: date) -> Path | None:
@@ -89,9 +80,9 @@ def put(key: str, today: date, value: Any) -> None:
         if not folder.is_dir():
             _forget_others(folder)
             folder.mkdir(parents=True, exist_ok=True)
-        write_atomic(folder / f"{key}.pickle", pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
     except OSError:
-        pass
+        return
+    write_entry(folder / f"{key}.pickle", pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
 
 
 def _forget_others(today_folder: Path) -> None:

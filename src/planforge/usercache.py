@@ -57,7 +57,7 @@ def digest(*parts: str | bytes) -> str:
     return sha.hexdigest()
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_entry(path: Path, data: bytes) -> None:
     """Write through a temporary file, so a process reading at the same time sees the whole
     entry or none."""
     try:
@@ -88,5 +88,5 @@ def compiled_code(kind: str, key: str, source: Callable[[], str], filename: str)
                 return code
     code = compile(source(), filename, "exec")
     if path is not None:
-        _write_atomic(path, marshal.dumps(code))
+        write_entry(path, marshal.dumps(code))
     return code

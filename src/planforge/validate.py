@@ -39,6 +39,7 @@ from .sources import (
     display_path,
     lookalike,
 )
+from .usercache import cache_root
 from .workspace import CONFIG_FILE, PROJECT_ID, Workspace, check_timezone, load_settings
 from .yamlio import Document, PathPart, format_path, load_bytes
 
@@ -703,7 +704,7 @@ def load_project(
     source = FolderSource(ws.project_dir(project)) if isinstance(project, str) else project
     # Work done after as_of but by today is the normal case for a document of a past week.
     today = max(as_of, ws.today())
-    if contents is not None and loadcache.cache_root() is not None:
+    if contents is not None and cache_root() is not None:
         key: str | None = loadcache.entry_key([
             "contents", contents, source.project_id, source.display(), as_of, today,
             ws.settings.health])
@@ -751,7 +752,7 @@ def _read_all(source: Source, as_of: date, today: date,
               health: HealthSettings) -> tuple[Source, str | None]:
     """The source with the files planforge reads already read, and the key of what loading
     them gives (None when the cache is off or a file cannot be read: the load reports it)."""
-    if loadcache.cache_root() is None:
+    if cache_root() is None:
         return source, None
     paths = source.paths()
     wanted = [rel for rel in paths if rel in (PROJECT_FILE, RETRO_FILE) or (
