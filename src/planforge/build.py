@@ -12,12 +12,12 @@ import pickle
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from .audience import brief_recipients, by_address, portfolios
 from .baselines import PlanHistory
@@ -378,8 +378,8 @@ class ProjectTask:
 
 
 @dataclass(frozen=True)
-class PortfolioTask:
-    """Render one portfolio brief."""
+class _PersonTask:
+    """A task over the projects whose brief one sales person receives."""
 
     address: str  # its key (audience.address_key)
     members: tuple[tuple[str, str], ...]  # (project id, its inputs' hash), by id
@@ -387,6 +387,11 @@ class PortfolioTask:
     sources: tuple[tuple[str, Source], ...] = ()  # a past week's members from history
     log: PlanLog | None = None  # the history of the members' plans; None: no history
     shared: tuple[tuple[str, bytes], ...] = ()  # members as a worker loaded them (_SHARED)
+
+
+@dataclass(frozen=True)
+class PortfolioTask(_PersonTask):
+    """Render one portfolio brief."""
 
     @property
     def name(self) -> str:
@@ -394,19 +399,25 @@ class PortfolioTask:
 
 
 @dataclass(frozen=True)
-class CalendarTask:
+class CalendarTask(_PersonTask):
     """Write one sales person's calendar."""
-
-    address: str  # its key (audience.address_key)
-    members: tuple[tuple[str, str], ...]  # (project id, its inputs' hash), by id
-    inputs: str
-    sources: tuple[tuple[str, Source], ...] = ()  # a past week's members from history
-    log: PlanLog | None = None  # the history of the members' plans; None: no history
-    shared: tuple[tuple[str, bytes], ...] = ()  # members as a worker loaded them (_SHARED)
 
     @property
     def name(self) -> str:
         return person_calendar_name(self.address)
+
+
+_P = TypeVar("_P", PortfolioTask, CalendarTask)
+
+
+def _person_task(kind: type[_P], ws: Workspace, address: str, ids: Sequence[str], inputs: str,
+                 project_inputs: Mapping[str, str], past: Mapping[str, Source],
+                 log: PlanLog | None) -> _P:
+    """A portfolio or calendar task over the projects ``ids``, with what it needs of each."""
+    return kind(address, tuple((pid, project_inputs[pid]) for pid in ids), inputs,
+                tuple((pid, past[pid]) for pid in ids if pid in past),
+                log.only(ids) if log is not None else None,
+                _shared(ws, ids, project_inputs))
 
 
 Task = ProjectTask | PortfolioTask | CalendarTask
@@ -437,7 +448,7 @@ def _execute(ws: Workspace, options: BuildOptions, task: Task) -> Result:
         if isinstance(task, CalendarTask):
             return build_person_calendar(ws, task.address, members, options, task.inputs,
                                          dict(task.sources), task.log)
-        return build_portfolio(ws, task.address, dict(task.members), options, task.inputs,
+        return build_portfolio(ws, task.address, members, options, task.inputs,
                                dict(task.sources), task.log)
     except Exception as exc:
         return _task_failure(task, exc)
@@ -680,10 +691,7 @@ def _build_portfolios(
         if unchanged is not None:
             ready.append(unchanged)
         else:
-            tasks.append(PortfolioTask(address, tuple((pid, inputs[pid]) for pid in ids), key,
-                                       tuple((pid, past[pid]) for pid in ids if pid in past),
-                                       log.only(ids) if log is not None else None,
-                                       _shared(ws, ids, inputs)))
+            tasks.append(_person_task(PortfolioTask, ws, address, ids, key, inputs, past, log))
     return _run(ws, options, pool, ready, tasks, progress)
 
 
@@ -713,10 +721,7 @@ def _build_person_calendars(ws: Workspace, options: BuildOptions, selected: list
         if not options.force and previous.up_to_date(ws, [name], key):
             ready.append(Result(name, "skipped", (name,), key, calendar=True))
             continue
-        tasks.append(CalendarTask(address, tuple((pid, inputs[pid]) for pid in ids), key,
-                                  tuple((pid, past[pid]) for pid in ids if pid in past),
-                                  log.only(list(ids)) if log is not None else None,
-                                  _shared(ws, ids, inputs)))
+        tasks.append(_person_task(CalendarTask, ws, address, ids, key, inputs, past, log))
     return _run(ws, options, pool, ready, tasks, None)
 
 
