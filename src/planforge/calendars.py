@@ -102,22 +102,23 @@ def _text(value: str) -> str:
 def _fold(line: str) -> str:
     """A content line folded at 75 octets (RFC 5545 section 3.1), never inside a character,
     and never right after a backslash: some clients misread an escape split over two lines."""
-    if len(line) < 75 and line.isascii():
+    data = line.encode()
+    if len(data) < 75:
         return line
-    parts: list[str] = []
-    current: list[str] = []
-    size = 0
-    for char in line:
-        width = len(char.encode())
-        if current and size + width >= 75:
-            carried = current.pop() if len(current) > 1 and current[-1] == "\\" else ""
-            parts.append("".join(current))
-            current = [carried] if carried else []
-            size = len(carried)
-        current.append(char)
-        size += width
-    parts.append("".join(current))
-    return "\r\n ".join(parts)
+    # Each part holds at most 74 octets (a continuation line adds its leading space); cut at
+    # the last character boundary, so a UTF-8 continuation byte (10xxxxxx) never starts one.
+    parts: list[bytes] = []
+    start = 0
+    while len(data) - start >= 75:
+        end = start + 74
+        while data[end] & 0xC0 == 0x80:
+            end -= 1
+        if data[end - 1] == 0x5C:  # a backslash goes with what it escapes
+            end -= 1
+        parts.append(data[start:end])
+        start = end
+    parts.append(data[start:])
+    return "\r\n ".join(part.decode() for part in parts)
 
 
 def _local(moment: datetime) -> str:
