@@ -7,11 +7,12 @@ override a label as it overrides a template: a workspace catalog only needs the 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -120,6 +121,36 @@ def _babel_locale(name: str) -> Locale:
     return Locale.parse(name)
 
 
+#: Dates and numbers already formatted, by kind, locale, style or pattern and the value's repr
+#: (which tells 1 from 1.0 and Decimal("1.0") from Decimal("1"), unlike equality). Babel
+#: builds each one from its pattern anew, and the documents of a build show the same few
+#: dates and counts many times: formatting was a fifth of rendering a Markdown build.
+_FORMATTED: dict[tuple[str, str, str | None, str], str] = {}
+_MAX_FORMATTED = 16384
+
+
+def _formatted(kind: str, locale: str, style: str | None, value: Any) -> str:
+    key = (kind, locale, style, repr(value))
+    text = _FORMATTED.get(key)
+    if text is None:
+        loc = _babel_locale(LOCALES[locale])
+        if kind == "number":
+            text = format_decimal(value, style, locale=loc)
+        elif kind == "percent":
+            text = format_percent(value, style, locale=loc)
+        elif style in _SKELETONS:
+            text = format_skeleton(_SKELETONS[style], value, locale=loc)
+        else:
+            text = format_date(value, style or "medium", locale=loc)
+        if len(_FORMATTED) >= _MAX_FORMATTED:
+            _FORMATTED.clear()
+        _FORMATTED[key] = text
+    return text
+
+
+_SKELETONS = {"short": "MMMd", "weekday": "MMMEd"}
+
+
 @dataclass(frozen=True)
 class Translator:
     """Everything locale-dependent a template needs: labels and formats."""
@@ -170,12 +201,7 @@ class Translator:
         ``weekday`` Fri 20 Nov / 11月20日周五."""
         if value is None:
             return self.label("common.none")
-        loc = self.babel
-        if style == "short":
-            return format_skeleton("MMMd", value, locale=loc)
-        if style == "weekday":
-            return format_skeleton("MMMEd", value, locale=loc)
-        return format_date(value, style, locale=loc)
+        return _formatted("date", self.locale, style, value)
 
     def month(self, value: dt.date, skeleton: str = "yMMM") -> str:
         """A month for chart axes: ``yMMM`` Nov 2026 / 2026年11月, ``MMM`` Nov / 11月."""
@@ -191,15 +217,15 @@ class Translator:
             return self.label("common.none")
         if digits is not None:
             pattern = "#,##0" + ("." + "0" * _decimals(digits) if digits else "")
-            return format_decimal(value, pattern, locale=self.babel)
-        return format_decimal(value, locale=self.babel)
+            return _formatted("number", self.locale, pattern, value)
+        return _formatted("number", self.locale, None, value)
 
     def percent(self, fraction: float | None, digits: int = 0) -> str:
         """A share 0..1 as a percentage: 0.47 → 47%."""
         if fraction is None:
             return self.label("common.none")
         pattern = "#,##0" + ("." + "0" * _decimals(digits) if digits else "") + "%"
-        return format_percent(fraction, pattern, locale=self.babel)
+        return _formatted("percent", self.locale, pattern, fraction)
 
     def points(self, value: float) -> str:
         """Percentage points, signed: +18 pts / +18 个百分点."""
@@ -242,5 +268,23 @@ class Translator:
 
 
 def translator(locale: str, templates_dir: Path | None = None) -> Translator:
-    """The translator of a locale, with the workspace's label overrides."""
+    """The translator of a locale, with the workspace's label overrides: made once per process
+    while the overrides file stays the same file, unchanged (each document, calendar and
+    email asks for one, and reading the catalog again took eight file checks each time)."""
+    return _translator(locale, templates_dir, _overrides_state(locale, templates_dir))
+
+
+def _overrides_state(locale: str, templates_dir: Path | None) -> tuple[int, ...] | None:
+    if templates_dir is None:
+        return None
+    try:
+        info = os.lstat(templates_dir / "labels" / f"{locale}.yaml")
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino, info.st_mode, info.st_size, info.st_mtime_ns
+
+
+@lru_cache(maxsize=32)
+def _translator(locale: str, templates_dir: Path | None,
+                _state: tuple[int, ...] | None) -> Translator:
     return Translator(locale, load_catalog(locale, templates_dir))
