@@ -7,6 +7,7 @@ import re
 import string
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import cached_property
 from importlib import resources
 from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
@@ -52,7 +53,11 @@ class Workspace:
                                  display_path(path)) from None
         return path
 
-    @property
+    # The two folders every project and document reads are checked once per workspace: a
+    # build asked for them 18 times per project, and each check looks at each folder on the
+    # way (a link put there during a build is still refused by the reads, which open each
+    # file without following a link).
+    @cached_property
     def projects_dir(self) -> Path:
         return self.inside("paths.projects", self.settings.projects_dir)
 
@@ -60,7 +65,7 @@ class Workspace:
     def output_dir(self) -> Path:
         return self.root / self.settings.output_dir
 
-    @property
+    @cached_property
     def templates_dir(self) -> Path:
         return self.inside("paths.templates", self.settings.templates_dir)
 
