@@ -111,10 +111,14 @@ def test_an_interrupted_write_leaves_the_old_file(tmp_path: Path,
     target = tmp_path / "brief.pdf"
     target.write_bytes(b"old complete file")
 
-    def crash(fd: int, mode: int) -> None:
-        raise KeyboardInterrupt  # the process is stopped after the bytes were written
+    replace = os.replace
 
-    monkeypatch.setattr(outputs_module.os, "fchmod", crash)
+    def crash(source: str, destination: str) -> None:
+        if Path(destination) == target:  # stopped after the bytes were written, before the rename
+            raise KeyboardInterrupt
+        replace(source, destination)
+
+    monkeypatch.setattr(outputs_module.os, "replace", crash)
     with pytest.raises(KeyboardInterrupt):
         write_atomic(target, b"new file" * 1000)
     assert target.read_bytes() == b"old complete file"

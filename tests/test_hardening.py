@@ -250,12 +250,13 @@ def test_an_io_error_is_reported_as_such_not_as_a_bug(
     examples: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import errno
-    import tempfile
 
-    def full_disk(*args: object, **kwargs: object) -> None:
+    from planforge import outputs
+
+    def full_disk(path: Path) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", str(examples / "output"))
 
-    monkeypatch.setattr(tempfile, "mkstemp", full_disk)
+    monkeypatch.setattr(outputs, "_temporary", full_disk)
     result = run_cli("render", "brief", "acme-crm", "--format", "md", "-o", "out/brief.md",
                      cwd=examples)
     assert result.exit_code == 1
@@ -574,12 +575,13 @@ def test_a_full_disk_still_reports_each_project(
     examples: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import errno
-    import tempfile
 
-    def full_disk(*args: object, dir: str = "", **kwargs: object) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device", dir)
+    from planforge import outputs
 
-    monkeypatch.setattr(tempfile, "mkstemp", full_disk)
+    def full_disk(path: Path) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path.parent))
+
+    monkeypatch.setattr(outputs, "_temporary", full_disk)
     result = run_cli("build", "--formats", "md", "--as-of", "2026-11-20", "--jobs", "1",
                      cwd=examples)
     assert result.exit_code == 1

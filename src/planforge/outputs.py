@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import itertools
 import json
 import os
 import re
 import stat
-import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -145,6 +145,22 @@ def _folders_below(base: Path, folder: Path) -> None:
             raise WorkspaceError(f"{here}: not a folder")
 
 
+_TEMPORARY = itertools.count()
+_TEMPORARY_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+                    | getattr(os, "O_NOFOLLOW", 0))
+
+
+def _temporary(path: Path) -> tuple[int, Path]:
+    """A new file beside ``path``, hidden, named by this process and a counter, created with
+    the permissions the umask leaves (as any file written the plain way)."""
+    while True:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}-{next(_TEMPORARY)}.tmp")
+        try:
+            return os.open(tmp, _TEMPORARY_FLAGS, 0o666), tmp
+        except FileExistsError:  # left by a killed process that had the same id
+            continue
+
+
 def write_atomic(path: Path, data: bytes, *, inside: Path | None = None) -> Stamp:
     """Write to a temporary file beside ``path`` and rename it into place: readers and later
     runs see the old file or the new one, never half of one, even if the process is killed.
@@ -164,19 +180,18 @@ def write_atomic(path: Path, data: bytes, *, inside: Path | None = None) -> Stam
         if not stat.S_ISREG(mode):
             what = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
             raise WorkspaceError(f"{path}: {what}; planforge replaces only regular files")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _temporary(path)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            # mkstemp creates the file private (0600); outputs are shared like any file.
-            umask = os.umask(0)
-            os.umask(umask)
-            os.fchmod(handle.fileno(), 0o666 & ~umask)
-            written = os.fstat(handle.fileno())
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            written = os.fstat(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return Stamp(hashlib.sha256(data).hexdigest(), written.st_size, written.st_mtime_ns)
 
