@@ -124,3 +124,30 @@ def test_broken_workspace_catalog_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "labels" / "en.yaml").write_text("brief:\n  summary: 3\n", "utf-8")
     with pytest.raises(TemplateError, match=r"brief\.summary"):
         load_catalog("en", tmp_path)
+
+
+def test_formats_kept_per_process_tell_equal_values_apart() -> None:
+    from decimal import Decimal
+
+    from babel.numbers import format_decimal
+
+    en, zh = translator("en"), translator("zh-CN")
+    # Equal as numbers, written differently: each keeps its own text.
+    for value in (Decimal("1.50"), Decimal("1.5"), 1, 1.0, 2.0, -0.0, 0):
+        assert en.number(value) == format_decimal(value, locale="en_GB"), value
+    assert en.number(1234.5, 0) == "1,234" and en.number(1234.5, 2) == "1,234.50"
+    day = date(2026, 11, 20)
+    assert en.date(datetime(2026, 11, 20, 23, 0)) == en.date(day) == "20 Nov 2026"
+    assert (zh.date(day, "weekday"), en.date(day, "weekday")) == ("11月20日周五", "Fri 20 Nov")
+
+
+def test_a_changed_catalog_is_read_again_by_the_same_process(tmp_path: Path) -> None:
+    (tmp_path / "labels").mkdir()
+    catalog = tmp_path / "labels" / "en.yaml"
+    catalog.write_text("brief:\n  summary: In short\n", "utf-8")
+    assert translator("en", tmp_path).label("brief.summary") == "In short"
+    catalog.write_text("brief:\n  summary: Briefly, this week\n", "utf-8")
+    assert translator("en", tmp_path).label("brief.summary") == "Briefly, this week"
+    catalog.unlink()
+    assert translator("en", tmp_path).label("brief.summary") == \
+        builtin_catalog("en")["brief.summary"]
