@@ -20,6 +20,7 @@ from planforge.outputs import write_atomic
 from planforge.workspace import Workspace, find_workspace
 
 from .conftest import AS_OF, WEEK, RunCli
+from .gitplans import Repo, isolate_git
 
 MD = ("md",)
 
@@ -214,14 +215,33 @@ def test_same_inputs_same_bytes(examples: Path, tmp_path: Path) -> None:
 
 
 # starts a process pool (slow, as every test here)
-def test_parallel_build_matches_serial(examples: Path) -> None:
+def test_parallel_build_matches_serial(examples: Path, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # A history, so that each project's inputs include its plan's commits: with --jobs 2 into
+    # an empty folder the workers hash their own projects, and must reach the same hashes.
+    home = isolate_git(monkeypatch, tmp_path)
+    repo = Repo(examples, home)
+    repo.git("init", "-q", "-b", "main")
+    repo.commit("Plans", when="2026-08-03T09:00:00+02:00")
+    plan = examples / "projects" / "acme-crm" / "project.yaml"
+    plan.write_text(plan.read_text("utf-8").replace("Acme", "Acme Corp", 1), "utf-8")
+    repo.commit("Rename", when="2026-10-05T09:00:00+02:00")
+
+    def built() -> tuple[dict[Path, bytes], dict[str, str]]:
+        out = examples / "output"
+        files = {p.relative_to(out): p.read_bytes() for p in out.rglob("*")
+                 if p.suffix in (".md", ".ics")}
+        manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+        return files, {pid: entry["inputs"] for pid, entry in manifest["projects"].items()}
+
     ws = find_workspace(examples)
     build_workspace(ws, _options(jobs=1))
-    serial = {p: p.read_bytes() for p in (examples / "output").rglob("*.md")}
+    serial = built()
     shutil.rmtree(examples / "output")
     report = build_workspace(ws, _options(jobs=2))
     assert report.failed == []
-    assert {p: p.read_bytes() for p in (examples / "output").rglob("*.md")} == serial
+    assert built() == serial
+    assert len(serial[1]) == 4 and len(serial[0]) > 12
 
 
 def test_bad_options_are_usage_errors(examples: Path, run_cli: RunCli) -> None:

@@ -231,6 +231,19 @@ def _load(ws: Workspace, project_id: str, options: BuildOptions, inputs: str,
     return _LOADED[key]
 
 
+def project_key(ws: Workspace, project_id: str, shared: str, source: Source | None,
+                log: PlanLog | None, as_of: date) -> str:
+    """The hash of what a project's documents are made from: its files (or ``source``, a past
+    week's content as read from history), ``shared``, and the commits of its plan in ``log``."""
+    key = (source_inputs(source, shared) if source is not None
+           else project_inputs(ws, project_id, shared))
+    if log is None:
+        return key
+    from .timeline import plan_commits
+
+    return with_commits(key, plan_commits(ws, log, project_id, as_of))
+
+
 def unchanged_project(ws: Workspace, project_id: str, options: BuildOptions, inputs: str,
                       previous: Manifest) -> Result | None:
     """The result of a project whose documents were made from these inputs and are still
@@ -367,10 +380,11 @@ class ProjectTask:
     """Render one project's documents."""
 
     project_id: str
-    inputs: str
+    inputs: str  # the hash of what its documents are made from; "": to be made from ``shared``
     source: Source | None = None  # a past week's files from history; None: the folder
     log: PlanLog | None = None  # the history of this project's plan; None: no history
     share: bool = False  # in a worker: send the project as loaded back with the result
+    shared: str = ""  # what every document depends on (shared_inputs), when inputs is ""
 
     @property
     def name(self) -> str:
@@ -441,8 +455,10 @@ def _execute(ws: Workspace, options: BuildOptions, task: Task) -> Result:
     others' work)."""
     try:
         if isinstance(task, ProjectTask):
-            return build_project(ws, task.project_id, options, task.inputs, task.source,
-                                 task.log, task.share)
+            inputs = task.inputs or project_key(ws, task.project_id, task.shared, task.source,
+                                                task.log, options.as_of)
+            return build_project(ws, task.project_id, options, inputs, task.source, task.log,
+                                 task.share)
         members = dict(task.members)
         _SHARED.update((_loaded_key(ws, pid, members[pid]), blob) for pid, blob in task.shared)
         if isinstance(task, CalendarTask):
@@ -594,26 +610,31 @@ def _build(ws: Workspace, options: BuildOptions, plan: DatedPlan, selected: list
         shared = shared_inputs(ws, options.as_of, history)
         # A past week read from history is hashed from the content read, not the folder's files.
         past = plan.sources if plan.commit is not None else {}
-        inputs = ({pid: source_inputs(source, shared) for pid, source in past.items()} if past
-                  else {pid: project_inputs(ws, pid, shared) for pid in plan.project_ids()})
-        if log is not None:
-            from .timeline import plan_commits
-
-            inputs = {pid: with_commits(key, plan_commits(ws, log, pid, options.as_of))
-                      for pid, key in inputs.items()}
+        # When every selected project is rendered in the workers, each hashes its own files
+        # there: done here first, it held the workers back for a tenth of the build.
+        hashed_by_task = (set(selected) if (options.force or not previous.projects)
+                          and pool.parallel(len(selected)) else set())
+        inputs = {pid: project_key(ws, pid, shared, past.get(pid), log, options.as_of)
+                  for pid in (past or plan.project_ids()) if pid not in hashed_by_task}
         ready: list[Result] = []
         todo: list[str] = []
         for pid in selected:
-            unchanged = unchanged_project(ws, pid, options, inputs[pid], previous)
+            unchanged = (None if pid in hashed_by_task
+                         else unchanged_project(ws, pid, options, inputs[pid], previous))
             if unchanged is not None:
                 ready.append(unchanged)
             else:
                 todo.append(pid)
         share = pool.parallel(len(todo))
-        tasks: list[Task] = [ProjectTask(pid, inputs[pid], past.get(pid),
-                                         log.only([pid]) if log is not None else None, share)
+        tasks: list[Task] = [ProjectTask(pid, inputs.get(pid, ""), past.get(pid),
+                                         log.only([pid]) if log is not None else None, share,
+                                         shared if pid in hashed_by_task else "")
                              for pid in todo]
         results = _run(ws, options, pool, ready, tasks, progress)
+        inputs.update((r.name, r.inputs) for r in results if r.name in hashed_by_task
+                      and r.inputs is not None)
+        for pid in hashed_by_task.difference(inputs):  # it failed before hashing its files
+            inputs[pid] = project_key(ws, pid, shared, past.get(pid), log, options.as_of)
         _SHARED.update((_loaded_key(ws, r.name, r.inputs), r.loaded) for r in results
                        if r.loaded is not None)
         recipients = _recipients(ws, options, selected, inputs, past, results, previous)
