@@ -69,16 +69,30 @@ def _finalize(value: Any) -> Any:
     return value
 
 
+#: Text already escaped for Markdown, by its text: a build's documents escape the same names,
+#: labels and dates hundreds of thousands of times (a twentieth of rendering a brief).
+_ESCAPED: dict[str, str] = {}
+_MAX_ESCAPED = 65536
+
+
 def escape_markdown(text: object) -> str:
     """Text safe to put in Markdown prose or a table cell: markup characters backslashed, an
     entity's '&' written as "&amp;", newlines and runs of spaces folded to one space."""
     text = str(text)
+    known = _ESCAPED.get(text)
+    if known is not None:
+        return known
     if _MD_PLAIN.fullmatch(text):  # most cells: words, numbers and single spaces
-        return text
-    folded = _WHITESPACE.sub(" ", text).strip()
-    escaped = _MD_SPECIAL.sub(r"\\\1", _MD_ENTITY.sub("&amp;", folded))
-    escaped = _MD_LINE_START.sub(r"\\\1", escaped)
-    return _MD_ORDERED.sub(r"\1\\\2", escaped)
+        escaped = text
+    else:
+        folded = _WHITESPACE.sub(" ", text).strip()
+        escaped = _MD_SPECIAL.sub(r"\\\1", _MD_ENTITY.sub("&amp;", folded))
+        escaped = _MD_LINE_START.sub(r"\\\1", escaped)
+        escaped = _MD_ORDERED.sub(r"\1\\\2", escaped)
+    if len(_ESCAPED) >= _MAX_ESCAPED:
+        _ESCAPED.clear()
+    _ESCAPED[text] = escaped
+    return escaped
 
 
 def escape_mermaid(text: object) -> str:
