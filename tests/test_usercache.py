@@ -80,7 +80,7 @@ def test_a_changed_schema_or_generator_is_compiled_again(
     runs = [("update", None, None), ("update", changed, None), ("update", changed, "0.0.1")]
     try:
         for count, (name, replaced, version) in enumerate(runs, start=1):
-            schema._fast_check.cache_clear()
+            schema._FAST.clear()
             if replaced is not None:  # a changed schema file: its text, and so what it parses to
                 monkeypatch.setattr(schema, "schema_text", lambda _name, r=replaced: json.dumps(r))
                 monkeypatch.setattr(schema, "_schema", lambda _name, r=replaced: r)
@@ -91,7 +91,7 @@ def test_a_changed_schema_or_generator_is_compiled_again(
         with pytest.raises(fastjsonschema.JsonSchemaException, match="extra"):
             check({})
     finally:
-        schema._fast_check.cache_clear()
+        schema._FAST.clear()
 
 
 def test_an_edited_template_is_compiled_again(cache_root: Path, tmp_path: Path) -> None:
@@ -123,3 +123,33 @@ def test_a_cache_turned_off_writes_nothing(tmp_path: Path, monkeypatch: pytest.M
     exec(usercache.compiled_code("t", "key", lambda: "RESULT = 4\n", "<t>"), namespace)
     assert namespace["RESULT"] == 4
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_process_uses_the_kept_fast_check_from_its_first_document(cache_root: Path) -> None:
+    """Once the compiled check is in the cache, a new process checks even its first document
+    with it, and never imports jsonschema while every file is valid; an invalid one still gets
+    jsonschema's precise finding."""
+    import subprocess
+    import sys
+
+    from planforge import schema
+
+    schema._FAST.pop("update", None)
+    assert schema._fast_check("update", compile_now=False) is None  # nothing kept yet
+    assert schema._fast_check("update") is not None  # compiled, and kept
+    schema._FAST.pop("update")
+    assert schema._fast_check("update", compile_now=False) is not None  # read back
+    script = (
+        "import sys\n"
+        "from planforge.schema import check_document\n"
+        "from planforge.yamlio import load_text\n"
+        "good, _ = load_text('week: 2026-W47\\nhealth: green\\nsummary: Fine.\\n', 'u.yaml')\n"
+        "print(check_document(good, 'update'), 'jsonschema' in sys.modules)\n"
+        "bad, _ = load_text('week: 2026-W47\\nhealth: purple\\nsummary: x\\n', 'u.yaml')\n"
+        "print(check_document(bad, 'update')[0].message, 'jsonschema' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True, env={**os.environ, "PLANFORGE_CACHE": str(cache_root)})
+    first, second = done.stdout.splitlines()
+    assert first == "[] False"
+    assert "purple" in second and second.endswith(" True")

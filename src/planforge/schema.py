@@ -24,7 +24,7 @@ from .dates import (
     week_problem,
 )
 from .errors import Finding
-from .usercache import compiled_code, digest
+from .usercache import cached_code, compiled_code, digest
 from .yamlio import Document, PathPart
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -167,11 +167,17 @@ def _is_date(text: object) -> bool:
     return is_date_text(text)
 
 
-@cache
-def _fast_check(name: str) -> Callable[[Any], Any]:
+#: The fast checks this process has, by schema name.
+_FAST: dict[str, Callable[[Any], Any]] = {}
+
+
+def _fast_check(name: str, *, compile_now: bool = True) -> Callable[[Any], Any] | None:
     """The schema compiled to Python code: several times faster than jsonschema, which is only
     asked (for its precise errors) when this finds something wrong. Its formats are given the
-    same rules as jsonschema's checker, so that it never accepts what jsonschema refuses."""
+    same rules as jsonschema's checker, so that it never accepts what jsonschema refuses.
+    Without ``compile_now``, None unless this process or the user's cache has it already."""
+    if name in _FAST:
+        return _FAST[name]
     import fastjsonschema
 
     formats: dict[str, Callable[[Any], bool]] = {"date": _is_date, "email": is_address}
@@ -185,26 +191,32 @@ def _fast_check(name: str) -> Callable[[Any], Any]:
     # the schema's text, this module (which prepares the schema: _inline_refs) and the
     # generator's version, so a hit needs neither the parsed schema nor the generator. The
     # formats are passed in at call time.
-    code = compiled_code(
-        "schemas",
-        digest(schema_text(name), Path(__file__).read_bytes(), fastjsonschema.VERSION,
-               *sorted(formats)),
-        source,
-        f"<{name} schema check>",
-    )
+    key = digest(schema_text(name), Path(__file__).read_bytes(), fastjsonschema.VERSION,
+                 *sorted(formats))
+    code = (compiled_code("schemas", key, source, f"<{name} schema check>") if compile_now
+            else cached_code("schemas", key))
+    if code is None:
+        return None
     namespace: dict[str, Any] = {}
     exec(code, namespace)  # the code fastjsonschema generated from our own schema
     check: Callable[[Any], Any] = functools.partial(namespace["validate"],
                                                     custom_formats=formats)
+    _FAST[name] = check
     return check
 
 
 def is_valid(data: Any, name: str) -> bool:
     """Whether ``data`` passes the schema, by the fast compiled check."""
+    check = _fast_check(name)
+    assert check is not None  # compiled when missing
+    return _passes(check, data)
+
+
+def _passes(check: Callable[[Any], Any], data: Any) -> bool:
     import fastjsonschema
 
     try:
-        _fast_check(name)(data)
+        check(data)
     except fastjsonschema.JsonSchemaException:
         return False
     return True
@@ -339,8 +351,12 @@ def _sentence(error: ValidationError) -> str:
 
 
 #: Documents of one kind a process checks with jsonschema alone before it compiles the fast
-#: check: compiling the project schema costs as much as checking some twenty projects with
-#: jsonschema, and a pull-request check or a single document reads only a few.
+#: check, when the user's cache does not hold it compiled already: compiling the project schema
+#: costs as much as checking some twenty projects with jsonschema, and a pull-request check or a
+#: single document reads only a few. With the compiled check in the cache, even the first
+#: document uses it, and a command whose files are all valid never imports jsonschema (a
+#: twentieth of a second, with its validator, in every process: planforge.yaml is checked by
+#: each command).
 COMPILE_AFTER = 16
 _checked: Counter[str] = Counter()
 
@@ -348,7 +364,8 @@ _checked: Counter[str] = Counter()
 def check_document(doc: Document, name: str) -> list[Finding]:
     """Every schema error of one loaded document, as findings at their lines."""
     _checked[name] += 1
-    if _checked[name] > COMPILE_AFTER and is_valid(doc.data, name):
+    check = _fast_check(name, compile_now=_checked[name] > COMPILE_AFTER)
+    if check is not None and _passes(check, doc.data):
         return []
     found: list[Finding] = []
     for error in validator(name).iter_errors(doc.data):

@@ -75,18 +75,29 @@ def write_entry(path: Path, data: bytes) -> None:
 def compiled_code(kind: str, key: str, source: Callable[[], str], filename: str) -> CodeType:
     """Python ``source()`` compiled, read from the cache under ``key`` when it is there: compiling
     a large generated module costs far more than loading its bytecode."""
-    folder = cache_dir(kind)
-    # Bytecode is valid only for the interpreter that wrote it.
-    path = folder / f"{digest(key, sys.implementation.cache_tag or '')}.bin" if folder else None
-    if path is not None:
-        try:
-            code = marshal.loads(path.read_bytes())
-        except (OSError, EOFError, ValueError, TypeError):
-            pass
-        else:
-            if isinstance(code, CodeType):
-                return code
+    code = cached_code(kind, key)
+    if code is not None:
+        return code
     code = compile(source(), filename, "exec")
+    path = _code_path(kind, key)
     if path is not None:
         write_entry(path, marshal.dumps(code))
     return code
+
+
+def cached_code(kind: str, key: str) -> CodeType | None:
+    """The code ``compiled_code`` kept under ``key``, if the cache holds it."""
+    path = _code_path(kind, key)
+    if path is None:
+        return None
+    try:
+        code = marshal.loads(path.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    return code if isinstance(code, CodeType) else None
+
+
+def _code_path(kind: str, key: str) -> Path | None:
+    folder = cache_dir(kind)
+    # Bytecode is valid only for the interpreter that wrote it.
+    return folder / f"{digest(key, sys.implementation.cache_tag or '')}.bin" if folder else None
