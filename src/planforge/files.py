@@ -24,6 +24,9 @@ class FileRefused(PlanforgeError):
         self.path = path
 
 
+LINK_REFUSED = "a symbolic link: planforge reads no file through a link"
+
+
 def no_link_below(root: Path, path: Path) -> None:
     """Refuse a path that leaves ``root`` or passes through a symbolic link on the way down;
     the root itself is the caller's to trust."""
@@ -37,7 +40,7 @@ def no_link_below(root: Path, path: Path) -> None:
     for part in parts:
         here = here / part
         if here.is_symlink():
-            raise FileRefused(path, "a symbolic link: planforge reads no file through a link")
+            raise FileRefused(path, LINK_REFUSED)
 
 
 def read_file(path: Path, root: Path | None = None, limit: int = MAX_FILE_BYTES) -> bytes:
@@ -52,8 +55,7 @@ def read_file(path: Path, root: Path | None = None, limit: int = MAX_FILE_BYTES)
         fd = os.open(path, flags)
     except OSError as exc:
         if exc.errno == errno.ELOOP:  # the file itself is a link
-            raise FileRefused(path, "a symbolic link: planforge reads no file through a link"
-                              ) from None
+            raise FileRefused(path, LINK_REFUSED) from None
         raise
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(handle.fileno())
