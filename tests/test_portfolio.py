@@ -15,6 +15,7 @@ import pytest
 from planforge.audience import recipients
 from planforge.documents import render_document, render_portfolio
 from planforge.model import Project
+from planforge.outputs import portfolio_stem
 from planforge.validate import load_project
 from planforge.workspace import Workspace, find_workspace
 
@@ -169,3 +170,56 @@ def test_chinese_portfolio_pages(zh_ws: Workspace) -> None:
     for words in ("您负责的项目概览", "首要风险", "另有1项，详见周报",
                   "星河科技华西区订货小程序推广", "沟通协调人：王立"):
         assert words in first, words
+
+
+def _portfolio_md(out: Path) -> list[Path]:
+    return sorted(out.glob("portfolio/*/*.md"))
+
+
+def test_a_build_prints_each_brief_body_once(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The portfolio brief prints the body its project's brief rendered, in the same build,
+    instead of rendering it again; the result is the portfolio rendered on its own."""
+    from planforge import render
+    from planforge.build import BuildOptions, build_workspace
+    from planforge.dates import iso_week
+
+    ws = _workspace(tmp_path)
+    rendered: list[str] = []
+    real = render.render_template
+
+    def counted(env: Any, name: str, context: dict[str, Any]) -> str:
+        rendered.append(name)
+        return real(env, name, context)
+
+    monkeypatch.setattr("planforge.documents.pipeline.render_template", counted)
+    report = build_workspace(ws, BuildOptions(as_of=AS_OF, week=iso_week(AS_OF),
+                                              formats=("md",), jobs=1))
+    assert report.failed == []
+    briefs = sorted(ws.output_dir.glob(f"*/briefs/{iso_week(AS_OF)}.md"))
+    assert len(briefs) == 4 and rendered.count("brief.md.j2") == 0
+    assert rendered.count("partials/brief_body.md.j2") == len(briefs)  # once per project
+    people = [r for r in recipients(_projects(ws, *ws.project_ids()), AS_OF) if r.portfolio]
+    assert people and len(_portfolio_md(ws.output_dir)) == len(people)
+    for person in people:
+        built = ws.output_dir / f"{portfolio_stem(person.address, iso_week(AS_OF))}.md"
+        alone = render_portfolio(ws, person.address, list(person.projects), AS_OF, "md")
+        assert built.read_bytes() == alone
+
+
+def test_an_overridden_brief_template_stays_out_of_the_portfolio(tmp_path: Path) -> None:
+    """A workspace's own brief.md.j2 shapes the project's brief; the portfolio prints the body
+    partial, as it always did, and the brief is rendered from the override."""
+    from planforge.build import BuildOptions, build_workspace
+    from planforge.dates import iso_week
+
+    ws = _workspace(tmp_path)
+    ws.templates_dir.mkdir(exist_ok=True)
+    (ws.templates_dir / "brief.md.j2").write_text(
+        'OVERRIDDEN BRIEF\n\n{% include "partials/brief_body.md.j2" %}\n', "utf-8")
+    build_workspace(ws, BuildOptions(as_of=AS_OF, week=iso_week(AS_OF), formats=("md",),
+                                     jobs=1))
+    brief = ws.output_dir / "acme-crm" / "briefs" / f"{iso_week(AS_OF)}.md"
+    assert brief.read_text("utf-8").startswith("OVERRIDDEN BRIEF\n")
+    portfolios = _portfolio_md(ws.output_dir)
+    assert portfolios and all("OVERRIDDEN" not in p.read_text("utf-8") for p in portfolios)

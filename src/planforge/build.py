@@ -14,7 +14,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -182,6 +182,9 @@ class _Loaded:
     changes: list[Any] | None  # since last week; None where history cannot tell
     history: PlanHistory | None  # the charter's kickoff version and the retrospective's
     # baselines; None: no history
+    # The brief's Markdown body as rendered, by whether its view drew charts: the portfolio
+    # brief prints it again instead of rendering it again (a tenth of a Markdown build).
+    bodies: dict[bool, str] = field(default_factory=dict)
 
 
 #: Projects loaded in this process during one build, by folder and inputs' hash, with their
@@ -276,7 +279,8 @@ def build_project(ws: Workspace, project_id: str, options: BuildOptions, inputs:
         for kind, stem in project_documents(project, options.week):
             rendered = render_formats(ws, project, kind, options.as_of, options.formats,
                                       loaded.changes if kind == "brief" else None, loaded.facts,
-                                      loaded.history if kind != "brief" else None)
+                                      loaded.history if kind != "brief" else None,
+                                      loaded.bodies if kind == "brief" else None)
             for fmt, data in rendered.items():
                 stamps.append(write_output(ws, f"{stem}.{fmt}", data))
                 files.append(f"{stem}.{fmt}")
@@ -367,6 +371,7 @@ def build_portfolio(ws: Workspace, address: str, project_inputs: dict[str, str],
             _portfolio_formats(options),
             {pid: one.changes for pid, one in loaded.items()},
             {pid: one.facts for pid, one in loaded.items()},
+            {pid: one.bodies for pid, one in loaded.items()},
         )
         files = [f"{stem}.{fmt}" for fmt in rendered]
         stamps = tuple(write_output(ws, f"{stem}.{fmt}", data) for fmt, data in rendered.items())

@@ -381,6 +381,13 @@ def _cached_environment(templates_dir: str | None, locale: str) -> jinja2.Enviro
     return make_environment(folder, translator(locale, folder))
 
 
+def is_builtin(env: jinja2.Environment, name: str) -> bool:
+    """Whether the template ``name`` is planforge's own in this environment, not a workspace's
+    override of it."""
+    return env.get_template(name).filename == env.get_template(
+        f"{BUILTIN_PREFIX}:{name}").filename
+
+
 def environment(templates_dir: Path | None, locale: str) -> jinja2.Environment:
     """The environment of a templates folder and locale, built once per process: compiling the
     templates costs more than rendering them, and a build renders hundreds of documents."""

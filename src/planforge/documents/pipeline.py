@@ -24,7 +24,7 @@ from ..files import FileRefused, logo_problem, read_file
 from ..i18n import Translator, builtin_templates
 from ..model import Project
 from ..outputs import Manifest
-from ..render import environment, render_template, safe
+from ..render import environment, is_builtin, render_template, safe
 from ..workspace import Workspace
 from .content import (
     ChangeLike,
@@ -210,6 +210,10 @@ def _check(kind: str | None, fmts: Iterable[str]) -> None:
             raise RenderError(f"unknown format '{fmt}' (one of {', '.join(FORMATS)})")
 
 
+#: The body of a brief; planforge's own brief.md.j2 prints it and nothing else.
+BRIEF_BODY_MD = "partials/brief_body.md.j2"
+
+
 def render_formats(
     ws: Workspace,
     project: Project,
@@ -219,11 +223,14 @@ def render_formats(
     changes: Sequence[ChangeLike] | None = None,
     facts: ProjectFacts | None = None,
     history: PlanHistory | None = None,
+    bodies: dict[bool, str] | None = None,
 ) -> dict[str, bytes]:
     """One document in several formats at once: the facts and the view are computed and the
     HTML is rendered once for all of them. A caller rendering several documents of a project
     may pass the facts it computed for ``as_of``; ``history`` is the plan's up to ``as_of``
-    (the charter's kickoff version, the retrospective's baselines)."""
+    (the charter's kickoff version, the retrospective's baselines). ``bodies`` receives a
+    brief's Markdown body as rendered, by whether its view draws charts, for the portfolio
+    brief to reuse (when the brief's template is planforge's own, which is that body alone)."""
     _check(kind, fmts)
     if kind == "retro" and project.retrospective is None:
         raise RenderError(f"project '{project.id}' has no retrospective.yaml")
@@ -237,7 +244,11 @@ def render_formats(
     meta = _meta(ws, tr, kind, facts.as_of, facts.week, project.name)
     out: dict[str, bytes] = {}
     if "md" in fmts:
-        md = render_template(env, f"{kind}.md.j2", {"v": view, "doc": meta})
+        if kind == "brief" and bodies is not None and is_builtin(env, "brief.md.j2"):
+            md = bodies[html_wanted] = render_template(env, BRIEF_BODY_MD,
+                                                       {"v": view, "doc": meta})
+        else:
+            md = render_template(env, f"{kind}.md.j2", {"v": view, "doc": meta})
         out["md"] = _tidy(md).encode()
     if html_wanted:
         html = render_template(env, f"{kind}.html.j2", {"v": view, "doc": _html_meta(ws, meta)})
@@ -273,9 +284,12 @@ def render_portfolio_formats(
     fmts: Sequence[str],
     changes: Mapping[str, Sequence[ChangeLike] | None] | None = None,
     known_facts: Mapping[str, ProjectFacts] | None = None,
+    known_bodies: Mapping[str, Mapping[bool, str]] | None = None,
 ) -> dict[str, bytes]:
     """The portfolio brief of one sales person in several formats; ``changes`` maps a project id
-    to its changes since last week, ``known_facts`` to facts already computed for ``as_of``."""
+    to its changes since last week, ``known_facts`` to facts already computed for ``as_of``,
+    ``known_bodies`` to the Markdown body its brief rendered with these facts (render_formats'
+    ``bodies``)."""
     _check(None, fmts)
     shown = sorted((p for p in projects if p.status not in ("done", "cancelled")),
                    key=lambda p: (p.name.lower(), p.id))
@@ -298,10 +312,17 @@ def render_portfolio_formats(
         p_tr = _translator(ws, project_locale(ws, project))
         rows.append(portfolio_row(project, facts, tr))
         p_env = environment(ws.templates_dir, p_tr.locale)
-        view = project_view(ws, project, "brief", facts, p_tr, html_wanted,
-                            (changes or {}).get(project.id))
+        # The body the project's own brief rendered from the same facts, when there is one.
+        known = ((known_bodies or {}).get(project.id, {}).get(html_wanted)
+                 if facts is given else None)
+        view = (project_view(ws, project, "brief", facts, p_tr, html_wanted,
+                             (changes or {}).get(project.id)) if known is None or html_wanted
+                else None)
         p_meta = _meta(ws, p_tr, "brief", facts.as_of, facts.week, project.name)
         for fmt in want:
+            if fmt == "md" and known is not None:
+                bodies[fmt].append(known)
+                continue
             meta = replace(p_meta, logo=_logo(ws)[0]) if fmt == "html" else p_meta
             bodies[fmt].append(render_template(p_env, f"partials/brief_body.{fmt}.j2",
                                                {"v": view, "doc": meta}))
