@@ -153,3 +153,27 @@ def test_a_process_uses_the_kept_fast_check_from_its_first_document(cache_root: 
     first, second = done.stdout.splitlines()
     assert first == "[] False"
     assert "purple" in second and second.endswith(" True")
+
+
+def test_a_process_that_checks_many_documents_keeps_every_kind_it_checked(
+        cache_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """planforge.yaml is one document per process: the process that compiles the update check
+    (after COMPILE_AFTER updates) keeps the workspace check too, for the short processes."""
+    from collections import Counter
+
+    from planforge import schema
+    from planforge.yamlio import load_text
+
+    monkeypatch.setattr(schema, "_checked", Counter())
+    monkeypatch.setattr(schema, "_FAST", {})
+    settings, _ = load_text("timezone: Europe/Berlin\n", "planforge.yaml")
+    update, _ = load_text("week: 2026-W47\nhealth: green\nsummary: Fine.\n", "u.yaml")
+    assert settings is not None and update is not None
+    assert schema.check_document(settings, "workspace") == []
+    for _ in range(schema.COMPILE_AFTER):
+        assert schema.check_document(update, "update") == []
+    assert not (cache_root / "schemas").exists() or not any((cache_root / "schemas").iterdir())
+    assert schema.check_document(update, "update") == []  # the 17th: compiles both
+    monkeypatch.setattr(schema, "_FAST", {})  # as a new process
+    assert schema._fast_check("workspace", compile_now=False) is not None
+    assert schema._fast_check("update", compile_now=False) is not None

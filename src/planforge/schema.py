@@ -356,7 +356,8 @@ def _sentence(error: ValidationError) -> str:
 #: single document reads only a few. With the compiled check in the cache, even the first
 #: document uses it, and a command whose files are all valid never imports jsonschema (a
 #: twentieth of a second, with its validator, in every process: planforge.yaml is checked by
-#: each command).
+#: each command). A process that compiles one check compiles those of the other kinds it has
+#: checked too, so that the first validate or build of a workspace keeps them all.
 COMPILE_AFTER = 16
 _checked: Counter[str] = Counter()
 
@@ -364,6 +365,12 @@ _checked: Counter[str] = Counter()
 def check_document(doc: Document, name: str) -> list[Finding]:
     """Every schema error of one loaded document, as findings at their lines."""
     _checked[name] += 1
+    if _checked[name] == COMPILE_AFTER + 1:
+        # A process that checks many documents compiles, and keeps, the checks of every kind it
+        # has checked, once per cache: planforge.yaml is one document per process, and would
+        # otherwise never be compiled for the short processes that follow (render, diff).
+        for seen in list(_checked):
+            _fast_check(seen)
     check = _fast_check(name, compile_now=_checked[name] > COMPILE_AFTER)
     if check is not None and _passes(check, doc.data):
         return []
