@@ -603,7 +603,8 @@ def _build(ws: Workspace, options: BuildOptions, plan: DatedPlan, selected: list
     previous = Manifest.load(ws.output_dir)
     pool = _Pool(options)
     try:  # the workers end with the build, whatever happens before they are used
-        if options.force or not previous.projects:  # everything selected will be rendered
+        every_one = options.force or not previous.projects  # everything selected is rendered
+        if every_one:
             pool.start(len(selected))
         from .history import history_key
 
@@ -617,8 +618,8 @@ def _build(ws: Workspace, options: BuildOptions, plan: DatedPlan, selected: list
         past = plan.sources if plan.commit is not None else {}
         # When every selected project is rendered in the workers, each hashes its own files
         # there: done here first, it held the workers back for a tenth of the build.
-        hashed_by_task = (set(selected) if (options.force or not previous.projects)
-                          and pool.parallel(len(selected)) else set())
+        hashed_by_task = (set(selected) if every_one and pool.parallel(len(selected))
+                          else set())
         inputs = {pid: project_key(ws, pid, shared, past.get(pid), log, options.as_of)
                   for pid in (past or plan.project_ids()) if pid not in hashed_by_task}
         ready: list[Result] = []
