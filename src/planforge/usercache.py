@@ -75,19 +75,21 @@ def write_entry(path: Path, data: bytes) -> None:
 def compiled_code(kind: str, key: str, source: Callable[[], str], filename: str) -> CodeType:
     """Python ``source()`` compiled, read from the cache under ``key`` when it is there: compiling
     a large generated module costs far more than loading its bytecode."""
-    code = cached_code(kind, key)
-    if code is not None:
-        return code
-    code = compile(source(), filename, "exec")
     path = _code_path(kind, key)
-    if path is not None:
-        write_entry(path, marshal.dumps(code))
+    code = _read_code(path)
+    if code is None:
+        code = compile(source(), filename, "exec")
+        if path is not None:
+            write_entry(path, marshal.dumps(code))
     return code
 
 
 def cached_code(kind: str, key: str) -> CodeType | None:
     """The code ``compiled_code`` kept under ``key``, if the cache holds it."""
-    path = _code_path(kind, key)
+    return _read_code(_code_path(kind, key))
+
+
+def _read_code(path: Path | None) -> CodeType | None:
     if path is None:
         return None
     try:
