@@ -23,7 +23,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from .errors import RenderError
-from .usercache import cache_dir, digest
+from .usercache import cache_dir, digest, write_entry
 
 
 @dataclass(frozen=True)
@@ -109,13 +109,15 @@ def _config_file() -> Path:
         folder = shared / digest(fontconfig_xml(REQUIRED, Path("cache")))[:16]
         path = folder / "fonts.conf"
         text = fontconfig_xml(REQUIRED, folder / "cache")
+        def written() -> bool:
+            return path.is_file() and path.read_text("utf-8") == text
+
         try:
-            if not (path.is_file() and path.read_text("utf-8") == text):
+            if not written():
                 folder.mkdir(exist_ok=True)
-                temporary = folder / f".fonts.conf.{os.getpid()}"
-                temporary.write_text(text, "utf-8")
-                temporary.replace(path)  # a process starting now reads all of it or none
-            return path
+                write_entry(path, text.encode())  # a process starting now reads all or none
+            if written():  # else it could not be written: a private one below
+                return path
         except OSError:
             pass
     folder = Path(tempfile.mkdtemp(prefix="planforge-fonts-"))
