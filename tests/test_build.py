@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from planforge import outputs as outputs_module
-from planforge.build import BuildOptions, build_workspace, shard_of
+from planforge.build import BuildOptions, Result, build_workspace, shard_of
 from planforge.dates import iso_week
 from planforge.outputs import write_atomic
 from planforge.workspace import Workspace, find_workspace
@@ -309,6 +309,9 @@ def test_a_crashed_portfolio_is_reported_as_a_portfolio(
     assert report.count("failed") == 0
     assert [r.name for r in report.failed] == ["portfolio/jonas.weber@example.com"]
     assert "a bug in the portfolio template code" in report.failed[0].error
+    # The same person's calendar is made by the same task, and is not lost with the brief.
+    assert "calendars/jonas.weber@example.com.ics" in [r.name for r in report.results
+                                                       if r.calendar and r.status == "built"]
 
 
 def test_a_badly_named_folder_does_not_stop_building_another_project(
@@ -331,6 +334,87 @@ class _BrokenInWorkers(Workspace):
         if os.getpid() != self.parent:
             raise KeyError("foo")
         return super().templates_dir
+
+
+@dataclass(frozen=True)
+class _WorkersDieOnSignal(Workspace):
+    """A workspace whose worker processes end at once (as if killed) once ``die`` exists."""
+
+    parent: int = 0
+
+    @property
+    def templates_dir(self) -> Path:
+        if os.getpid() != self.parent and (self.root / "die").exists():
+            os._exit(3)
+        return super().templates_dir
+
+
+def test_a_worker_killed_fails_what_it_had_and_what_was_left(examples: Path) -> None:
+    # The projects are built; then the workers die as the portfolio brief and calendars are
+    # being made: those fail with the reason, and the build still writes its manifest and index.
+    ws = find_workspace(examples)
+    dying = _WorkersDieOnSignal(ws.root, ws.settings, ws.config_path, os.getpid())
+
+    def progress(result: Result, done: int, total: int) -> None:
+        if done == total and not result.portfolio:
+            (examples / "die").touch()
+
+    report = build_workspace(dying, _options(jobs=2), progress)
+    assert report.count("built") == 4
+    assert [r.name for r in report.failed if r.portfolio] == ["portfolio/jonas.weber@example.com"]
+    calendars = [r for r in report.results if r.calendar]
+    assert calendars and all(r.status == "failed" for r in calendars)
+    assert all("terminated abruptly" in r.error for r in report.failed)
+    assert (examples / "output" / "index.html").is_file()
+    manifest = json.loads((examples / "output" / "manifest.json").read_text("utf-8"))
+    assert len(manifest["projects"]) == 4
+
+
+def test_tasks_left_for_a_broken_pool_fail_without_running(examples: Path) -> None:
+    # A worker killed while projects were built breaks the pool: the portfolio briefs and
+    # calendars left to send it are failed results, not an exception that loses the build.
+    from concurrent.futures import BrokenExecutor
+
+    import planforge.build as build_module
+
+    ws = find_workspace(examples)
+    options = _options(jobs=2)
+    pool = build_module._Pool(options)
+    try:
+        executor = pool.get(2)
+        assert executor is not None
+        with pytest.raises(BrokenExecutor):
+            executor.submit(os._exit, 3).result()
+        tasks = [build_module.ProjectTask(pid, "") for pid in ws.project_ids()]
+        results = build_module._run(ws, options, pool, [], tasks, None)
+    finally:
+        pool.close()
+    assert [(r.name, r.status) for r in results] == [(t.name, "failed") for t in tasks]
+    assert all("terminated abruptly" in r.error for r in results)
+
+
+def test_small_tasks_go_to_the_workers_several_at_a_time(
+    examples: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import planforge.build as build_module
+
+    # Four projects make groups of one; with a group per worker, they go two at a time.
+    monkeypatch.setattr(build_module, "_GROUPS_PER_WORKER", 1)
+    ws = find_workspace(examples)
+    sizes = [len(group) for group in build_module._batches(
+        [build_module.ProjectTask(pid, "") for pid in ws.project_ids()], _options(jobs=2))]
+    assert sizes == [2, 2]
+    build_workspace(ws, _options(jobs=1))
+    out = examples / "output"
+    serial = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.suffix == ".md"}
+    shutil.rmtree(out)
+    report = build_workspace(ws, _options(jobs=2))
+    assert report.failed == [] and report.count("built") == 4
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.suffix == ".md"} \
+        == serial
+    assert [len(group) for group in build_module._batches(
+        [build_module.ProjectTask(pid, "") for pid in ws.project_ids()],
+        _options(jobs=2, formats=("md", "pdf")))] == [1, 1, 1, 1]  # PDFs go one by one
 
 
 def test_a_bug_in_a_worker_keeps_its_type_and_traceback(examples: Path) -> None:

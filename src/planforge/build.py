@@ -13,11 +13,11 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal
 
 from .audience import brief_recipients, by_address, portfolios
 from .baselines import PlanHistory
@@ -397,54 +397,41 @@ class ProjectTask:
 
 
 @dataclass(frozen=True)
-class _PersonTask:
-    """A task over the projects whose brief one sales person receives."""
+class PersonTask:
+    """One sales person's portfolio brief and calendar, over the projects whose brief they
+    receive: one task, so that a worker takes each member in once for both."""
 
     address: str  # its key (audience.address_key)
     members: tuple[tuple[str, str], ...]  # (project id, its inputs' hash), by id
-    inputs: str
+    portfolio: str | None  # the portfolio brief's inputs' hash; None: not built by this task
+    calendar: str | None  # the calendar's inputs' hash; None: not built by this task
     sources: tuple[tuple[str, Source], ...] = ()  # a past week's members from history
     log: PlanLog | None = None  # the history of the members' plans; None: no history
     shared: tuple[tuple[str, bytes], ...] = ()  # members as a worker loaded them (_SHARED)
 
-
-@dataclass(frozen=True)
-class PortfolioTask(_PersonTask):
-    """Render one portfolio brief."""
-
     @property
     def name(self) -> str:
-        return portfolio_folder(self.address)
+        return (portfolio_folder(self.address) if self.portfolio is not None
+                else person_calendar_name(self.address))
 
 
-@dataclass(frozen=True)
-class CalendarTask(_PersonTask):
-    """Write one sales person's calendar."""
-
-    @property
-    def name(self) -> str:
-        return person_calendar_name(self.address)
+Task = ProjectTask | PersonTask
 
 
-_P = TypeVar("_P", PortfolioTask, CalendarTask)
+def _task_failure(task: Task, exc: Exception) -> list[Result]:
+    """The failed results of a task that could not run (its worker died)."""
+    if isinstance(task, ProjectTask):
+        return [_failure(task.name, exc)]
+    return ([_brief_failure(task.address, exc)] * (task.portfolio is not None)
+            + [_calendar_failure(task.address, exc)] * (task.calendar is not None))
 
 
-def _person_task(kind: type[_P], ws: Workspace, address: str, ids: Sequence[str], inputs: str,
-                 project_inputs: Mapping[str, str], past: Mapping[str, Source],
-                 log: PlanLog | None) -> _P:
-    """A portfolio or calendar task over the projects ``ids``, with what it needs of each."""
-    return kind(address, tuple((pid, project_inputs[pid]) for pid in ids), inputs,
-                tuple((pid, past[pid]) for pid in ids if pid in past),
-                log.only(ids) if log is not None else None,
-                _shared(ws, ids, project_inputs))
+def _brief_failure(address: str, exc: Exception) -> Result:
+    return _failure(portfolio_folder(address), exc, portfolio=True)
 
 
-Task = ProjectTask | PortfolioTask | CalendarTask
-
-
-def _task_failure(task: Task, exc: Exception) -> Result:
-    result = _failure(task.name, exc, portfolio=isinstance(task, PortfolioTask))
-    return replace(result, calendar=True) if isinstance(task, CalendarTask) else result
+def _calendar_failure(address: str, exc: Exception) -> Result:
+    return replace(_failure(person_calendar_name(address), exc), calendar=True)
 
 
 def _shared(ws: Workspace, ids: Iterable[str],
@@ -454,7 +441,7 @@ def _shared(ws: Workspace, ids: Iterable[str],
     return tuple((pid, blob) for pid, blob in blobs if blob is not None)
 
 
-def _execute(ws: Workspace, options: BuildOptions, task: Task) -> Result:
+def _execute(ws: Workspace, options: BuildOptions, task: Task) -> list[Result]:
     """Run one task, in this process or a worker; whatever goes wrong becomes a failed result
     that keeps the traceback of where it happened (a bug in one project must not lose the
     others' work)."""
@@ -462,17 +449,31 @@ def _execute(ws: Workspace, options: BuildOptions, task: Task) -> Result:
         if isinstance(task, ProjectTask):
             inputs = task.inputs or project_key(ws, task.project_id, task.shared, task.source,
                                                 task.log, options.as_of)
-            return build_project(ws, task.project_id, options, inputs, task.source, task.log,
-                                 task.share)
-        members = dict(task.members)
-        _SHARED.update((_loaded_key(ws, pid, members[pid]), blob) for pid, blob in task.shared)
-        if isinstance(task, CalendarTask):
-            return build_person_calendar(ws, task.address, members, options, task.inputs,
-                                         dict(task.sources), task.log)
-        return build_portfolio(ws, task.address, members, options, task.inputs,
-                               dict(task.sources), task.log)
+            return [build_project(ws, task.project_id, options, inputs, task.source, task.log,
+                                  task.share)]
+        return _person(ws, options, task)
     except Exception as exc:
         return _task_failure(task, exc)
+
+
+def _person(ws: Workspace, options: BuildOptions, task: PersonTask) -> list[Result]:
+    """A person's portfolio brief and calendar: a bug in one does not lose the other."""
+    members = dict(task.members)
+    _SHARED.update((_loaded_key(ws, pid, members[pid]), blob) for pid, blob in task.shared)
+    results = []
+    if task.portfolio is not None:
+        try:
+            results.append(build_portfolio(ws, task.address, members, options, task.portfolio,
+                                           dict(task.sources), task.log))
+        except Exception as exc:
+            results.append(_brief_failure(task.address, exc))
+    if task.calendar is not None:
+        try:
+            results.append(build_person_calendar(ws, task.address, members, options,
+                                                 task.calendar, dict(task.sources), task.log))
+        except Exception as exc:
+            results.append(_calendar_failure(task.address, exc))
+    return results
 
 
 def _exit_with(parent: int) -> None:
@@ -486,6 +487,13 @@ def _exit_with(parent: int) -> None:
             os._exit(1)
         except PermissionError:  # the pid exists, under another user: not ours any more
             os._exit(1)
+
+
+#: planforge's modules a worker runs, and the libraries they import on first use: imported by
+#: the fork server, before it starts any worker.
+_WORKER_MODULES = ("planforge.build", "planforge.documents", "planforge.calendars",
+                   "planforge.timeline", "planforge.history", "planforge.i18n", "babel.dates",
+                   "babel.numbers", "fastjsonschema", "_strptime")
 
 
 def _worker_init(formats: tuple[str, ...], parent: int, cache: str | None) -> None:
@@ -528,8 +536,14 @@ class _Pool:
         if self.executor is None and self.parallel(tasks):
             import multiprocessing
 
+            context = multiprocessing.get_context("forkserver")
+            # The fork server imports planforge's modules once, and each worker starts from it
+            # with them imported: two workers importing them each held back the first tasks.
+            # Not the PDF stack: a fork server that fails to load it (its system libraries
+            # missing) would fail every task, where a worker reports it on the PDFs alone.
+            context.set_forkserver_preload(["__main__", *_WORKER_MODULES])
             self.executor = ProcessPoolExecutor(
-                self.options.jobs, mp_context=multiprocessing.get_context("forkserver"),
+                self.options.jobs, mp_context=context,
                 initializer=_worker_init,
                 initargs=(self.options.formats, os.getpid(), os.environ.get(CACHE_VARIABLE)))
         return self.executor
@@ -549,7 +563,8 @@ class _Pool:
 
 
 def _run(ws: Workspace, options: BuildOptions, pool: _Pool, ready: list[Result],
-         tasks: list[Task], progress: Callable[[Result, int, int], None] | None) -> list[Result]:
+         tasks: Sequence[Task],
+         progress: Callable[[Result, int, int], None] | None) -> list[Result]:
     """``ready`` (decided without work) then the results of ``tasks``, in or out of process."""
     results: list[Result] = []
     total = len(ready) + len(tasks)
@@ -564,20 +579,49 @@ def _run(ws: Workspace, options: BuildOptions, pool: _Pool, ready: list[Result],
     executor = pool.get(len(tasks))
     if executor is None:
         for task in tasks:
-            done(_execute(ws, options, task))
+            for result in _execute(ws, options, task):
+                done(result)
         return results
-    futures: dict[Future[Result], Task] = {
-        executor.submit(_execute, ws, options, task): task for task in tasks
-    }
+    futures: dict[Future[list[Result]], Sequence[Task]] = {}
+    for batch in _batches(tasks, options):
+        try:
+            futures[executor.submit(_execute_all, ws, options, batch)] = batch
+        except BrokenExecutor as exc:  # a worker died earlier (killed): these cannot run
+            for task in batch:
+                for result in _task_failure(task, exc):
+                    done(result)
     # as_completed waits on every future once; a loop of wait(FIRST_COMPLETED) installed a
     # waiter on each pending future at each result, and at a thousand projects the build's
     # process, holding the interpreter's lock for it, starved the thread that feeds the workers.
     for future in as_completed(futures):
         try:
-            done(future.result())
+            batch_results = future.result()
         except Exception as exc:  # the worker itself died, or a result did not pickle
-            done(_task_failure(futures[future], exc))
+            batch_results = [r for task in futures[future] for r in _task_failure(task, exc)]
+        for result in batch_results:
+            done(result)
     return results
+
+
+#: The most tasks sent to a worker at once, and the fewest groups each worker is to receive.
+_BATCH = 16
+_GROUPS_PER_WORKER = 8
+
+
+def _batches(tasks: Sequence[Task], options: BuildOptions) -> list[Sequence[Task]]:
+    """The tasks in the groups sent to the workers. A Markdown or HTML document takes a few
+    milliseconds, and sending each task and its result on its own cost the build's process half
+    a millisecond, a tenth of the workers' time at a thousand projects; so small tasks go
+    several at a time, while there are still eight groups per worker to share out at the end.
+    A PDF takes a second: those go one by one, so that no worker is left with a long queue."""
+    size = (1 if "pdf" in options.formats
+            else max(1, min(_BATCH, len(tasks) // (options.jobs * _GROUPS_PER_WORKER))))
+    return [tasks[at:at + size] for at in range(0, len(tasks), size)]
+
+
+def _execute_all(ws: Workspace, options: BuildOptions, tasks: Sequence[Task]) -> list[Result]:
+    """Several tasks in turn, in a worker."""
+    return [result for task in tasks for result in _execute(ws, options, task)]
 
 
 def build_workspace(
@@ -644,10 +688,8 @@ def _build(ws: Workspace, options: BuildOptions, plan: DatedPlan, selected: list
         _SHARED.update((_loaded_key(ws, r.name, r.inputs), r.loaded) for r in results
                        if r.loaded is not None)
         recipients = _recipients(ws, options, selected, inputs, past, results, previous)
-        results += _build_portfolios(ws, options, selected, inputs, past, recipients, previous,
-                                     pool, progress, log)
-        results += _build_person_calendars(ws, options, selected, inputs, past, recipients,
-                                           previous, pool, log)
+        results += _build_people(ws, options, selected, inputs, past, recipients, previous,
+                                 pool, progress, log)
     finally:
         _LOADED.clear()
         _SHARED.clear()
@@ -693,7 +735,7 @@ def _plan_log(ws: Workspace, selected: list[str], every: bool) -> PlanLog | None
         return None
 
 
-def _build_portfolios(
+def _build_people(
     ws: Workspace,
     options: BuildOptions,
     selected: list[str],
@@ -705,21 +747,45 @@ def _build_portfolios(
     progress: Callable[[Result, int, int], None] | None,
     log: PlanLog | None = None,
 ) -> list[Result]:
-    """The portfolio briefs touched by the selected projects."""
-    if not _portfolio_formats(options):
-        return []
+    """The portfolio briefs and the calendars of the sales people the selected projects touch:
+    a brief for each who receives two projects' or more, a calendar for each who receives
+    one's. Both of one person are one task, in the workers where the projects were loaded."""
+    with_briefs = set(portfolios(recipients)) if _portfolio_formats(options) else set()
     ready: list[Result] = []
-    tasks: list[Task] = []
-    for address, ids in portfolios(recipients).items():
+    tasks: list[PersonTask] = []
+    for address, ids in by_address(recipients).items():
         if not _touches(options, selected, address, ids):
             continue
-        key = portfolio_inputs(inputs[i] for i in ids)
-        unchanged = unchanged_portfolio(ws, address, options, key, previous)
-        if unchanged is not None:
-            ready.append(unchanged)
-        else:
-            tasks.append(_person_task(PortfolioTask, ws, address, ids, key, inputs, past, log))
-    return _run(ws, options, pool, ready, tasks, progress)
+        brief: str | None = None
+        if address in with_briefs:
+            brief = portfolio_inputs(inputs[i] for i in ids)
+            unchanged = unchanged_portfolio(ws, address, options, brief, previous)
+            if unchanged is not None:
+                ready.append(unchanged)
+                brief = None
+        name = person_calendar_name(address)
+        key = calendar_inputs(inputs[i] for i in ids)
+        calendar: str | None = key
+        if not options.force and previous.up_to_date(ws, [name], key):
+            ready.append(Result(name, "skipped", (name,), key, calendar=True))
+            calendar = None
+        if brief is not None or calendar is not None:
+            tasks.append(PersonTask(address, tuple((pid, inputs[pid]) for pid in ids), brief,
+                                    calendar, tuple((pid, past[pid]) for pid in ids if pid in past),
+                                    log.only(ids) if log is not None else None,
+                                    _shared(ws, ids, inputs)))
+    # Progress is told of the portfolio briefs, as of the projects: not of the calendars.
+    briefs = sum(r.portfolio for r in ready) + sum(t.portfolio is not None for t in tasks)
+    told = 0
+
+    def brief_done(result: Result, _done: int, _total: int) -> None:
+        nonlocal told
+        if result.portfolio and progress is not None:
+            told += 1
+            progress(result, told, briefs)
+
+    results = _run(ws, options, pool, ready, tasks, brief_done)
+    return sorted(results, key=lambda r: r.calendar)  # the briefs first, as they were told
 
 
 def _touches(options: BuildOptions, selected: list[str], address: str,
@@ -730,26 +796,6 @@ def _touches(options: BuildOptions, selected: list[str], address: str,
     if options.shard:
         return shard_of(address, options.shard[1]) == options.shard[0]
     return bool(set(selected).intersection(ids))
-
-
-def _build_person_calendars(ws: Workspace, options: BuildOptions, selected: list[str],
-                            inputs: dict[str, str], past: Mapping[str, Source],
-                            recipients: Mapping[str, tuple[str, ...]], previous: Manifest,
-                            pool: _Pool, log: PlanLog | None) -> list[Result]:
-    """The calendar of everyone who receives a brief (in the workers, where the projects were
-    loaded: unpickling a thousand of them here was a tenth of a --jobs 2 build)."""
-    ready: list[Result] = []
-    tasks: list[Task] = []
-    for address, ids in by_address(recipients).items():
-        if not _touches(options, selected, address, ids):
-            continue
-        name = person_calendar_name(address)
-        key = calendar_inputs(inputs[i] for i in ids)
-        if not options.force and previous.up_to_date(ws, [name], key):
-            ready.append(Result(name, "skipped", (name,), key, calendar=True))
-            continue
-        tasks.append(_person_task(CalendarTask, ws, address, ids, key, inputs, past, log))
-    return _run(ws, options, pool, ready, tasks, None)
 
 
 def _recipients(ws: Workspace, options: BuildOptions, selected: list[str],
