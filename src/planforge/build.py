@@ -489,13 +489,6 @@ def _exit_with(parent: int) -> None:
             os._exit(1)
 
 
-#: planforge's modules a worker runs, and the libraries they import on first use: imported by
-#: the fork server, before it starts any worker.
-_WORKER_MODULES = ("planforge.build", "planforge.documents", "planforge.calendars",
-                   "planforge.timeline", "planforge.history", "planforge.i18n", "babel.dates",
-                   "babel.numbers", "fastjsonschema", "_strptime")
-
-
 def _worker_init(formats: tuple[str, ...], parent: int, cache: str | None) -> None:
     """Watch the build's process, use its cache folder, and pay the PDF stack's import once per
     worker process, not once per document."""
@@ -534,16 +527,10 @@ class _Pool:
 
     def get(self, tasks: int) -> ProcessPoolExecutor | None:
         if self.executor is None and self.parallel(tasks):
-            import multiprocessing
+            from . import forkserver
 
-            context = multiprocessing.get_context("forkserver")
-            # The fork server imports planforge's modules once, and each worker starts from it
-            # with them imported: two workers importing them each held back the first tasks.
-            # Not the PDF stack: a fork server that fails to load it (its system libraries
-            # missing) would fail every task, where a worker reports it on the PDFs alone.
-            context.set_forkserver_preload(["__main__", *_WORKER_MODULES])
             self.executor = ProcessPoolExecutor(
-                self.options.jobs, mp_context=context,
+                self.options.jobs, mp_context=forkserver.context(),
                 initializer=_worker_init,
                 initargs=(self.options.formats, os.getpid(), os.environ.get(CACHE_VARIABLE)))
         return self.executor

@@ -676,6 +676,10 @@ def build_command(obj: Context, projects: tuple[str, ...], formats: str, week: s
         _merge(obj, tuple(Path(p) for p in projects))
         return
 
+    if (jobs or os.cpu_count() or 1) > 1:
+        from . import forkserver
+
+        forkserver.start()  # it imports the workers' modules while this process reads the plans
     from .build import BuildOptions, Result, Status, build_workspace, parse_formats, parse_shard
 
     ws = obj.workspace()
