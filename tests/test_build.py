@@ -237,11 +237,14 @@ def test_parallel_build_matches_serial(examples: Path, tmp_path: Path,
     ws = find_workspace(examples)
     build_workspace(ws, _options(jobs=1))
     serial = built()
+    dashboard = (examples / "output" / "index.html").read_bytes()
     shutil.rmtree(examples / "output")
     report = build_workspace(ws, _options(jobs=2))
     assert report.failed == []
     assert built() == serial
     assert len(serial[1]) == 4 and len(serial[0]) > 12
+    # The dashboard, from the workers' records of the projects and every file they wrote.
+    assert (examples / "output" / "index.html").read_bytes() == dashboard
 
 
 def test_bad_options_are_usage_errors(examples: Path, run_cli: RunCli) -> None:
