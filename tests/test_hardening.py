@@ -522,6 +522,30 @@ def test_a_templates_folder_that_is_a_link_is_refused(examples: Path, tmp_path: 
         render_document(ws, project, "brief", AS_OF, "md")
 
 
+@pytest.mark.slow  # whole processes with their workers
+def test_modules_at_the_workspace_root_never_run_in_the_workers(examples: Path) -> None:
+    # The fork server and the resource tracker run as "python -c", which looks modules up in
+    # the current folder first: a pull request could add a module there that every worker of
+    # its CI build would run. planforge, as installed, runs from the workspace's root.
+    import shutil
+    import subprocess
+    import sys
+
+    planforge = shutil.which("planforge", path=str(Path(sys.executable).parent))
+    assert planforge is not None, "planforge is not installed beside this Python"
+    planted = "import pathlib\npathlib.Path(__file__).with_suffix('.ran').write_text('ran')\n"
+    (examples / "_strptime.py").write_text(planted, "utf-8")  # imported by the workers
+    (examples / "multiprocessing").mkdir()  # imported by the fork server to start at all
+    (examples / "multiprocessing" / "__init__.py").write_text(planted, "utf-8")
+    done = subprocess.run([planforge, "build", "--formats", "md", "--jobs", "2", "--as-of",
+                           AS_OF.isoformat(), "--force"], cwd=examples, capture_output=True,
+                          text=True, timeout=120,
+                          env={k: v for k, v in os.environ.items() if k != "PYTHONSAFEPATH"})
+    assert done.returncode == 0, done.stderr
+    assert "projects: 4 built" in done.stderr
+    assert sorted(p.name for p in examples.rglob("*.ran")) == []
+
+
 def _marked(mark: str) -> set[int]:
     """Processes whose environment carries ``mark``: a build and everything it started."""
     found = set()

@@ -13,7 +13,8 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -539,10 +540,11 @@ class _Pool:
         """Start the workers now, for a build that will likely render ``tasks`` things: they
         import what they need while the build's process reads and hashes the inputs, which
         took a tenth of a --jobs 2 Markdown build of a thousand projects when done in turn."""
-        executor = self.get(tasks)
-        if executor is not None:
-            for _ in range(self.options.jobs):
-                executor.submit(_started)
+        with suppress(Exception):  # only a head start: _run reports a failure on each task
+            executor = self.get(tasks)
+            if executor is not None:
+                for _ in range(self.options.jobs):
+                    executor.submit(_started)
 
     def close(self) -> None:
         if self.executor is not None:
@@ -573,7 +575,7 @@ def _run(ws: Workspace, options: BuildOptions, pool: _Pool, ready: list[Result],
     for batch in _batches(tasks, options):
         try:
             futures[executor.submit(_execute_all, ws, options, batch)] = batch
-        except BrokenExecutor as exc:  # a worker died earlier (killed): these cannot run
+        except Exception as exc:  # a worker or the fork server died (killed): these cannot run
             for task in batch:
                 for result in _task_failure(task, exc):
                     done(result)

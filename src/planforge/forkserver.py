@@ -8,29 +8,52 @@ starts any worker, and each worker starts with them imported.
 from __future__ import annotations
 
 import multiprocessing
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from multiprocessing.context import BaseContext
 
-#: planforge's modules a worker runs, and the libraries they import on first use. Not the PDF
-#: stack: a fork server that failed to load it (its system libraries missing) would fail every
-#: task, where a worker that fails to load it reports it on the PDFs alone.
+#: planforge's modules a worker runs, and the libraries they import on first use (imported by
+#: ``preload``). Not the PDF stack: the workers of a PDF build import it themselves, so that a
+#: machine without its system libraries fails the PDFs alone.
 WORKER_MODULES = ("planforge.build", "planforge.documents", "planforge.calendars",
                   "planforge.timeline", "planforge.history", "planforge.i18n", "babel.dates",
                   "babel.numbers", "fastjsonschema", "_strptime")
 
 
 def context() -> BaseContext:
-    """The multiprocessing context of the workers, its fork server set to import their modules
-    (which takes effect when the server starts: once per process)."""
-    forkserver = multiprocessing.get_context("forkserver")
-    forkserver.set_forkserver_preload(["__main__", *WORKER_MODULES])
-    return forkserver
+    """The multiprocessing context of the workers, its fork server running (started now if it
+    is not: once per process)."""
+    from multiprocessing import forkserver
+
+    server = multiprocessing.get_context("forkserver")
+    server.set_forkserver_preload(["__main__", "planforge.preload"])
+    with _safe_path():
+        forkserver.ensure_running()  # and multiprocessing's resource tracker
+    return server
 
 
 def start() -> None:
     """Start the fork server now, without waiting for it: it imports the workers' modules while
     the build's process imports its own and reads the workspace, which held back the first
-    tasks of a --jobs 2 build by a tenth of its time when done in turn."""
-    from multiprocessing import forkserver
+    tasks of a --jobs 2 build by a tenth of its time when done in turn. Only a head start: where
+    it cannot start, the build's pool says why."""
+    with suppress(Exception):  # the pool starts it again, and reports what fails
+        context()
 
-    context()
-    forkserver.ensure_running()
+
+@contextmanager
+def _safe_path() -> Iterator[None]:
+    """PYTHONSAFEPATH for the processes started meanwhile. The fork server and the resource
+    tracker run as ``python -c``, which puts the current folder, the workspace, first on the
+    module path: a pull request's ``multiprocessing/`` or ``_strptime.py`` at the workspace's
+    root ran as planforge in them, with the CI job's secrets."""
+    before = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["PYTHONSAFEPATH"]
+        else:
+            os.environ["PYTHONSAFEPATH"] = before
