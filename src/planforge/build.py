@@ -579,10 +579,6 @@ def _run(ws: Workspace, options: BuildOptions, pool: _Pool, ready: list[Result],
             for task in batch:
                 for result in _task_failure(task, exc):
                     done(result)
-    # This process only waits from here: meanwhile, it imports what it renders itself at the
-    # end (the dashboard), which it did after the workers (a fiftieth of a --jobs 2 build).
-    from . import documents  # noqa: F401
-
     # as_completed waits on every future once; a loop of wait(FIRST_COMPLETED) installed a
     # waiter on each pending future at each result, and at a thousand projects the build's
     # process, holding the interpreter's lock for it, starved the thread that feeds the workers.
