@@ -13,7 +13,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "planforge"
 #: Lowest first. A module may import its own layer and the layers below it, never above.
 LAYERS: list[tuple[str, set[str]]] = [
     ("base", {"__init__", "errors", "dates", "files", "limits", "yamlio", "usercache",
-              "forkserver", "preload"}),
+              "forkserver", "preload", "environ"}),
     ("loading", {"schema", "sources"}),
     ("model", {"model"}),
     ("rules", {"workspace", "validate", "facts", "changes", "baselines", "i18n", "audience",

@@ -11,10 +11,8 @@ family name, generic or not, resolves to one of them on every machine that has t
 from __future__ import annotations
 
 import atexit
-import os
 import shutil
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from functools import cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from .environ import variable_set
 from .errors import RenderError
 from .usercache import cache_dir, digest, write_entry
 
@@ -127,9 +126,6 @@ def _config_file() -> Path:
     return path
 
 
-_ENVIRONMENT = threading.Lock()
-
-
 @contextmanager
 def pinned_fontconfig() -> Iterator[None]:
     """Within the block, fontconfig configurations loaded by default read planforge's file;
@@ -141,14 +137,5 @@ def pinned_fontconfig() -> Iterator[None]:
     missing = missing_fonts()
     if missing:
         raise RenderError(missing_fonts_message(missing))
-    path = str(_config_file())
-    with _ENVIRONMENT:
-        before = os.environ.get("FONTCONFIG_FILE")
-        os.environ["FONTCONFIG_FILE"] = path
-        try:
-            yield
-        finally:
-            if before is None:
-                del os.environ["FONTCONFIG_FILE"]
-            else:
-                os.environ["FONTCONFIG_FILE"] = before
+    with variable_set("FONTCONFIG_FILE", str(_config_file())):
+        yield

@@ -8,10 +8,10 @@ starts any worker, and each worker starts with them imported.
 from __future__ import annotations
 
 import multiprocessing
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from multiprocessing.context import BaseContext
+
+from .environ import variable_set
 
 #: planforge's modules a worker runs, and the libraries they import on first use (imported by
 #: ``preload``). Not the PDF stack: the workers of a PDF build import it themselves, so that a
@@ -28,7 +28,10 @@ def context() -> BaseContext:
 
     server = multiprocessing.get_context("forkserver")
     server.set_forkserver_preload(["__main__", "planforge.preload"])
-    with _safe_path():
+    # The fork server and the resource tracker run as "python -c", which puts the current
+    # folder, the workspace, first on the module path: a pull request's multiprocessing/ or
+    # _strptime.py at the workspace's root ran as planforge in them, with the CI job's secrets.
+    with variable_set("PYTHONSAFEPATH", "1"):
         forkserver.ensure_running()  # and multiprocessing's resource tracker
     return server
 
@@ -40,20 +43,3 @@ def start() -> None:
     it cannot start, the build's pool says why."""
     with suppress(Exception):  # the pool starts it again, and reports what fails
         context()
-
-
-@contextmanager
-def _safe_path() -> Iterator[None]:
-    """PYTHONSAFEPATH for the processes started meanwhile. The fork server and the resource
-    tracker run as ``python -c``, which puts the current folder, the workspace, first on the
-    module path: a pull request's ``multiprocessing/`` or ``_strptime.py`` at the workspace's
-    root ran as planforge in them, with the CI job's secrets."""
-    before = os.environ.get("PYTHONSAFEPATH")
-    os.environ["PYTHONSAFEPATH"] = "1"
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["PYTHONSAFEPATH"]
-        else:
-            os.environ["PYTHONSAFEPATH"] = before
